@@ -1,0 +1,66 @@
+"""Turn what the user typed (a preset name, a file path, or '-') into a ModelSpec."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from . import presets
+from .errors import ConvscopeError
+from .keras_source import SourceModel, read_model
+from .spec import ModelSpec
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """`28,28,1`, `28x28x1` or `(28, 28, 1)` -> (28, 28, 1)."""
+    parts = text.strip().strip("()[]").replace("x", ",").split(",")
+    try:
+        shape = tuple(int(p) for p in parts if p.strip())
+    except ValueError:
+        shape = ()
+    if not shape or any(n < 1 for n in shape):
+        raise ConvscopeError(
+            f"--input-shape must be positive integers such as 28,28,1, got {text!r}"
+        )
+    return shape
+
+
+def read_source(target: str, read_stdin: Callable[[], str]) -> tuple[str, str]:
+    """(text, display name) of a Keras source file, or of standard input for '-'."""
+    if target == "-":
+        return read_stdin(), "<stdin>"
+    path = Path(target)
+    if path.is_dir():
+        raise ConvscopeError(f"{target} is a directory; give a Keras .py file or a preset name")
+    try:
+        return path.read_text(encoding="utf-8"), target
+    except UnicodeDecodeError as error:
+        raise ConvscopeError(
+            f"{target} is not UTF-8 text (byte {error.start}); give a Keras .py file"
+        ) from None
+    except OSError as error:
+        raise ConvscopeError(f"cannot read {target}: {error.strerror}") from None
+
+
+def load_source_model(
+    target: str,
+    *,
+    input_shape: tuple[int, ...] | None = None,
+    read_stdin: Callable[[], str] = lambda: "",
+) -> SourceModel:
+    """A preset by name, else a Keras source file (or '-' for stdin), read without running it."""
+    if target in presets.PRESETS:
+        return SourceModel(presets.model(target, input_shape))
+    if target != "-" and not Path(target).exists():
+        raise ConvscopeError(
+            f"no preset or file named {target!r}",
+            hint=f"presets: {', '.join(presets.PRESETS)}; or a path to a Keras .py file, or - "
+            "for standard input",
+        )
+    text, name = read_source(target, read_stdin)
+    return read_model(text, name, input_shape=input_shape)
+
+
+def load_model(target: str, *, input_shape: tuple[int, ...] | None = None,
+               read_stdin: Callable[[], str] = lambda: "") -> ModelSpec:  # fmt: skip
+    return load_source_model(target, input_shape=input_shape, read_stdin=read_stdin).spec

@@ -1,0 +1,175 @@
+"""Plain-language notes computed from an explanation's rows.
+
+Each function reads the rows and returns sentences (or nothing) that answer one of the
+questions our users ask: where the parameters are, how the spatial size shrinks, what
+the last feature map means, where the compute goes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .arith import product
+
+if TYPE_CHECKING:
+    from .explain import Explanation, ReceptiveField, Row
+
+
+def article(text: str) -> str:
+    """'an 18 x 18', 'a 3 x 3': the article as the number is spoken."""
+    spoken_vowel = text.startswith(("8", "11", "18")) and not text.startswith(("110", "111"))
+    return f"an {text}" if spoken_vowel or text[:2] in ("80", "81", "82", "83") else f"a {text}"
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%"
+
+
+def parameter_note(ex: Explanation) -> list[str]:
+    """Which layer holds most of the parameters, and why when it sits after Flatten."""
+    total = ex.total_params
+    if total == 0:
+        return []
+    top = max(ex.rows, key=lambda r: r.params)
+    note = f"{top.name} holds {_pct(top.params, total)} of all parameters ({top.params:,} of {total:,})"
+    if top.layer_type == "Dense" and len(top.input_shape) == 1:
+        index = ex.rows.index(top)
+        before = ex.rows[index - 1] if index else None
+        if before is not None and before.layer_type == "Flatten":
+            grid = " x ".join(map(str, before.input_shape))
+            note += (
+                f": Flatten hands it {top.input_shape[0]:,} numbers ({grid}), each wired to all "
+                f"{top.output_shape[-1]} units"
+            )
+    return [note + "."]
+
+
+def compute_note(ex: Explanation) -> list[str]:
+    """Convolutions hold few weights but do most of the work: say so with this model's numbers."""
+    total = ex.total_macs
+    if total == 0:
+        return []
+    top = max(ex.rows, key=lambda r: r.macs)
+    if "Conv" not in top.layer_type:
+        return []
+    positions = product(top.output_shape[:-1])
+    return [
+        f"{top.name} does {_pct(top.macs, total)} of the multiply-adds ({top.macs:,} per image) "
+        f"with {top.params:,} parameters: a convolution reuses the same weights at each of its "
+        f"{positions:,} output positions."
+    ]
+
+
+def shrink_note(ex: Explanation) -> list[str]:
+    """How the spatial size shrinks, layer by layer, with the rounding made visible."""
+    if len(ex.input_shape) != 3:
+        return []
+    h, w = ex.input_shape[:2]
+    steps = [f"{h}x{w}"]
+    rounded: list[str] = []
+    for row in ex.rows:
+        if len(row.output_shape) != 3 or row.output_shape[:2] == row.input_shape[:2]:
+            continue
+        steps.append(f"{row.output_shape[0]}x{row.output_shape[1]} ({row.name})")
+        if "floor(" in row.shape_formula and any(n % 2 for n in row.input_shape[:2]):
+            rounded.append(f"{row.name} rounds down ({row.shape_formula.split(';')[0]})")
+    if len(steps) == 1:
+        return []
+    text = "Spatial size: " + " -> ".join(steps) + "."
+    if rounded:
+        text += " Pooling an odd size drops the last row and column: " + "; ".join(rounded) + "."
+    return [text]
+
+
+def _coverage(field: ReceptiveField, positions: tuple[int, int], image: tuple[int, int]) -> str:
+    """Which part of the input the windows of all positions cover together."""
+    covered: list[tuple[int, int]] = []
+    gaps = False
+    for axis in range(2):
+        size = (field.size.h, field.size.w)[axis]
+        jump = (field.jump.h, field.jump.w)[axis]
+        start = (field.start.h, field.start.w)[axis]
+        first = max(start, 0)
+        last = min(start + (positions[axis] - 1) * jump + size - 1, image[axis] - 1)
+        covered.append((first, last))
+        gaps = gaps or jump > size
+    whole = all(c == (0, image[i] - 1) for i, c in enumerate(covered))
+    if whole and not gaps:
+        return "together they cover the whole input"
+    rows, cols = covered
+    text = f"together they cover rows {rows[0]}-{rows[1]} and columns {cols[0]}-{cols[1]}"
+    if gaps:
+        return text + ", with gaps between windows (the stride is larger than the window)"
+    missed = image[0] - (rows[1] - rows[0] + 1), image[1] - (cols[1] - cols[0] + 1)
+    text += f" (all but {missed[0]} rows and {missed[1]} columns at the border)"
+    if image == (28, 28) and rows[0] <= 4 and cols[0] <= 4 and min(rows[1], cols[1]) >= 23:
+        text += ", which holds the central 20 x 20 box where MNIST centres every digit"
+    return text
+
+
+def last_map_note(ex: Explanation) -> list[str]:
+    """What the last feature map is: numbers, positions, and the input window each one sees."""
+    spatial = [r for r in ex.rows if len(r.output_shape) == 3 and r.receptive_field is not None]
+    if not spatial:
+        return []
+    last: Row = spatial[-1]
+    # Name the layer that made the map, not a Dropout or activation passing it on.
+    index = ex.rows.index(last)
+    while index and ex.rows[index - 1].output_shape == last.output_shape and not last.params:
+        index -= 1
+        last = ex.rows[index]
+    field = last.receptive_field
+    assert field is not None
+    h, w, c = last.output_shape
+    ih, iw = ex.input_shape[:2]
+    size = f"{field.size.h} x {field.size.w}"
+    jump = f"{field.jump.h}" if field.jump.square else f"{field.jump.h} x {field.jump.w}"
+    positions = h * w
+    where = (
+        f"each of the {positions} positions sees {article(size)} window of the {ih} x {iw} input, "
+        f"{jump} pixels apart from the next"
+        if positions > 1
+        else f"its one position sees {article(size)} window of the {ih} x {iw} input"
+    )
+    larger = field.size.h > ih or field.size.w > iw
+    note = (
+        f"The last feature map, {last.name}'s {h} x {w} x {c} = {h * w * c:,} numbers, is {c} "
+        f"channels of {h} x {w}: {where}"
+    )
+    if larger:
+        note += " (windows reach past the border, into padding)"
+    note += f"; {_coverage(field, (h, w), (ih, iw))}."
+    return [note]
+
+
+def weightless_note(ex: Explanation) -> list[str]:
+    notes = []
+    dropouts = [r.name for r in ex.rows if "Dropout" in r.layer_type]
+    if dropouts:
+        notes.append(
+            f"{' and '.join(dropouts)} {'has' if len(dropouts) == 1 else 'have'} no parameters and "
+            "change no shape: dropout only zeroes random values while training."
+        )
+    frozen = [r for r in ex.rows if r.non_trainable]
+    if frozen:
+        amount = sum(r.non_trainable for r in frozen)
+        why = []
+        if any(r.layer_type == "BatchNormalization" for r in frozen):
+            why.append("batch normalization's moving mean and variance are averaged, not learned")
+        if any("frozen" in r.params_formula for r in frozen):
+            why.append("layers with trainable=False keep their weights fixed")
+        notes.append(
+            f"{amount:,} parameters are non-trainable ({', '.join(r.name for r in frozen)}): "
+            + "; ".join(why) + "."
+        )
+    return notes
+
+
+def notes_for(ex: Explanation) -> list[str]:
+    return [
+        *parameter_note(ex),
+        *shrink_note(ex),
+        *last_map_note(ex),
+        *compute_note(ex),
+        *weightless_note(ex),
+    ]

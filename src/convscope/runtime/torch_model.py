@@ -1,0 +1,334 @@
+"""Compile a ModelSpec into a torch.nn.Module that computes what the Keras model computes.
+
+Tensors inside are (N, C, H, W) as PyTorch's kernels expect (use the channels_last
+memory format for speed); the model takes and returns Keras's (N, H, W, C) layout at
+its edges through `KerasModel.forward`. Keras semantics kept here:
+- 'same' padding as TensorFlow pads it: the odd pixel after (bottom/right), which
+  torch's own padding='same' cannot do with stride > 1;
+- Flatten in Keras's (H, W, C) order, so a Dense kernel maps one-to-one onto Keras's;
+- Dense on the last (channels) axis of a feature map, as Keras applies it;
+- glorot_uniform kernels with Keras's fan-in/fan-out, zero biases;
+- BatchNormalization with Keras's epsilon and momentum (torch momentum = 1 - Keras's).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F  # noqa: N812 - the conventional name
+from torch import Tensor, nn
+
+from ..core import arith
+from ..core import spec as s
+from ..core.errors import ConvscopeError
+from ..core.explain import Shape, step
+
+ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    "linear": lambda x: x,
+    "relu": F.relu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "elu": F.elu,
+    "selu": F.selu,
+    "gelu": lambda x: F.gelu(x, approximate="tanh"),  # Keras 3's gelu default is approximate
+    "softplus": F.softplus,
+    "softsign": F.softsign,
+    "swish": F.silu,
+    "silu": F.silu,
+    "relu6": F.relu6,
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.2),  # keras.activations.leaky_relu's default
+    "hard_sigmoid": lambda x: torch.clamp(x / 6 + 0.5, 0, 1),  # Keras 3's definition
+    "exponential": torch.exp,
+    "mish": F.mish,
+}
+
+
+def glorot_uniform_(weight: Tensor, fan_in: int, fan_out: int) -> None:
+    """Keras's glorot_uniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out))."""
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    with torch.no_grad():
+        weight.uniform_(-limit, limit)
+
+
+def channel_activation(name: str, channel_dim: int) -> Callable[[Tensor], Tensor]:
+    """An activation by Keras name; softmax runs over the channels (Keras's last axis)."""
+    if name == "softmax":
+        return lambda x: torch.softmax(x, dim=channel_dim)
+    return ACTIVATIONS[name]
+
+
+class SamePad(nn.Module):
+    """Explicit zero (or -inf) padding: (top, bottom, left, right), TensorFlow's split."""
+
+    def __init__(self, top: int, bottom: int, left: int, right: int, value: float = 0.0) -> None:
+        super().__init__()
+        self.pads = (left, right, top, bottom)
+        self.value = value
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not any(self.pads):
+            return x
+        return F.pad(x, self.pads, value=self.value)
+
+
+def _pads(shape: Shape, kernel: s.Pair, strides: s.Pair, padding: str, dilation: s.Pair = s.ONE
+          ) -> tuple[int, int, int, int]:  # fmt: skip
+    if padding != "same":
+        return 0, 0, 0, 0
+    top, bottom = arith.same_padding(shape[0], kernel.h, strides.h, dilation.h)
+    left, right = arith.same_padding(shape[1], kernel.w, strides.w, dilation.w)
+    return top, bottom, left, right
+
+
+class Conv(nn.Module):
+    """Conv2D, DepthwiseConv2D or SeparableConv2D with Keras padding and activation."""
+
+    def __init__(self, layer: s.Conv2D | s.DepthwiseConv2D | s.SeparableConv2D, shape: Shape):
+        super().__init__()
+        cin, k = shape[2], layer.kernel_size
+        self.pad = SamePad(*_pads(shape, k, layer.strides, layer.padding, layer.dilation_rate))
+        conv = dict(kernel_size=k.astuple(), stride=layer.strides.astuple(),
+                    dilation=layer.dilation_rate.astuple())  # fmt: skip
+        self.pointwise: nn.Conv2d | None = None
+        if isinstance(layer, s.Conv2D):
+            self.conv = nn.Conv2d(cin, layer.filters, groups=layer.groups, bias=layer.use_bias, **conv)  # type: ignore[arg-type]
+            glorot_uniform_(self.conv.weight, k.h * k.w * cin // layer.groups, k.h * k.w * layer.filters)
+        else:
+            dm = layer.depth_multiplier
+            depthwise_bias = isinstance(layer, s.DepthwiseConv2D) and layer.use_bias
+            self.conv = nn.Conv2d(cin, cin * dm, groups=cin, bias=depthwise_bias, **conv)  # type: ignore[arg-type]
+            # Keras's depthwise kernel is (kh, kw, cin, dm): fan_in kh*kw*cin, fan_out kh*kw*dm.
+            glorot_uniform_(self.conv.weight, k.h * k.w * cin, k.h * k.w * dm)
+            if isinstance(layer, s.SeparableConv2D):
+                self.pointwise = nn.Conv2d(cin * dm, layer.filters, 1, bias=layer.use_bias)
+                glorot_uniform_(self.pointwise.weight, cin * dm, layer.filters)
+                if self.pointwise.bias is not None:
+                    nn.init.zeros_(self.pointwise.bias)
+        if self.conv.bias is not None:
+            nn.init.zeros_(self.conv.bias)
+        self.activation = channel_activation(layer.activation, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.conv(self.pad(x))  # (N, C_out, H_out, W_out)
+        if self.pointwise is not None:
+            x = self.pointwise(x)
+        return self.activation(x)
+
+
+class Pool(nn.Module):
+    """Max or average pooling; 'same' pads as TensorFlow, averaging over real pixels only."""
+
+    def __init__(self, layer: s.Pooling2D, shape: Shape) -> None:
+        super().__init__()
+        self.op = layer.op
+        self.kernel, self.stride = layer.pool_size.astuple(), layer.strides.astuple()
+        pads = _pads(shape, layer.pool_size, layer.strides, layer.padding)
+        self.pad = SamePad(*pads, value=-math.inf if self.op == "max" else 0.0)
+        divisor = None
+        if self.op == "average" and any(pads):
+            # How many real (unpadded) pixels each window holds: TF's divisor.
+            ones = torch.ones(1, 1, shape[0], shape[1])
+            divisor = F.avg_pool2d(SamePad(*pads)(ones), self.kernel, self.stride, divisor_override=1)
+        self.divisor: Tensor | None
+        self.register_buffer("divisor", divisor, persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.pad(x)
+        if self.op == "max":
+            return F.max_pool2d(x, self.kernel, self.stride)
+        if self.divisor is None:
+            return F.avg_pool2d(x, self.kernel, self.stride)
+        return F.avg_pool2d(x, self.kernel, self.stride, divisor_override=1) / self.divisor
+
+
+class GlobalPool(nn.Module):
+    def __init__(self, layer: s.GlobalPooling2D) -> None:
+        super().__init__()
+        self.op, self.keepdims = layer.op, layer.keepdims
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.op == "max":
+            return torch.amax(x, dim=(2, 3), keepdim=self.keepdims)
+        return torch.mean(x, dim=(2, 3), keepdim=self.keepdims)
+
+
+class FlattenHWC(nn.Module):
+    """Keras's Flatten: (N, C, H, W) read in (H, W, C) order, so Dense weights match Keras."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() == 4:
+            x = x.permute(0, 2, 3, 1)  # (N, H, W, C)
+        return x.flatten(1)
+
+
+class Dense(nn.Module):
+    """Keras's Dense: a matrix on the last (channel) axis, also on feature maps."""
+
+    def __init__(self, layer: s.Dense, shape: Shape) -> None:
+        super().__init__()
+        self.linear = nn.Linear(shape[-1], layer.units, bias=layer.use_bias)
+        glorot_uniform_(self.linear.weight, shape[-1], layer.units)
+        if self.linear.bias is not None:
+            nn.init.zeros_(self.linear.bias)
+        self.spatial = len(shape) == 3
+        self.activation = channel_activation(layer.activation, 1 if self.spatial else -1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.spatial:  # (N, C, H, W) -> channels last for the matrix, and back
+            x = self.linear(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        else:
+            x = self.linear(x)
+        return self.activation(x)
+
+
+class BatchNorm(nn.Module):
+    """Keras's BatchNormalization on the channel axis (dim 1 in (N, C, H, W) and (N, F)).
+
+    gamma exists only with scale=True and beta only with center=True, as in Keras, so the
+    parameter count matches. Moving statistics are buffers: Keras's non-trainable weights.
+    """
+
+    def __init__(self, layer: s.BatchNormalization, shape: Shape) -> None:
+        super().__init__()
+        channels = shape[-1]
+        self.eps, self.momentum = layer.epsilon, 1 - layer.momentum
+        self.gamma = nn.Parameter(torch.ones(channels)) if layer.scale else None
+        self.beta = nn.Parameter(torch.zeros(channels)) if layer.center else None
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.batch_norm(
+            x, self.running_mean, self.running_var, self.gamma, self.beta,
+            self.training, self.momentum, self.eps,
+        )  # fmt: skip
+
+
+class Lambda(nn.Module):
+    """A weightless element-wise layer (activation, dropout at inference, rescaling)."""
+
+    def __init__(self, fn: Callable[[Tensor], Tensor]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fn(x)
+
+
+class SpatialDropout(nn.Module):
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout2d(rate)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.dropout(x)
+
+
+def _relu(layer: s.ReLU) -> Callable[[Tensor], Tensor]:
+    def relu(x: Tensor) -> Tensor:
+        # Keras ReLU: x >= threshold -> x (capped at max_value); below -> slope * (x - threshold)
+        y = torch.where(x >= layer.threshold, x, layer.negative_slope * (x - layer.threshold))
+        return y if layer.max_value is None else torch.clamp(y, max=layer.max_value)
+
+    return relu
+
+
+def build_layer(layer: s.Layer, shape: Shape) -> nn.Module:
+    """The torch module for one layer, given its input shape (H, W, C) or (F,)."""
+    match layer:
+        case s.Conv2D() | s.DepthwiseConv2D() | s.SeparableConv2D():
+            return Conv(layer, shape)
+        case s.Pooling2D():
+            return Pool(layer, shape)
+        case s.GlobalPooling2D():
+            return GlobalPool(layer)
+        case s.ZeroPadding2D():
+            return SamePad(layer.top, layer.bottom, layer.left, layer.right)
+        case s.Flatten():
+            return FlattenHWC()
+        case s.Dense():
+            return Dense(layer, shape)
+        case s.Dropout():
+            return nn.Dropout(layer.rate)
+        case s.SpatialDropout2D():
+            return SpatialDropout(layer.rate)
+        case s.BatchNormalization():
+            return BatchNorm(layer, shape)
+        case s.Activation():
+            return Lambda(channel_activation(layer.activation, 1))
+        case s.Softmax():
+            return Lambda(lambda x: torch.softmax(x, dim=1))
+        case s.ReLU():
+            return Lambda(_relu(layer))
+        case s.LeakyReLU():
+            slope = layer.negative_slope
+            return Lambda(lambda x: F.leaky_relu(x, slope))
+        case s.Rescaling():
+            scale, offset = layer.scale, layer.offset
+            return Lambda(lambda x: x * scale + offset)
+    raise TypeError(f"no torch module for {type(layer).__name__}")
+
+
+class KerasModel(nn.Module):
+    """A Keras Sequential model in torch: takes (N, H, W, C) like Keras, returns Keras's output.
+
+    `layers[i]` runs spec layer i on (N, C, H, W) tensors. `forward_nchw` skips the
+    layout change at the input, for training loops that keep data as (N, C, H, W).
+    """
+
+    def __init__(self, model: s.ModelSpec) -> None:
+        super().__init__()
+        if len(model.input_shape) not in (1, 3):
+            raise ConvscopeError(
+                f"the PyTorch runtime takes inputs of shape (height, width, channels) or "
+                f"(features,), got {model.input_shape}",
+                where=model.source,
+            )
+        self.spec = model
+        self.shapes: list[Shape] = [model.input_shape]
+        modules = []
+        for layer in model.layers:
+            modules.append(build_layer(layer, self.shapes[-1]))
+            self.shapes.append(step(layer, self.shapes[-1], model.source).output_shape)
+            if not layer.trainable:
+                modules[-1].requires_grad_(False)
+        self.layers = nn.ModuleList(modules)
+
+    def forward_nchw(self, x: Tensor) -> Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return to_keras_layout(x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.forward_nchw(to_torch_layout(x))
+
+    def activations(self, x: Tensor) -> list[Tensor]:
+        """Every layer's output for a (N, H, W, C) batch, each in Keras's layout."""
+        outputs = []
+        x = to_torch_layout(x)
+        for layer in self.layers:
+            x = layer(x)
+            outputs.append(to_keras_layout(x))
+        return outputs
+
+
+def to_torch_layout(x: Tensor) -> Tensor:
+    """(N, H, W, C) -> (N, C, H, W); other ranks unchanged."""
+    return x.permute(0, 3, 1, 2) if x.dim() == 4 else x
+
+
+def to_keras_layout(x: Tensor) -> Tensor:
+    """(N, C, H, W) -> (N, H, W, C); other ranks unchanged."""
+    return x.permute(0, 2, 3, 1) if x.dim() == 4 else x
+
+
+def count_params(model: KerasModel) -> tuple[int, int]:
+    """(trainable, non_trainable) as Keras counts them: BN's moving statistics are weights."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    moving = sum(
+        b.numel() for name, b in model.named_buffers() if name.endswith(("running_mean", "running_var"))
+    )
+    return trainable, frozen + moving

@@ -1,0 +1,91 @@
+"""Build the same model in real Keras 3 (torch backend) from a convscope ModelSpec.
+
+The mapping is explicit: each convscope dataclass field goes to the Keras argument of
+the same name. Layer names are left to Keras (a fresh session), so names are compared too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402
+
+from convscope.core import spec as s  # noqa: E402
+from convscope.core.keras_api import to_snake_case  # noqa: E402
+
+L = keras.layers
+
+
+def _conv_args(layer: s.Conv2D | s.DepthwiseConv2D | s.SeparableConv2D) -> dict[str, Any]:
+    return dict(
+        kernel_size=layer.kernel_size.astuple(), strides=layer.strides.astuple(),
+        padding=layer.padding, dilation_rate=layer.dilation_rate.astuple(),
+        activation=layer.activation, use_bias=layer.use_bias,
+    )  # fmt: skip
+
+
+def keras_layer(layer: s.Layer) -> Any:
+    common: dict[str, Any] = {} if layer.trainable else {"trainable": False}
+    auto = re.fullmatch(rf"{to_snake_case(layer.keras_class)}(_\d+)?", layer.name)
+    if not auto:  # a name the source gave with name=; Keras's own names are left to Keras
+        common["name"] = layer.name
+    match layer:
+        case s.Conv2D():
+            return L.Conv2D(layer.filters, groups=layer.groups, **_conv_args(layer), **common)
+        case s.DepthwiseConv2D():
+            return L.DepthwiseConv2D(depth_multiplier=layer.depth_multiplier, **_conv_args(layer), **common)
+        case s.SeparableConv2D():
+            return L.SeparableConv2D(layer.filters, depth_multiplier=layer.depth_multiplier,
+                                     **_conv_args(layer), **common)  # fmt: skip
+        case s.MaxPooling2D():
+            return L.MaxPooling2D(layer.pool_size.astuple(), layer.strides.astuple(), layer.padding, **common)
+        case s.AveragePooling2D():
+            return L.AveragePooling2D(layer.pool_size.astuple(), layer.strides.astuple(), layer.padding, **common)
+        case s.GlobalAveragePooling2D():
+            return L.GlobalAveragePooling2D(keepdims=layer.keepdims, **common)
+        case s.GlobalMaxPooling2D():
+            return L.GlobalMaxPooling2D(keepdims=layer.keepdims, **common)
+        case s.ZeroPadding2D():
+            return L.ZeroPadding2D(((layer.top, layer.bottom), (layer.left, layer.right)), **common)
+        case s.Flatten():
+            return L.Flatten(**common)
+        case s.Dense():
+            return L.Dense(layer.units, activation=layer.activation, use_bias=layer.use_bias, **common)
+        case s.Dropout():
+            return L.Dropout(layer.rate, **common)
+        case s.SpatialDropout2D():
+            return L.SpatialDropout2D(layer.rate, **common)
+        case s.BatchNormalization():
+            return L.BatchNormalization(momentum=layer.momentum, epsilon=layer.epsilon,
+                                        center=layer.center, scale=layer.scale, **common)  # fmt: skip
+        case s.Activation():
+            return L.Activation(layer.activation, **common)
+        case s.ReLU():
+            return L.ReLU(layer.max_value, layer.negative_slope, layer.threshold, **common)
+        case s.LeakyReLU():
+            return L.LeakyReLU(negative_slope=layer.negative_slope, **common)
+        case s.Softmax():
+            return L.Softmax(**common)
+        case s.Rescaling():
+            return L.Rescaling(layer.scale, layer.offset, **common)
+    raise TypeError(type(layer).__name__)
+
+
+def keras_model(model: s.ModelSpec) -> Any:
+    """A fresh-session Keras Sequential equal to `model` (names assigned by Keras)."""
+    keras.backend.clear_session()
+    return keras.Sequential([keras.Input(shape=model.input_shape), *map(keras_layer, model.layers)])
+
+
+def weight_count(weights: list[Any]) -> int:
+    total = 0
+    for w in weights:
+        n = 1
+        for d in w.shape:
+            n *= int(d)
+        total += n
+    return total

@@ -1,0 +1,40 @@
+"""Shapes, parameter counts (trainable and not) and names equal those of real Keras 3."""
+
+from __future__ import annotations
+
+import pytest
+
+from convscope.core.explain import explain
+from convscope.core.keras_source import read_model
+
+from .cases import CASES
+from .keras_oracle import keras_model, weight_count
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_matches_keras(case: str) -> None:
+    spec = read_model(CASES[case], f"{case}.py").spec
+    ours = explain(spec)
+    model = keras_model(spec)
+
+    assert [layer.name for layer in model.layers] == [row.name for row in ours.rows]
+    for layer, row in zip(model.layers, ours.rows, strict=True):
+        assert type(layer).__name__ == row.layer_type
+        assert tuple(layer.output.shape) == (None, *row.output_shape), row.name
+        assert layer.count_params() == row.params, row.name
+        assert weight_count(layer.trainable_weights) == row.trainable, row.name
+        assert weight_count(layer.non_trainable_weights) == row.non_trainable, row.name
+    assert model.count_params() == ours.total_params
+    assert weight_count(model.trainable_weights) == ours.trainable_params
+    assert weight_count(model.non_trainable_weights) == ours.non_trainable_params
+
+
+def test_case_table_is_broad() -> None:
+    """At least 40 models, and every supported layer type appears in one of them."""
+    from convscope.core.keras_api import SIGNATURES
+
+    types = {
+        row.layer_type for source in CASES.values() for row in explain(read_model(source, "x").spec).rows
+    }
+    assert len(CASES) >= 40
+    assert set(SIGNATURES) <= types
