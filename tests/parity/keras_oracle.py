@@ -12,20 +12,23 @@ from typing import Any
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import keras  # noqa: E402
+import keras
 
-from convscope.core import spec as s  # noqa: E402
-from convscope.core.keras_api import to_snake_case  # noqa: E402
+from convscope.core import spec as s
+from convscope.core.keras_api import to_snake_case
 
 L = keras.layers
 
 
 def _conv_args(layer: s.Conv2D | s.DepthwiseConv2D | s.SeparableConv2D) -> dict[str, Any]:
     return dict(
-        kernel_size=layer.kernel_size.astuple(), strides=layer.strides.astuple(),
-        padding=layer.padding, dilation_rate=layer.dilation_rate.astuple(),
-        activation=layer.activation, use_bias=layer.use_bias,
-    )  # fmt: skip
+        kernel_size=layer.kernel_size.astuple(),
+        strides=layer.strides.astuple(),
+        padding=layer.padding,
+        dilation_rate=layer.dilation_rate.astuple(),
+        activation=layer.activation,
+        use_bias=layer.use_bias,
+    )
 
 
 def keras_layer(layer: s.Layer) -> Any:
@@ -37,14 +40,24 @@ def keras_layer(layer: s.Layer) -> Any:
         case s.Conv2D():
             return L.Conv2D(layer.filters, groups=layer.groups, **_conv_args(layer), **common)
         case s.DepthwiseConv2D():
-            return L.DepthwiseConv2D(depth_multiplier=layer.depth_multiplier, **_conv_args(layer), **common)
+            return L.DepthwiseConv2D(
+                depth_multiplier=layer.depth_multiplier, **_conv_args(layer), **common
+            )
         case s.SeparableConv2D():
-            return L.SeparableConv2D(layer.filters, depth_multiplier=layer.depth_multiplier,
-                                     **_conv_args(layer), **common)  # fmt: skip
+            return L.SeparableConv2D(
+                layer.filters,
+                depth_multiplier=layer.depth_multiplier,
+                **_conv_args(layer),
+                **common,
+            )
         case s.MaxPooling2D():
-            return L.MaxPooling2D(layer.pool_size.astuple(), layer.strides.astuple(), layer.padding, **common)
+            return L.MaxPooling2D(
+                layer.pool_size.astuple(), layer.strides.astuple(), layer.padding, **common
+            )
         case s.AveragePooling2D():
-            return L.AveragePooling2D(layer.pool_size.astuple(), layer.strides.astuple(), layer.padding, **common)
+            return L.AveragePooling2D(
+                layer.pool_size.astuple(), layer.strides.astuple(), layer.padding, **common
+            )
         case s.GlobalAveragePooling2D():
             return L.GlobalAveragePooling2D(keepdims=layer.keepdims, **common)
         case s.GlobalMaxPooling2D():
@@ -54,14 +67,21 @@ def keras_layer(layer: s.Layer) -> Any:
         case s.Flatten():
             return L.Flatten(**common)
         case s.Dense():
-            return L.Dense(layer.units, activation=layer.activation, use_bias=layer.use_bias, **common)
+            return L.Dense(
+                layer.units, activation=layer.activation, use_bias=layer.use_bias, **common
+            )
         case s.Dropout():
             return L.Dropout(layer.rate, **common)
         case s.SpatialDropout2D():
             return L.SpatialDropout2D(layer.rate, **common)
         case s.BatchNormalization():
-            return L.BatchNormalization(momentum=layer.momentum, epsilon=layer.epsilon,
-                                        center=layer.center, scale=layer.scale, **common)  # fmt: skip
+            return L.BatchNormalization(
+                momentum=layer.momentum,
+                epsilon=layer.epsilon,
+                center=layer.center,
+                scale=layer.scale,
+                **common,
+            )
         case s.Activation():
             return L.Activation(layer.activation, **common)
         case s.ReLU():

@@ -34,7 +34,9 @@ def test_case_table_is_broad() -> None:
     from convscope.core.keras_api import SIGNATURES
 
     types = {
-        row.layer_type for source in CASES.values() for row in explain(read_model(source, "x").spec).rows
+        row.layer_type
+        for source in CASES.values()
+        for row in explain(read_model(source, "x").spec).rows
     }
     assert len(CASES) >= 40
     assert set(SIGNATURES) <= types

@@ -19,32 +19,48 @@ from .cases import seq
 
 FIELD_CASES = {
     "chollet-geometry": seq(
-        (28, 28, 1), "layers.Conv2D(2, 3)", "layers.AveragePooling2D(2)", "layers.Conv2D(2, 3)",
-        "layers.AveragePooling2D(2)", "layers.Conv2D(2, 3)",
+        (28, 28, 1),
+        "layers.Conv2D(2, 3)",
+        "layers.AveragePooling2D(2)",
+        "layers.Conv2D(2, 3)",
+        "layers.AveragePooling2D(2)",
+        "layers.Conv2D(2, 3)",
     ),
     "same-padding-strided": seq(
-        (27, 27, 1), "layers.Conv2D(2, 3, strides=2, padding='same')",
-        "layers.Conv2D(2, 5, padding='same')", "layers.AveragePooling2D(3, strides=2, padding='same')",
+        (27, 27, 1),
+        "layers.Conv2D(2, 3, strides=2, padding='same')",
+        "layers.Conv2D(2, 5, padding='same')",
+        "layers.AveragePooling2D(3, strides=2, padding='same')",
     ),
     "dilated-nonsquare": seq(
-        (30, 24, 1), "layers.Conv2D(2, (3, 5), dilation_rate=(2, 1))", "layers.AveragePooling2D((2, 3))",
+        (30, 24, 1),
+        "layers.Conv2D(2, (3, 5), dilation_rate=(2, 1))",
+        "layers.AveragePooling2D((2, 3))",
         "layers.Conv2D(2, 3, dilation_rate=2)",
     ),
     "zero-padding-depthwise": seq(
-        (20, 20, 1), "layers.ZeroPadding2D(((2, 0), (1, 3)))", "layers.DepthwiseConv2D(3, strides=2)",
+        (20, 20, 1),
+        "layers.ZeroPadding2D(((2, 0), (1, 3)))",
+        "layers.DepthwiseConv2D(3, strides=2)",
         "layers.SeparableConv2D(2, 3, padding='same')",
     ),
 }
 
 
-def gradient_box(model: KerasModel, shape: tuple[int, ...], i: int, j: int) -> tuple[int, int, int, int]:
+def gradient_box(
+    model: KerasModel, shape: tuple[int, ...], i: int, j: int
+) -> tuple[int, int, int, int]:
     image = torch.rand(1, *shape, requires_grad=True)
     output = model(image)  # (1, H', W', C')
     output[0, i, j].sum().backward()
     assert image.grad is not None
     touched = (image.grad[0].abs().sum(dim=-1) > 0).nonzero()
-    return (int(touched[:, 0].min()), int(touched[:, 0].max()),
-            int(touched[:, 1].min()), int(touched[:, 1].max()))  # fmt: skip
+    return (
+        int(touched[:, 0].min()),
+        int(touched[:, 0].max()),
+        int(touched[:, 1].min()),
+        int(touched[:, 1].max()),
+    )
 
 
 @pytest.mark.parametrize("case", FIELD_CASES)
@@ -85,4 +101,8 @@ def test_chollet_last_conv_sees_18x18_moving_4() -> None:
     rows = {r.name: r for r in explain(model("chollet")).rows}
     field = rows["conv2d_2"].receptive_field
     assert field is not None
-    assert (field.size.astuple(), field.jump.astuple(), field.start.astuple()) == ((18, 18), (4, 4), (0, 0))
+    assert (field.size.astuple(), field.jump.astuple(), field.start.astuple()) == (
+        (18, 18),
+        (4, 4),
+        (0, 0),
+    )

@@ -32,6 +32,12 @@ def test_matches_torch(case: str) -> None:
     for row, module, output in zip(ours.rows, model.layers, outputs, strict=True):
         assert tuple(output.shape) == (2, *row.output_shape), row.name
         assert module_counts(module) == (row.trainable, row.non_trainable), row.name
-    assert sum(p.numel() for p in model.parameters()) + sum(
-        b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var"))
-    ) == ours.total_params
+    assert (
+        sum(p.numel() for p in model.parameters())
+        + sum(
+            b.numel()
+            for n, b in model.named_buffers()
+            if n.endswith(("running_mean", "running_var"))
+        )
+        == ours.total_params
+    )

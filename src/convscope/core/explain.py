@@ -114,8 +114,15 @@ def where(layer: s.Layer, source: str) -> str:
 # ---- output size along one axis, with its worked formula ----
 
 
-def axis_formula(size: int, kernel: int, stride: int, padding: arith.Padding, dilation: int = 1,
-                 *, pooling: bool = False) -> tuple[int, str]:  # fmt: skip
+def axis_formula(
+    size: int,
+    kernel: int,
+    stride: int,
+    padding: arith.Padding,
+    dilation: int = 1,
+    *,
+    pooling: bool = False,
+) -> tuple[int, str]:
     """The output size along one axis and how it comes about, with this layer's numbers."""
     out = arith.output_size(size, kernel, stride, padding, dilation)
     if padding == "same":
@@ -140,7 +147,7 @@ def _spatial(layer: s.Layer, shape: Shape, source: str) -> tuple[int, int, int]:
         hint = (
             "add the channel axis, e.g. input_shape=(28, 28, 1)"
             if len(shape) == 2
-            else "conv and pooling layers must come before Flatten"
+            else "conv and pooling layers need an image-shaped input, before any Flatten"
         )
         raise ShapeError(
             f"needs a (height, width, channels) input, got {fmt_shape(shape)}",
@@ -150,16 +157,26 @@ def _spatial(layer: s.Layer, shape: Shape, source: str) -> tuple[int, int, int]:
     return shape[0], shape[1], shape[2]
 
 
-def _window(layer: s.Layer, shape: Shape, source: str, kernel: s.Pair, strides: s.Pair,
-            padding: arith.Padding, dilation: s.Pair, *, pooling: bool = False,
-            ) -> tuple[int, int, str, s.Pair]:  # fmt: skip
+def _window(
+    layer: s.Layer,
+    shape: Shape,
+    source: str,
+    kernel: s.Pair,
+    strides: s.Pair,
+    padding: arith.Padding,
+    dilation: s.Pair,
+    *,
+    pooling: bool = False,
+) -> tuple[int, int, str, s.Pair]:
     """Output height and width of a sliding window, its formula and its 'before' padding."""
     h, w, _ = _spatial(layer, shape, source)
     out_h, text_h = axis_formula(h, kernel.h, strides.h, padding, dilation.h, pooling=pooling)
     out_w, text_w = axis_formula(w, kernel.w, strides.w, padding, dilation.w, pooling=pooling)
     if out_h <= 0 or out_w <= 0:
-        span = s.Pair(arith.effective_kernel(kernel.h, dilation.h),
-                      arith.effective_kernel(kernel.w, dilation.w))  # fmt: skip
+        span = s.Pair(
+            arith.effective_kernel(kernel.h, dilation.h),
+            arith.effective_kernel(kernel.w, dilation.w),
+        )
         noun = "pool window" if pooling else "kernel"
         dilated = f" dilated to {span}" if span != kernel else ""
         raise ShapeError(
@@ -168,16 +185,19 @@ def _window(layer: s.Layer, shape: Shape, source: str, kernel: s.Pair, strides: 
             hint="use padding='same', a smaller window, or less downsampling before this layer",
         )
     if padding == "same":
-        pad = s.Pair(arith.same_padding(h, kernel.h, strides.h, dilation.h)[0],
-                     arith.same_padding(w, kernel.w, strides.w, dilation.w)[0])  # fmt: skip
+        pad = s.Pair(
+            arith.same_padding(h, kernel.h, strides.h, dilation.h)[0],
+            arith.same_padding(w, kernel.w, strides.w, dilation.w)[0],
+        )
     else:
         pad = s.Pair(0, 0)
     return out_h, out_w, window_formula(text_h, text_w), pad
 
 
 def _span(kernel: s.Pair, dilation: s.Pair) -> s.Pair:
-    return s.Pair(arith.effective_kernel(kernel.h, dilation.h),
-                  arith.effective_kernel(kernel.w, dilation.w))  # fmt: skip
+    return s.Pair(
+        arith.effective_kernel(kernel.h, dilation.h), arith.effective_kernel(kernel.w, dilation.w)
+    )
 
 
 def _conv2d(layer: s.Conv2D, shape: Shape, source: str) -> Step:
@@ -197,7 +217,9 @@ def _conv2d(layer: s.Conv2D, shape: Shape, source: str) -> Step:
         )
     k = layer.kernel_size
     params = arith.conv2d_params(k.h, k.w, cin, layer.filters, layer.groups, layer.use_bias)
-    per_filter = f"{k.h}*{k.w}*{cin}" if layer.groups == 1 else f"{k.h}*{k.w}*({cin}/{layer.groups})"
+    per_filter = (
+        f"{k.h}*{k.w}*{cin}" if layer.groups == 1 else f"{k.h}*{k.w}*({cin}/{layer.groups})"
+    )
     params_formula = (
         f"({per_filter} + 1) * {layer.filters} = {params:,}"
         if layer.use_bias
@@ -277,7 +299,10 @@ def _global_pooling(layer: s.GlobalPooling2D, shape: Shape, source: str) -> Step
 def _zero_padding(layer: s.ZeroPadding2D, shape: Shape, source: str) -> Step:
     h, w, c = _spatial(layer, shape, source)
     out_h, out_w = h + layer.top + layer.bottom, w + layer.left + layer.right
-    text_h, text_w = f"{h} + {layer.top} + {layer.bottom} = {out_h}", f"{w} + {layer.left} + {layer.right} = {out_w}"
+    text_h, text_w = (
+        f"{h} + {layer.top} + {layer.bottom} = {out_h}",
+        f"{w} + {layer.left} + {layer.right} = {out_w}",
+    )
     return Step(
         (out_h, out_w, c),
         window_formula(text_h, text_w),
@@ -369,14 +394,20 @@ def step(layer: s.Layer, shape: Shape, source: str) -> Step:
     result = _RULES[type(layer)](layer, shape, source)
     if not layer.trainable and result.trainable:
         return Step(
-            result.output_shape, result.shape_formula, 0, result.trainable + result.non_trainable,
-            result.params_formula + " (all frozen: trainable=False)", result.macs, result.window,
-        )  # fmt: skip
+            result.output_shape,
+            result.shape_formula,
+            0,
+            result.trainable + result.non_trainable,
+            result.params_formula + " (all frozen: trainable=False)",
+            result.macs,
+            result.window,
+        )
     return result
 
 
-def next_field(field: ReceptiveField | None, result: Step, output_shape: Shape
-               ) -> ReceptiveField | None:  # fmt: skip
+def next_field(
+    field: ReceptiveField | None, result: Step, output_shape: Shape
+) -> ReceptiveField | None:
     """The receptive field after a layer: grown by its window, None once space is gone."""
     if field is None or len(output_shape) != 3:
         return None
@@ -402,16 +433,25 @@ def explain(model: s.ModelSpec) -> Explanation:
         field = next_field(field, result, result.output_shape)
         rows.append(
             Row(
-                name=layer.name, layer_type=layer.keras_class, line=layer.line,
-                input_shape=shape, output_shape=result.output_shape,
-                trainable=result.trainable, non_trainable=result.non_trainable,
-                shape_formula=result.shape_formula, params_formula=result.params_formula,
-                receptive_field=field, macs=result.macs,
-            )  # fmt: skip
+                name=layer.name,
+                layer_type=layer.keras_class,
+                line=layer.line,
+                input_shape=shape,
+                output_shape=result.output_shape,
+                trainable=result.trainable,
+                non_trainable=result.non_trainable,
+                shape_formula=result.shape_formula,
+                params_formula=result.params_formula,
+                receptive_field=field,
+                macs=result.macs,
+            )
         )
         shape = result.output_shape
     partial = Explanation(model.name, model.source, model.input_shape, tuple(rows), ())
     return Explanation(
-        model.name, model.source, model.input_shape, tuple(rows),
+        model.name,
+        model.source,
+        model.input_shape,
+        tuple(rows),
         (*notes_for(partial), *model.notes),
-    )  # fmt: skip
+    )

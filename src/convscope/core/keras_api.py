@@ -30,52 +30,224 @@ ALIASES = {
     "GlobalMaxPool2D": "GlobalMaxPooling2D",
 }
 
-# Every public class in keras.layers (Keras 3.15), to tell a misspelling from a real
-# layer that convscope does not read yet.
-KERAS_LAYERS = frozenset("""
-Activation ActivityRegularization AdaptiveAveragePooling1D AdaptiveAveragePooling2D
-AdaptiveAveragePooling3D AdaptiveMaxPooling1D AdaptiveMaxPooling2D AdaptiveMaxPooling3D Add
-AdditiveAttention AlphaDropout Attention AugMix AutoContrast Average AveragePooling1D
-AveragePooling2D AveragePooling3D AvgPool1D AvgPool2D AvgPool3D BatchNormalization
-Bidirectional CategoryEncoding CenterCrop Concatenate Conv1D Conv1DTranspose Conv2D
-Conv2DTranspose Conv3D Conv3DTranspose ConvLSTM1D ConvLSTM2D ConvLSTM3D Convolution1D
-Convolution1DTranspose Convolution2D Convolution2DTranspose Convolution3D
-Convolution3DTranspose Cropping1D Cropping2D Cropping3D CutMix Dense DepthwiseConv1D
-DepthwiseConv2D Discretization Dot Dropout ELU EinsumDense Embedding Equalization Flatten
-GRU GRUCell GaussianDropout GaussianNoise GlobalAveragePooling1D GlobalAveragePooling2D
-GlobalAveragePooling3D GlobalAvgPool1D GlobalAvgPool2D GlobalAvgPool3D GlobalMaxPool1D
-GlobalMaxPool2D GlobalMaxPool3D GlobalMaxPooling1D GlobalMaxPooling2D GlobalMaxPooling3D
-GroupNormalization HashedCrossing Hashing Identity Input InputLayer IntegerLookup Lambda
-Layer LayerNormalization LeakyReLU Masking MaxPool1D MaxPool2D MaxPool3D MaxPooling1D
-MaxPooling2D MaxPooling3D Maximum MelSpectrogram Minimum MixUp MultiHeadAttention Multiply
-Normalization PReLU Permute RMSNormalization RNN RandAugment RandomBrightness
-RandomColorDegeneration RandomColorJitter RandomContrast RandomCrop RandomElasticTransform
-RandomErasing RandomFlip RandomGaussianBlur RandomGrayscale RandomHue RandomInvert
-RandomPerspective RandomPosterization RandomRotation RandomSaturation RandomSharpness
-RandomShear RandomTranslation RandomZoom ReLU RepeatVector Rescaling Reshape Resizing
-STFTSpectrogram SeparableConv1D SeparableConv2D SeparableConvolution1D SeparableConvolution2D
-SimpleRNN SimpleRNNCell Softmax Solarization SpatialDropout1D SpatialDropout2D
-SpatialDropout3D SpectralNormalization StackedRNNCells StringLookup Subtract TextVectorization
-TimeDistributed UnitNormalization UpSampling1D UpSampling2D UpSampling3D Wrapper ZeroPadding1D
-ZeroPadding2D ZeroPadding3D
-""".split())
+# Every public class in keras.layers (Keras 3.15.1, from dir(keras.layers)), to tell a
+# misspelling from a real layer that convscope does not read yet.
+KERAS_LAYERS = frozenset(
+    [
+        "Activation",
+        "ActivityRegularization",
+        "AdaptiveAveragePooling1D",
+        "AdaptiveAveragePooling2D",
+        "AdaptiveAveragePooling3D",
+        "AdaptiveMaxPooling1D",
+        "AdaptiveMaxPooling2D",
+        "AdaptiveMaxPooling3D",
+        "Add",
+        "AdditiveAttention",
+        "AlphaDropout",
+        "Attention",
+        "AugMix",
+        "AutoContrast",
+        "Average",
+        "AveragePooling1D",
+        "AveragePooling2D",
+        "AveragePooling3D",
+        "AvgPool1D",
+        "AvgPool2D",
+        "AvgPool3D",
+        "BatchNormalization",
+        "Bidirectional",
+        "CategoryEncoding",
+        "CenterCrop",
+        "Concatenate",
+        "ContrastLimitedAdaptiveHistogramEqualization",
+        "Conv1D",
+        "Conv1DTranspose",
+        "Conv2D",
+        "Conv2DTranspose",
+        "Conv3D",
+        "Conv3DTranspose",
+        "ConvLSTM1D",
+        "ConvLSTM2D",
+        "ConvLSTM3D",
+        "Convolution1D",
+        "Convolution1DTranspose",
+        "Convolution2D",
+        "Convolution2DTranspose",
+        "Convolution3D",
+        "Convolution3DTranspose",
+        "Cropping1D",
+        "Cropping2D",
+        "Cropping3D",
+        "CutMix",
+        "Dense",
+        "DepthwiseConv1D",
+        "DepthwiseConv2D",
+        "Discretization",
+        "Dot",
+        "Dropout",
+        "ELU",
+        "EinsumDense",
+        "Embedding",
+        "Equalization",
+        "Flatten",
+        "FlaxLayer",
+        "GRU",
+        "GRUCell",
+        "GaussianDropout",
+        "GaussianNoise",
+        "GlobalAveragePooling1D",
+        "GlobalAveragePooling2D",
+        "GlobalAveragePooling3D",
+        "GlobalAvgPool1D",
+        "GlobalAvgPool2D",
+        "GlobalAvgPool3D",
+        "GlobalMaxPool1D",
+        "GlobalMaxPool2D",
+        "GlobalMaxPool3D",
+        "GlobalMaxPooling1D",
+        "GlobalMaxPooling2D",
+        "GlobalMaxPooling3D",
+        "GroupNormalization",
+        "GroupQueryAttention",
+        "HashedCrossing",
+        "Hashing",
+        "Identity",
+        "Input",
+        "InputLayer",
+        "InputSpec",
+        "IntegerLookup",
+        "JaxLayer",
+        "LSTM",
+        "LSTMCell",
+        "Lambda",
+        "Layer",
+        "LayerNormalization",
+        "LeakyReLU",
+        "Masking",
+        "MaxNumBoundingBoxes",
+        "MaxPool1D",
+        "MaxPool2D",
+        "MaxPool3D",
+        "MaxPooling1D",
+        "MaxPooling2D",
+        "MaxPooling3D",
+        "Maximum",
+        "MelSpectrogram",
+        "Minimum",
+        "MixUp",
+        "MultiHeadAttention",
+        "Multiply",
+        "Normalization",
+        "PReLU",
+        "Permute",
+        "Pipeline",
+        "RMSNormalization",
+        "RNN",
+        "RandAugment",
+        "RandomBrightness",
+        "RandomColorDegeneration",
+        "RandomColorJitter",
+        "RandomContrast",
+        "RandomCrop",
+        "RandomElasticTransform",
+        "RandomErasing",
+        "RandomFlip",
+        "RandomGaussianBlur",
+        "RandomGrayscale",
+        "RandomHue",
+        "RandomInvert",
+        "RandomPerspective",
+        "RandomPosterization",
+        "RandomRotation",
+        "RandomSaturation",
+        "RandomSharpness",
+        "RandomShear",
+        "RandomTranslation",
+        "RandomZoom",
+        "ReLU",
+        "RepeatVector",
+        "Rescaling",
+        "Reshape",
+        "Resizing",
+        "ReversibleEmbedding",
+        "STFTSpectrogram",
+        "SeparableConv1D",
+        "SeparableConv2D",
+        "SeparableConvolution1D",
+        "SeparableConvolution2D",
+        "SimpleRNN",
+        "SimpleRNNCell",
+        "Softmax",
+        "Solarization",
+        "SpatialDropout1D",
+        "SpatialDropout2D",
+        "SpatialDropout3D",
+        "SpectralNormalization",
+        "StackedRNNCells",
+        "StringLookup",
+        "Subtract",
+        "TFSMLayer",
+        "TextVectorization",
+        "TimeDistributed",
+        "TorchModuleWrapper",
+        "UnitNormalization",
+        "UpSampling1D",
+        "UpSampling2D",
+        "UpSampling3D",
+        "Wrapper",
+        "ZeroPadding1D",
+        "ZeroPadding2D",
+        "ZeroPadding3D",
+    ]
+)
 
 # Keyword arguments that every Keras layer takes (Layer.__init__), and the ones that
 # change no shape or count: accepted and ignored here.
 _COMMON = frozenset(
-    {"name", "trainable", "dtype", "autocast", "input_shape", "input_dim",
-     "batch_input_shape", "batch_size", "activity_regularizer", "seed", "noise_shape",
-     "data_format"}
-)  # fmt: skip
+    {
+        "name",
+        "trainable",
+        "dtype",
+        "autocast",
+        "input_shape",
+        "input_dim",
+        "batch_input_shape",
+        "batch_size",
+        "activity_regularizer",
+        "seed",
+        "noise_shape",
+        "data_format",
+    }
+)
 _NO_SHAPE_EFFECT = frozenset(
-    {"kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
-     "kernel_constraint", "bias_constraint", "depthwise_initializer", "pointwise_initializer",
-     "depthwise_regularizer", "pointwise_regularizer", "depthwise_constraint",
-     "pointwise_constraint", "beta_initializer", "gamma_initializer",
-     "moving_mean_initializer", "moving_variance_initializer", "beta_regularizer",
-     "gamma_regularizer", "beta_constraint", "gamma_constraint", "synchronized",
-     "lora_rank", "lora_alpha", "quantization_config"}
-)  # fmt: skip
+    {
+        "kernel_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "bias_regularizer",
+        "kernel_constraint",
+        "bias_constraint",
+        "depthwise_initializer",
+        "pointwise_initializer",
+        "depthwise_regularizer",
+        "pointwise_regularizer",
+        "depthwise_constraint",
+        "pointwise_constraint",
+        "beta_initializer",
+        "gamma_initializer",
+        "moving_mean_initializer",
+        "moving_variance_initializer",
+        "beta_regularizer",
+        "gamma_regularizer",
+        "beta_constraint",
+        "gamma_constraint",
+        "synchronized",
+        "lora_rank",
+        "lora_alpha",
+        "quantization_config",
+    }
+)
 
 Bound = Mapping[str, Any]
 Builder = Callable[[Bound], s.Layer]
@@ -203,22 +375,50 @@ class Signature:
     layer_kwargs: bool = True  # False: the class does not pass **kwargs on to Layer
 
 
-_CONV = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
-         "groups", "activation", "use_bias")  # fmt: skip
+_CONV = (
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "data_format",
+    "dilation_rate",
+    "groups",
+    "activation",
+    "use_bias",
+)
 _POOL = ("pool_size", "strides", "padding", "data_format")
 
 SIGNATURES: dict[str, Signature] = {
     "Conv2D": Signature(_CONV, _conv, ("filters", "kernel_size")),
     "DepthwiseConv2D": Signature(
-        ("kernel_size", "strides", "padding", "depth_multiplier", "data_format",
-         "dilation_rate", "activation", "use_bias"),
-        _depthwise, ("kernel_size",),
-    ),  # fmt: skip
+        (
+            "kernel_size",
+            "strides",
+            "padding",
+            "depth_multiplier",
+            "data_format",
+            "dilation_rate",
+            "activation",
+            "use_bias",
+        ),
+        _depthwise,
+        ("kernel_size",),
+    ),
     "SeparableConv2D": Signature(
-        ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
-         "depth_multiplier", "activation", "use_bias"),
-        _separable, ("filters", "kernel_size"),
-    ),  # fmt: skip
+        (
+            "filters",
+            "kernel_size",
+            "strides",
+            "padding",
+            "data_format",
+            "dilation_rate",
+            "depth_multiplier",
+            "activation",
+            "use_bias",
+        ),
+        _separable,
+        ("filters", "kernel_size"),
+    ),
     "MaxPooling2D": Signature(_POOL, _pooling(s.MaxPooling2D)),
     "AveragePooling2D": Signature(_POOL, _pooling(s.AveragePooling2D)),
     "GlobalAveragePooling2D": Signature(
@@ -241,17 +441,18 @@ SIGNATURES: dict[str, Signature] = {
         ("rate",),
         layer_kwargs=False,
     ),
-    "BatchNormalization": Signature(
-        ("axis", "momentum", "epsilon", "center", "scale"), _batchnorm
-    ),
+    "BatchNormalization": Signature(("axis", "momentum", "epsilon", "center", "scale"), _batchnorm),
     "Activation": Signature(
-        ("activation",), lambda b: s.Activation(activation=s.to_activation(b["activation"])),
         ("activation",),
-    ),  # fmt: skip
+        lambda b: s.Activation(activation=s.to_activation(b["activation"])),
+        ("activation",),
+    ),
     "ReLU": Signature(("max_value", "negative_slope", "threshold"), _relu),
     "LeakyReLU": Signature(
         ("negative_slope",),
-        lambda b: s.LeakyReLU(negative_slope=s.to_float(b.get("negative_slope", 0.3), "negative_slope")),
+        lambda b: s.LeakyReLU(
+            negative_slope=s.to_float(b.get("negative_slope", 0.3), "negative_slope")
+        ),
     ),
     "Softmax": Signature(("axis",), _softmax),
     "Rescaling": Signature(
@@ -296,8 +497,9 @@ class BoundLayer:
     input_shape: tuple[int, ...] | None  # input_shape= / input_dim= / batch_input_shape=
 
 
-def bind(cls_name: str, params: tuple[str, ...], args: tuple[Any, ...], kwargs: Mapping[str, Any]
-         ) -> dict[str, Any]:  # fmt: skip
+def bind(
+    cls_name: str, params: tuple[str, ...], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> dict[str, Any]:
     """Bind positional and keyword arguments to parameter names, as Python would."""
     if len(args) > len(params):
         raise SpecError(
@@ -357,8 +559,9 @@ def _input_shape(bound: Mapping[str, Any]) -> tuple[int, ...] | None:
     return None
 
 
-def input_layer_shape(cls_name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]
-                      ) -> tuple[int, ...]:  # fmt: skip
+def input_layer_shape(
+    cls_name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> tuple[int, ...]:
     """The shape of `keras.Input(shape=...)` or `InputLayer(shape=... | input_shape=...)`."""
     params = ("shape", "batch_size", "dtype", "sparse", "ragged", "batch_shape", "name")
     bound = bind(cls_name, params, args, {k: v for k, v in kwargs.items()})
@@ -434,8 +637,8 @@ def sequential(
             raise SpecError(f"{canonical(call.cls)}: {error.message}", where=where) from None
         if not layers and file_shape is None:
             file_shape = bound.input_shape
-        name = bound.name or _auto_name(to_snake_case(bound.layer.keras_class), uids)
-        layers.append(replace(bound.layer, name=name, line=call.line, trainable=trainable))
+        layer_name = bound.name or _auto_name(to_snake_case(bound.layer.keras_class), uids)
+        layers.append(replace(bound.layer, name=layer_name, line=call.line, trainable=trainable))
     if not layers:
         raise SpecError("the Sequential model has no layers", where=source)
     shape = input_shape or file_shape
@@ -447,6 +650,9 @@ def sequential(
             hint="add input_shape=(28, 28, 1) to the first layer, or pass --input-shape 28,28,1",
         )
     return s.ModelSpec(
-        name=name or "sequential", input_shape=shape, layers=tuple(layers), source=source,
+        name=name or "sequential",
+        input_shape=shape,
+        layers=tuple(layers),
+        source=source,
         notes=notes,
-    )  # fmt: skip
+    )

@@ -86,7 +86,7 @@ class Sequential:
 
 @dataclass(frozen=True)
 class Method:
-    """`obj.name` for an object convscope models: a Sequential's add/compile/fit, a list's append."""
+    """`obj.name` on a Sequential (add, compile, fit) or a list (append, extend, insert)."""
 
     obj: Any
     name: str
@@ -119,29 +119,40 @@ class Functional:
     what: str
 
 
-class _Return(Exception):  # noqa: N818 - control flow, not an error
+class _Return(Exception):
     def __init__(self, value: Any) -> None:
         self.value = value
 
 
-class _Break(Exception):  # noqa: N818
+class _Break(Exception):
     pass
 
 
-class _Continue(Exception):  # noqa: N818
+class _Continue(Exception):
     pass
 
 
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
     ast.Pow: operator.pow,
-}  # fmt: skip
+}
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
-    ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
-}  # fmt: skip
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
 _PLAIN = (int, float, str, bool, type(None))
 
 
@@ -169,13 +180,22 @@ def _builtin_range(*args: Any) -> Any:
 
 _BUILTINS: dict[str, Callable[..., Any]] = {
     "range": _builtin_range,
-    "len": len, "int": int, "float": float, "str": str, "bool": bool, "abs": abs,
-    "round": round, "min": min, "max": max, "sum": sum,
-    "tuple": tuple, "list": list,
+    "len": len,
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "abs": abs,
+    "round": round,
+    "min": min,
+    "max": max,
+    "sum": sum,
+    "tuple": tuple,
+    "list": list,
     "enumerate": lambda xs, start=0: list(enumerate(xs, start)),
     "zip": lambda *xs: list(zip(*xs, strict=False)),
     "print": lambda *args, **kwargs: None,
-}  # fmt: skip
+}
 
 
 class Interpreter:
@@ -210,7 +230,7 @@ class Interpreter:
         for statement in body:
             self.run(statement, scopes)
 
-    def run(self, node: ast.stmt, scopes: tuple[dict[str, Any], ...]) -> None:  # noqa: C901
+    def run(self, node: ast.stmt, scopes: tuple[dict[str, Any], ...]) -> None:
         self.tick(node)
         local = scopes[-1]
         match node:
@@ -245,8 +265,9 @@ class Interpreter:
                 self.run_for(node, target, iterable, body, orelse, scopes)
             case ast.With(body=body) | ast.AsyncWith(body=body):
                 self.run_block(body, scopes)
-            case ast.Try(body=body, orelse=orelse, finalbody=finalbody) | ast.TryStar(
-                body=body, orelse=orelse, finalbody=finalbody
+            case (
+                ast.Try(body=body, orelse=orelse, finalbody=finalbody)
+                | ast.TryStar(body=body, orelse=orelse, finalbody=finalbody)
             ):
                 self.run_block([*body, *orelse, *finalbody], scopes)
             case ast.FunctionDef() | ast.AsyncFunctionDef():
@@ -325,7 +346,7 @@ class Interpreter:
 
     # ---- expressions ----
 
-    def eval(self, node: ast.expr, scopes: tuple[dict[str, Any], ...]) -> Any:  # noqa: C901
+    def eval(self, node: ast.expr, scopes: tuple[dict[str, Any], ...]) -> Any:
         self.tick(node)
         match node:
             case ast.Constant(value=value):
@@ -339,8 +360,10 @@ class Interpreter:
             case ast.List(elts=elts):
                 return self.eval_elements(elts, scopes)
             case ast.Dict(keys=keys, values=values):
-                pairs = [(self.eval(k, scopes) if k else None, self.eval(v, scopes))
-                         for k, v in zip(keys, values, strict=True)]  # fmt: skip
+                pairs = [
+                    (self.eval(k, scopes) if k else None, self.eval(v, scopes))
+                    for k, v in zip(keys, values, strict=True)
+                ]
                 if all(isinstance(k, _PLAIN) for k, _ in pairs):
                     return dict(pairs)
                 return Unknown("a dict with computed keys")
@@ -376,7 +399,7 @@ class Interpreter:
                 items = self.eval(it, scopes)
                 if not isinstance(items, (list, tuple)):
                     return Unknown(f"`{ast.unparse(node)}`")
-                inner = ({},)
+                inner: tuple[dict[str, Any]] = ({},)
                 result = []
                 for item in items:
                     self.assign(t, item, (*scopes, *inner))
@@ -420,11 +443,10 @@ class Interpreter:
                     return KerasClass(attr)
                 if attr == "Input" or (in_layers and keras_api.is_keras_layer(attr)):
                     return KerasClass(attr)
-                if in_layers and attr[:1].isupper():
-                    # A layers-module name Keras lacks: a misspelling, unless the user meant
-                    # something of their own (an undefined bare name).
-                    if not bare or keras_api.suggest(attr):
-                        return Misspelt(attr)
+                # A layers-module name Keras lacks: a misspelling, unless the user meant
+                # something of their own (an undefined bare name with no close match).
+                if in_layers and attr[:1].isupper() and (not bare or keras_api.suggest(attr)):
+                    return Misspelt(attr)
             if bare:
                 return Unknown(f"the name `{attr}` is not defined in the file")
             return Module(f"{base.path}.{attr}" if base.path else attr)
@@ -433,11 +455,19 @@ class Interpreter:
         return Unknown(f"`.{attr}` of a value only known at run time")
 
     def binop(self, op: ast.operator, left: Any, right: Any) -> Any:
+        if (
+            isinstance(op, ast.Add)
+            and type(left) is type(right)
+            and isinstance(left, (list, tuple))
+        ):
+            return _size_ok(left + right)  # layer lists: `stack += [layers.Dense(10)]`
         if not (_is_plain(left) and _is_plain(right)) or type(op) not in _BINOPS:
             return Unknown("arithmetic on values only known at run time")
         if isinstance(op, ast.Pow) and isinstance(right, (int, float)) and abs(right) > 64:
             return Unknown("a very large power")
-        if isinstance(op, ast.Mult) and any(isinstance(v, (str, list, tuple)) for v in (left, right)):
+        if isinstance(op, ast.Mult) and any(
+            isinstance(v, (str, list, tuple)) for v in (left, right)
+        ):
             count = right if isinstance(right, int) else left
             if isinstance(count, int) and count > MAX_ITEMS:
                 return Unknown("a sequence too long to follow")
@@ -454,9 +484,12 @@ class Interpreter:
         return True  # modules, models, layers: objects are truthy
 
     def boolop(
-        self, node: ast.BoolOp, op: ast.boolop, operands: list[ast.expr],
+        self,
+        node: ast.BoolOp,
+        op: ast.boolop,
+        operands: list[ast.expr],
         scopes: tuple[dict[str, Any], ...],
-    ) -> Any:  # fmt: skip
+    ) -> Any:
         value: Any = None
         for operand in operands:
             value = self.eval(operand, scopes)
@@ -468,9 +501,13 @@ class Interpreter:
         return value
 
     def compare(
-        self, node: ast.Compare, left: ast.expr, ops: list[ast.cmpop],
-        comparators: list[ast.expr], scopes: tuple[dict[str, Any], ...],
-    ) -> Any:  # fmt: skip
+        self,
+        node: ast.Compare,
+        left: ast.expr,
+        ops: list[ast.cmpop],
+        comparators: list[ast.expr],
+        scopes: tuple[dict[str, Any], ...],
+    ) -> Any:
         current = self.eval(left, scopes)
         for op, right_node in zip(ops, comparators, strict=True):
             right = self.eval(right_node, scopes)
@@ -537,8 +574,9 @@ class Interpreter:
             case _:
                 return Unknown(f"`{ast.unparse(node)}` is only known at run time")
 
-    def layer_call(self, node: ast.Call, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
-                   ) -> LayerCall:  # fmt: skip
+    def layer_call(
+        self, node: ast.Call, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> LayerCall:
         canonical = keras_api.canonical(name)
         if canonical not in keras_api.SIGNATURES and canonical not in keras_api.INPUT_CLASSES:
             raise self.error(
@@ -566,8 +604,9 @@ class Interpreter:
             )
         return value
 
-    def new_sequential(self, node: ast.Call, args: tuple[Any, ...], kwargs: dict[str, Any]
-                       ) -> Sequential:  # fmt: skip
+    def new_sequential(
+        self, node: ast.Call, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Sequential:
         items = kwargs.get("layers", args[0] if args else None)
         name = kwargs.get("name", args[2] if len(args) > 2 else None)
         model = Sequential([], node.lineno, name if isinstance(name, str) else None)
@@ -588,8 +627,9 @@ class Interpreter:
             received = item.reason if isinstance(item, Unknown) else type(item).__name__
             raise self.error(node, f"{what} is not a Keras layer convscope can read ({received})")
 
-    def call_method(self, node: ast.Call, method: Method, args: tuple[Any, ...],
-                    kwargs: dict[str, Any]) -> Any:  # fmt: skip
+    def call_method(
+        self, node: ast.Call, method: Method, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         obj, name = method.obj, method.name
         if isinstance(obj, list):
             if name == "append" and len(args) == 1:
@@ -608,12 +648,13 @@ class Interpreter:
             params = ("optimizer", "loss", "loss_weights", "metrics")
             obj.compile_args = {**dict(zip(params, args, strict=False)), **kwargs}
         elif name == "fit":
-            params = ("x", "y", "batch_size", "epochs", "verbose")
-            obj.fit_args = {**dict(zip(params, args, strict=False)), **kwargs}
+            fit_params = ("x", "y", "batch_size", "epochs", "verbose")
+            obj.fit_args = {**dict(zip(fit_params, args, strict=False)), **kwargs}
         return Unknown(f"the result of model.{name}()")
 
-    def call_function(self, function: Function, args: tuple[Any, ...], kwargs: dict[str, Any]
-                      ) -> Any:  # fmt: skip
+    def call_function(
+        self, function: Function, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         if self.depth >= MAX_DEPTH:
             return Unknown("a call nested too deeply to follow")
         local = bind_arguments(function, args, kwargs)
@@ -634,8 +675,9 @@ class Interpreter:
             return KerasObject(callee.path, args, kwargs)
         return Unknown(f"`{callee.path}(...)` is only known at run time")
 
-    def note_subclass(self, node: ast.ClassDef, bases: list[ast.expr],
-                      scopes: tuple[dict[str, Any], ...]) -> None:  # fmt: skip
+    def note_subclass(
+        self, node: ast.ClassDef, bases: list[ast.expr], scopes: tuple[dict[str, Any], ...]
+    ) -> None:
         for base in bases:
             value = self.eval(base, scopes)
             if isinstance(value, KerasClass) and value.name in ("Model", "Sequential", "Layer"):
@@ -657,8 +699,9 @@ class Interpreter:
                     continue
 
 
-def bind_arguments(function: Function, args: tuple[Any, ...], kwargs: dict[str, Any]
-                   ) -> dict[str, Any]:  # fmt: skip
+def bind_arguments(
+    function: Function, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
     """Bind a call's arguments to the function's parameters, as Python would (simply)."""
     spec = function.node.args
     positional = [a.arg for a in (*spec.posonlyargs, *spec.args)]
@@ -676,7 +719,7 @@ def bind_arguments(function: Function, args: tuple[Any, ...], kwargs: dict[str, 
     for arg in spec.kwonlyargs:
         local[arg.arg] = kwargs.get(arg.arg, function.kw_defaults.get(arg.arg))
     if spec.vararg:
-        local[spec.vararg.arg] = tuple(args[len(positional):])
+        local[spec.vararg.arg] = tuple(args[len(positional) :])
     if spec.kwarg:
         local[spec.kwarg.arg] = {k: v for k, v in kwargs.items() if k not in local}
     return local
@@ -713,8 +756,9 @@ def parse(text: str, filename: str) -> ast.Module:
         ) from None
 
 
-def read_model(text: str, filename: str, *, input_shape: tuple[int, ...] | None = None
-               ) -> SourceModel:  # fmt: skip
+def read_model(
+    text: str, filename: str, *, input_shape: tuple[int, ...] | None = None
+) -> SourceModel:
     """Find the Sequential model a Keras source file builds, without running the file.
 
     The model chosen is the last one the file compiles or fits, or else the last one
@@ -745,9 +789,12 @@ def read_model(text: str, filename: str, *, input_shape: tuple[int, ...] | None 
         )
     try:
         spec = keras_api.sequential(
-            chosen.calls, source=filename, name=chosen.name, input_shape=input_shape,
+            chosen.calls,
+            source=filename,
+            name=chosen.name,
+            input_shape=input_shape,
             notes=tuple(notes),
-        )  # fmt: skip
+        )
     except SpecError as error:
         raise SourceError(error.message, where=error.where, hint=error.hint) from None
     return SourceModel(spec, chosen.compile_args or {}, chosen.fit_args or {})

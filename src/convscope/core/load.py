@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,15 +14,13 @@ from .spec import ModelSpec
 
 def parse_shape(text: str) -> tuple[int, ...]:
     """`28,28,1`, `28x28x1` or `(28, 28, 1)` -> (28, 28, 1)."""
-    parts = text.strip().strip("()[]").replace("x", ",").split(",")
-    try:
-        shape = tuple(int(p) for p in parts if p.strip())
-    except ValueError:
-        shape = ()
-    if not shape or any(n < 1 for n in shape):
+    if not re.fullmatch(r"\s*\(?\s*\d+(\s*[,x]\s*\d+)*\s*,?\s*\)?\s*", text):
         raise ConvscopeError(
             f"--input-shape must be positive integers such as 28,28,1, got {text!r}"
         )
+    shape = tuple(int(n) for n in re.findall(r"\d+", text))
+    if any(n < 1 for n in shape):
+        raise ConvscopeError(f"--input-shape must be positive integers, got {text!r}")
     return shape
 
 
@@ -61,6 +60,10 @@ def load_source_model(
     return read_model(text, name, input_shape=input_shape)
 
 
-def load_model(target: str, *, input_shape: tuple[int, ...] | None = None,
-               read_stdin: Callable[[], str] = lambda: "") -> ModelSpec:  # fmt: skip
+def load_model(
+    target: str,
+    *,
+    input_shape: tuple[int, ...] | None = None,
+    read_stdin: Callable[[], str] = lambda: "",
+) -> ModelSpec:
     return load_source_model(target, input_shape=input_shape, read_stdin=read_stdin).spec

@@ -31,7 +31,8 @@ def parameter_note(ex: Explanation) -> list[str]:
     if total == 0:
         return []
     top = max(ex.rows, key=lambda r: r.params)
-    note = f"{top.name} holds {_pct(top.params, total)} of all parameters ({top.params:,} of {total:,})"
+    share = _pct(top.params, total)
+    note = f"{top.name} holds {share} of all parameters ({top.params:,} of {total:,})"
     if top.layer_type == "Dense" and len(top.input_shape) == 1:
         index = ex.rows.index(top)
         before = ex.rows[index - 1] if index else None
@@ -160,7 +161,8 @@ def weightless_note(ex: Explanation) -> list[str]:
             why.append("layers with trainable=False keep their weights fixed")
         notes.append(
             f"{amount:,} parameters are non-trainable ({', '.join(r.name for r in frozen)}): "
-            + "; ".join(why) + "."
+            + "; ".join(why)
+            + "."
         )
     return notes
 

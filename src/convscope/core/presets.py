@@ -86,9 +86,13 @@ model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=1,
           validation_data=(x_test, y_test))
 """,
     training=TrainingSpec(
-        "mnist", "adadelta", "categorical_crossentropy", batch_size=128, epochs=12,
+        "mnist",
+        "adadelta",
+        "categorical_crossentropy",
+        batch_size=128,
+        epochs=12,
         learning_rate=1.0,
-    ),  # fmt: skip
+    ),
 )
 
 TF_COURSE = Preset(
@@ -151,9 +155,7 @@ def get(name: str) -> Preset:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ConvscopeError(
-            f"no preset named {name!r}; presets: {', '.join(PRESETS)}"
-        ) from None
+        raise ConvscopeError(f"no preset named {name!r}; presets: {', '.join(PRESETS)}") from None
 
 
 def model(name: str, input_shape: tuple[int, ...] | None = None) -> ModelSpec:

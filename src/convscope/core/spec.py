@@ -19,10 +19,24 @@ PoolOp = Literal["max", "average"]
 
 # Activations accepted by name; each maps to a torch function in the runtime.
 ACTIVATIONS = (
-    "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "gelu",
-    "softplus", "softsign", "swish", "silu", "relu6", "leaky_relu", "hard_sigmoid",
-    "exponential", "mish",
-)  # fmt: skip
+    "linear",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "elu",
+    "selu",
+    "gelu",
+    "softplus",
+    "softsign",
+    "swish",
+    "silu",
+    "relu6",
+    "leaky_relu",
+    "hard_sigmoid",
+    "exponential",
+    "mish",
+)
 
 
 @dataclass(frozen=True)
@@ -216,9 +230,14 @@ class Rescaling(Layer):
 
 
 SPATIAL_LAYERS = (
-    Conv2D, DepthwiseConv2D, SeparableConv2D, Pooling2D, GlobalPooling2D,
-    ZeroPadding2D, SpatialDropout2D,
-)  # fmt: skip
+    Conv2D,
+    DepthwiseConv2D,
+    SeparableConv2D,
+    Pooling2D,
+    GlobalPooling2D,
+    ZeroPadding2D,
+    SpatialDropout2D,
+)
 """Layers that need a (height, width, channels) input, as Keras's 4D input_spec demands."""
 
 
@@ -316,11 +335,11 @@ def to_zero_padding(value: object) -> tuple[int, int, int, int]:
     if isinstance(value, (tuple, list)) and len(value) == 2:
         first, second = value
         if all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (first, second)):
-            return first, first, second, second  # type: ignore[return-value]
+            return first, first, second, second
         if all(isinstance(v, (tuple, list)) and len(v) == 2 for v in (first, second)):
-            flat = (*first, *second)  # type: ignore[misc]
+            flat = (*first, *second)
             if all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in flat):
-                return flat  # type: ignore[return-value]
+                return flat
     raise SpecError(
         "`padding` must be an int, (rows, cols) or ((top, bottom), (left, right)) of "
         f"non-negative integers, got {value!r}"
@@ -337,4 +356,6 @@ def to_shape(value: object, arg: str) -> tuple[int, ...]:
         and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
     ):
         return tuple(value)
-    raise SpecError(f"`{arg}` must be a tuple of positive integers such as (28, 28, 1), got {value!r}")
+    raise SpecError(
+        f"`{arg}` must be a tuple of positive integers such as (28, 28, 1), got {value!r}"
+    )

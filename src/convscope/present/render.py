@@ -62,9 +62,9 @@ def _box(headers: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:
 
     def line(values: Sequence[str], left: str, mid: str, right: str) -> str:
         parts = [
-            (v.rjust(w) if headers[i] in RIGHT else v.ljust(w)) for i, (v, w) in
-            enumerate(zip(values, widths, strict=True))
-        ]  # fmt: skip
+            (v.rjust(w) if headers[i] in RIGHT else v.ljust(w))
+            for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        ]
         return f"{left} " + f" {mid} ".join(parts) + f" {right}"
 
     def rule(left: str, mid: str, right: str, fill: str) -> str:
@@ -111,16 +111,36 @@ def _md_escape(text: str) -> str:
 
 
 def to_markdown(ex: Explanation) -> str:
-    headers = ("Layer (type)", "Output Shape", "Param #", "Shape formula", "Param formula",
-               "Receptive field", "Mult-adds", "Memory")  # fmt: skip
-    out = [f"## Model: {ex.model}", "", f"Source: `{ex.source}`; input shape "
-           f"`{fmt_shape(ex.input_shape)}`", ""]  # fmt: skip
+    headers = (
+        "Layer (type)",
+        "Output Shape",
+        "Param #",
+        "Shape formula",
+        "Param formula",
+        "Receptive field",
+        "Mult-adds",
+        "Memory",
+    )
+    out = [
+        f"## Model: {ex.model}",
+        "",
+        f"Source: `{ex.source}`; input shape `{fmt_shape(ex.input_shape)}`",
+        "",
+    ]
     out.append("| " + " | ".join(headers) + " |")
     out.append("|" + "|".join("---:" if h in RIGHT else "---" for h in headers) + "|")
     for row in ex.rows:
-        name, shape, params, field, macs, memory = cells(row)
-        values = (f"{name}", f"`{shape}`", params, _md_escape(row.shape_formula),
-                  _md_escape(row.params_formula), field, f"{row.macs:,}", memory)  # fmt: skip
+        name, shape, params, field, _, memory = cells(row)
+        values = (
+            f"{name}",
+            f"`{shape}`",
+            params,
+            _md_escape(row.shape_formula),
+            _md_escape(row.params_formula),
+            field,
+            f"{row.macs:,}",
+            memory,
+        )
         out.append("| " + " | ".join(values) + " |")
     out.append("")
     out += [f"- {t}" for t in totals(ex)]

@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F  # noqa: N812 - the conventional name
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..core import arith
@@ -73,8 +73,9 @@ class SamePad(nn.Module):
         return F.pad(x, self.pads, value=self.value)
 
 
-def _pads(shape: Shape, kernel: s.Pair, strides: s.Pair, padding: str, dilation: s.Pair = s.ONE
-          ) -> tuple[int, int, int, int]:  # fmt: skip
+def _pads(
+    shape: Shape, kernel: s.Pair, strides: s.Pair, padding: str, dilation: s.Pair = s.ONE
+) -> tuple[int, int, int, int]:
     if padding != "same":
         return 0, 0, 0, 0
     top, bottom = arith.same_padding(shape[0], kernel.h, strides.h, dilation.h)
@@ -89,16 +90,31 @@ class Conv(nn.Module):
         super().__init__()
         cin, k = shape[2], layer.kernel_size
         self.pad = SamePad(*_pads(shape, k, layer.strides, layer.padding, layer.dilation_rate))
-        conv = dict(kernel_size=k.astuple(), stride=layer.strides.astuple(),
-                    dilation=layer.dilation_rate.astuple())  # fmt: skip
+        kernel, stride, dilation = (
+            k.astuple(),
+            layer.strides.astuple(),
+            layer.dilation_rate.astuple(),
+        )
         self.pointwise: nn.Conv2d | None = None
         if isinstance(layer, s.Conv2D):
-            self.conv = nn.Conv2d(cin, layer.filters, groups=layer.groups, bias=layer.use_bias, **conv)  # type: ignore[arg-type]
-            glorot_uniform_(self.conv.weight, k.h * k.w * cin // layer.groups, k.h * k.w * layer.filters)
+            self.conv = nn.Conv2d(
+                cin,
+                layer.filters,
+                kernel,
+                stride,
+                dilation=dilation,
+                groups=layer.groups,
+                bias=layer.use_bias,
+            )
+            glorot_uniform_(
+                self.conv.weight, k.h * k.w * cin // layer.groups, k.h * k.w * layer.filters
+            )
         else:
             dm = layer.depth_multiplier
             depthwise_bias = isinstance(layer, s.DepthwiseConv2D) and layer.use_bias
-            self.conv = nn.Conv2d(cin, cin * dm, groups=cin, bias=depthwise_bias, **conv)  # type: ignore[arg-type]
+            self.conv = nn.Conv2d(
+                cin, cin * dm, kernel, stride, dilation=dilation, groups=cin, bias=depthwise_bias
+            )
             # Keras's depthwise kernel is (kh, kw, cin, dm): fan_in kh*kw*cin, fan_out kh*kw*dm.
             glorot_uniform_(self.conv.weight, k.h * k.w * cin, k.h * k.w * dm)
             if isinstance(layer, s.SeparableConv2D):
@@ -130,7 +146,9 @@ class Pool(nn.Module):
         if self.op == "average" and any(pads):
             # How many real (unpadded) pixels each window holds: TF's divisor.
             ones = torch.ones(1, 1, shape[0], shape[1])
-            divisor = F.avg_pool2d(SamePad(*pads)(ones), self.kernel, self.stride, divisor_override=1)
+            divisor = F.avg_pool2d(
+                SamePad(*pads)(ones), self.kernel, self.stride, divisor_override=1
+            )
         self.divisor: Tensor | None
         self.register_buffer("divisor", divisor, persistent=False)
 
@@ -196,14 +214,22 @@ class BatchNorm(nn.Module):
         self.eps, self.momentum = layer.epsilon, 1 - layer.momentum
         self.gamma = nn.Parameter(torch.ones(channels)) if layer.scale else None
         self.beta = nn.Parameter(torch.zeros(channels)) if layer.center else None
+        self.running_mean: Tensor
+        self.running_var: Tensor
         self.register_buffer("running_mean", torch.zeros(channels))
         self.register_buffer("running_var", torch.ones(channels))
 
     def forward(self, x: Tensor) -> Tensor:
         return F.batch_norm(
-            x, self.running_mean, self.running_var, self.gamma, self.beta,
-            self.training, self.momentum, self.eps,
-        )  # fmt: skip
+            x,
+            self.running_mean,
+            self.running_var,
+            self.gamma,
+            self.beta,
+            self.training,
+            self.momentum,
+            self.eps,
+        )
 
 
 class Lambda(nn.Module):
@@ -223,7 +249,8 @@ class SpatialDropout(nn.Module):
         self.dropout = nn.Dropout2d(rate)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.dropout(x)
+        output: Tensor = self.dropout(x)
+        return output
 
 
 def _relu(layer: s.ReLU) -> Callable[[Tensor], Tensor]:
@@ -329,6 +356,8 @@ def count_params(model: KerasModel) -> tuple[int, int]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
     moving = sum(
-        b.numel() for name, b in model.named_buffers() if name.endswith(("running_mean", "running_var"))
+        b.numel()
+        for name, b in model.named_buffers()
+        if name.endswith(("running_mean", "running_var"))
     )
     return trainable, frozen + moving
