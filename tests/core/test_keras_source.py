@@ -261,3 +261,16 @@ def test_model_name_is_keras_default_or_given() -> None:
         "b.py",
     )
     assert (plain.spec.name, named.spec.name) == ("sequential", "tiny")
+
+
+def test_leaky_relu_takes_keras2_alpha() -> None:
+    source = "import keras\nm = keras.Sequential([keras.layers.Dense(2, input_shape=(3,)), keras.layers.LeakyReLU(alpha=0.1)])\n"
+    assert read_model(source, "a.py").spec.layers[1].negative_slope == 0.1  # type: ignore[attr-defined]
+
+
+def test_activation_given_as_a_layer_object_says_what_to_do() -> None:
+    source = "import keras\nm = keras.Sequential([keras.layers.Conv2D(4, 3, activation=keras.layers.LeakyReLU(), input_shape=(8, 8, 1))])\n"
+    with pytest.raises(ConvscopeError) as caught:
+        read_model(source, "a.py")
+    assert "`activation` is a layer object (LeakyReLU(...))" in str(caught.value)
+    assert "add it as its own layer" in str(caught.value)

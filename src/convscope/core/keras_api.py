@@ -449,9 +449,12 @@ SIGNATURES: dict[str, Signature] = {
     ),
     "ReLU": Signature(("max_value", "negative_slope", "threshold"), _relu),
     "LeakyReLU": Signature(
-        ("negative_slope",),
+        # Keras 3 still takes the Keras 2 name `alpha`, with a deprecation warning.
+        ("negative_slope", "alpha"),
         lambda b: s.LeakyReLU(
-            negative_slope=s.to_float(b.get("negative_slope", 0.3), "negative_slope")
+            negative_slope=s.to_float(
+                b.get("negative_slope", b.get("alpha", 0.3)), "negative_slope"
+            )
         ),
     ),
     "Softmax": Signature(("axis",), _softmax),
@@ -527,7 +530,7 @@ def build_layer(cls_name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any])
         known |= _COMMON
     for key in bound:
         if key not in known:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
+            close = difflib.get_close_matches(key, sorted(set(signature.params) | _COMMON), n=1)
             hint = f"; did you mean `{close[0]}`?" if close else ""
             raise SpecError(f"{cls_name} has no argument `{key}`{hint}")
     for key in signature.required:

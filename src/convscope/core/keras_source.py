@@ -592,8 +592,13 @@ class Interpreter:
         """A layer argument as a plain value: activations given as functions become names."""
         if isinstance(value, Module) and value.leaf in ACTIVATIONS:
             return value.leaf  # activation=tf.nn.relu, keras.activations.softmax
-        if isinstance(value, KerasObject) and value.path.split(".")[-1] in ("ReLU", "Softmax"):
-            return value.path.split(".")[-1].lower()
+        if isinstance(value, LayerCall):
+            raise self.error(
+                node,
+                f"{layer}: {'`' + key + '`' if key else 'an argument'} is a layer object "
+                f"({value.cls}(...)), which convscope does not read there",
+                f"add it as its own layer after {layer}, e.g. model.add({value.cls}(...))",
+            )
         if isinstance(value, Unknown) or not _is_plain(value):
             what = f"`{key}`" if key else "an argument"
             reason = value.reason if isinstance(value, Unknown) else f"{type(value).__name__}"
