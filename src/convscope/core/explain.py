@@ -194,16 +194,18 @@ def _window(
     return out_h, out_w, window_formula(text_h, text_w), pad
 
 
-def _span(kernel: s.Pair, dilation: s.Pair) -> s.Pair:
-    return s.Pair(
-        arith.effective_kernel(kernel.h, dilation.h), arith.effective_kernel(kernel.w, dilation.w)
-    )
+def _conv_window(
+    layer: s.ConvBase, shape: Shape, source: str
+) -> tuple[int, int, str, tuple[s.Pair, s.Pair, s.Pair]]:
+    """A convolution's output size and formula, and its (span, stride, pad) for the field."""
+    k, strides, dilation = layer.kernel_size, layer.strides, layer.dilation_rate
+    out_h, out_w, formula, pad = _window(layer, shape, source, k, strides, layer.padding, dilation)
+    span = s.Pair(arith.effective_kernel(k.h, dilation.h), arith.effective_kernel(k.w, dilation.w))
+    return out_h, out_w, formula, (span, strides, pad)
 
 
 def _conv2d(layer: s.Conv2D, shape: Shape, source: str) -> Step:
-    out_h, out_w, formula, pad = _window(
-        layer, shape, source, layer.kernel_size, layer.strides, layer.padding, layer.dilation_rate
-    )
+    out_h, out_w, formula, window = _conv_window(layer, shape, source)
     cin = shape[2]
     if cin % layer.groups:
         raise ShapeError(
@@ -231,14 +233,12 @@ def _conv2d(layer: s.Conv2D, shape: Shape, source: str) -> Step:
         params,
         params_formula=params_formula,
         macs=arith.conv2d_macs(out_h, out_w, layer.filters, k.h, k.w, cin // layer.groups),
-        window=(_span(k, layer.dilation_rate), layer.strides, pad),
+        window=window,
     )
 
 
 def _depthwise(layer: s.DepthwiseConv2D, shape: Shape, source: str) -> Step:
-    out_h, out_w, formula, pad = _window(
-        layer, shape, source, layer.kernel_size, layer.strides, layer.padding, layer.dilation_rate
-    )
+    out_h, out_w, formula, window = _conv_window(layer, shape, source)
     cin, dm, k = shape[2], layer.depth_multiplier, layer.kernel_size
     params = arith.depthwise_params(k.h, k.w, cin, dm, layer.use_bias)
     times_dm = f" * {dm}" if dm != 1 else ""
@@ -254,14 +254,12 @@ def _depthwise(layer: s.DepthwiseConv2D, shape: Shape, source: str) -> Step:
         params,
         params_formula=params_formula,
         macs=arith.conv2d_macs(out_h, out_w, cin * dm, k.h, k.w, 1),
-        window=(_span(k, layer.dilation_rate), layer.strides, pad),
+        window=window,
     )
 
 
 def _separable(layer: s.SeparableConv2D, shape: Shape, source: str) -> Step:
-    out_h, out_w, formula, pad = _window(
-        layer, shape, source, layer.kernel_size, layer.strides, layer.padding, layer.dilation_rate
-    )
+    out_h, out_w, formula, window = _conv_window(layer, shape, source)
     cin, dm, k, f = shape[2], layer.depth_multiplier, layer.kernel_size, layer.filters
     params = arith.separable_params(k.h, k.w, cin, f, dm, layer.use_bias)
     mid = f"{cin}*{dm}" if dm != 1 else f"{cin}"
@@ -274,7 +272,7 @@ def _separable(layer: s.SeparableConv2D, shape: Shape, source: str) -> Step:
         + (" + bias)" if layer.use_bias else ")"),
         macs=arith.conv2d_macs(out_h, out_w, cin * dm, k.h, k.w, 1)
         + arith.conv2d_macs(out_h, out_w, f, 1, 1, cin * dm),
-        window=(_span(k, layer.dilation_rate), layer.strides, pad),
+        window=window,
     )
 
 

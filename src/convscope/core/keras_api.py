@@ -264,44 +264,40 @@ def _no_strided_dilation(b: Bound) -> None:
         )
 
 
-def _conv(b: Bound) -> s.Layer:
+def _window_args(b: Bound) -> dict[str, Any]:
+    """The arguments every convolution shares, normalised, with Keras's defaults."""
     _no_strided_dilation(b)
-    return s.Conv2D(
-        filters=s.to_positive_int(b["filters"], "filters"),
+    return dict(
         kernel_size=s.to_pair(b["kernel_size"], "kernel_size"),
         strides=s.to_pair(b.get("strides", 1), "strides"),
         padding=s.to_padding(b.get("padding", "valid")),
         dilation_rate=s.to_pair(b.get("dilation_rate", 1), "dilation_rate"),
-        groups=s.to_positive_int(b.get("groups", 1), "groups"),
         activation=s.to_activation(b.get("activation")),
         use_bias=s.to_bool(b.get("use_bias", True), "use_bias"),
+    )
+
+
+def _depth_multiplier(b: Bound) -> int:
+    return s.to_positive_int(b.get("depth_multiplier", 1), "depth_multiplier")
+
+
+def _conv(b: Bound) -> s.Layer:
+    return s.Conv2D(
+        filters=s.to_positive_int(b["filters"], "filters"),
+        groups=s.to_positive_int(b.get("groups", 1), "groups"),
+        **_window_args(b),
     )
 
 
 def _depthwise(b: Bound) -> s.Layer:
-    _no_strided_dilation(b)
-    return s.DepthwiseConv2D(
-        kernel_size=s.to_pair(b["kernel_size"], "kernel_size"),
-        strides=s.to_pair(b.get("strides", 1), "strides"),
-        padding=s.to_padding(b.get("padding", "valid")),
-        depth_multiplier=s.to_positive_int(b.get("depth_multiplier", 1), "depth_multiplier"),
-        dilation_rate=s.to_pair(b.get("dilation_rate", 1), "dilation_rate"),
-        activation=s.to_activation(b.get("activation")),
-        use_bias=s.to_bool(b.get("use_bias", True), "use_bias"),
-    )
+    return s.DepthwiseConv2D(depth_multiplier=_depth_multiplier(b), **_window_args(b))
 
 
 def _separable(b: Bound) -> s.Layer:
-    _no_strided_dilation(b)
     return s.SeparableConv2D(
         filters=s.to_positive_int(b["filters"], "filters"),
-        kernel_size=s.to_pair(b["kernel_size"], "kernel_size"),
-        strides=s.to_pair(b.get("strides", 1), "strides"),
-        padding=s.to_padding(b.get("padding", "valid")),
-        dilation_rate=s.to_pair(b.get("dilation_rate", 1), "dilation_rate"),
-        depth_multiplier=s.to_positive_int(b.get("depth_multiplier", 1), "depth_multiplier"),
-        activation=s.to_activation(b.get("activation")),
-        use_bias=s.to_bool(b.get("use_bias", True), "use_bias"),
+        depth_multiplier=_depth_multiplier(b),
+        **_window_args(b),
     )
 
 

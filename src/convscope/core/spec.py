@@ -76,41 +76,39 @@ class Layer:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Conv2D(Layer):
+class ConvBase(Layer):
+    """What every convolution has: a sliding kernel window, an activation, a bias."""
+
+    kernel_size: Pair
+    strides: Pair = ONE
+    padding: Padding = "valid"
+    dilation_rate: Pair = ONE
+    activation: str = "linear"
+    use_bias: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv2D(ConvBase):
     keras_class = "Conv2D"
     filters: int
-    kernel_size: Pair
-    strides: Pair = ONE
-    padding: Padding = "valid"
-    dilation_rate: Pair = ONE
     groups: int = 1
-    activation: str = "linear"
-    use_bias: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
-class DepthwiseConv2D(Layer):
+class DepthwiseConv2D(ConvBase):
+    """One kernel per input channel (times depth_multiplier); channels are never mixed."""
+
     keras_class = "DepthwiseConv2D"
-    kernel_size: Pair
-    strides: Pair = ONE
-    padding: Padding = "valid"
     depth_multiplier: int = 1
-    dilation_rate: Pair = ONE
-    activation: str = "linear"
-    use_bias: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
-class SeparableConv2D(Layer):
+class SeparableConv2D(ConvBase):
+    """A depthwise convolution followed by a 1x1 (pointwise) one."""
+
     keras_class = "SeparableConv2D"
     filters: int
-    kernel_size: Pair
-    strides: Pair = ONE
-    padding: Padding = "valid"
-    dilation_rate: Pair = ONE
     depth_multiplier: int = 1
-    activation: str = "linear"
-    use_bias: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -227,18 +225,6 @@ class Rescaling(Layer):
     keras_class = "Rescaling"
     scale: float
     offset: float = 0.0
-
-
-SPATIAL_LAYERS = (
-    Conv2D,
-    DepthwiseConv2D,
-    SeparableConv2D,
-    Pooling2D,
-    GlobalPooling2D,
-    ZeroPadding2D,
-    SpatialDropout2D,
-)
-"""Layers that need a (height, width, channels) input, as Keras's 4D input_spec demands."""
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def _pads(
 class Conv(nn.Module):
     """Conv2D, DepthwiseConv2D or SeparableConv2D with Keras padding and activation."""
 
-    def __init__(self, layer: s.Conv2D | s.DepthwiseConv2D | s.SeparableConv2D, shape: Shape):
+    def __init__(self, layer: s.ConvBase, shape: Shape):
         super().__init__()
         cin, k = shape[2], layer.kernel_size
         self.pad = SamePad(*_pads(shape, k, layer.strides, layer.padding, layer.dilation_rate))
@@ -109,7 +109,7 @@ class Conv(nn.Module):
             glorot_uniform_(
                 self.conv.weight, k.h * k.w * cin // layer.groups, k.h * k.w * layer.filters
             )
-        else:
+        elif isinstance(layer, (s.DepthwiseConv2D, s.SeparableConv2D)):
             dm = layer.depth_multiplier
             depthwise_bias = isinstance(layer, s.DepthwiseConv2D) and layer.use_bias
             self.conv = nn.Conv2d(
@@ -122,6 +122,8 @@ class Conv(nn.Module):
                 glorot_uniform_(self.pointwise.weight, cin * dm, layer.filters)
                 if self.pointwise.bias is not None:
                     nn.init.zeros_(self.pointwise.bias)
+        else:
+            raise TypeError(f"not a convolution: {type(layer).__name__}")
         if self.conv.bias is not None:
             nn.init.zeros_(self.conv.bias)
         self.activation = channel_activation(layer.activation, 1)
@@ -265,7 +267,7 @@ def _relu(layer: s.ReLU) -> Callable[[Tensor], Tensor]:
 def build_layer(layer: s.Layer, shape: Shape) -> nn.Module:
     """The torch module for one layer, given its input shape (H, W, C) or (F,)."""
     match layer:
-        case s.Conv2D() | s.DepthwiseConv2D() | s.SeparableConv2D():
+        case s.ConvBase():
             return Conv(layer, shape)
         case s.Pooling2D():
             return Pool(layer, shape)
