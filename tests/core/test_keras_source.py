@@ -274,3 +274,11 @@ def test_activation_given_as_a_layer_object_says_what_to_do() -> None:
         read_model(source, "a.py")
     assert "`activation` is a layer object (LeakyReLU(...))" in str(caught.value)
     assert "add it as its own layer" in str(caught.value)
+
+
+def test_mistake_inside_an_uncalled_function_is_reported() -> None:
+    source = "from keras import layers, models\ndef build():\n    return models.Sequential([layers.Dense(2, input_shape=(3,)), layers.Dropuot(0.5)])\n"
+    with pytest.raises(ConvscopeError) as caught:
+        read_model(source, "f.py")
+    assert "f.py, line 3: unknown layer `Dropuot`" in str(caught.value)
+    assert "did you mean Dropout?" in str(caught.value)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import keras_api
-from .errors import SourceError, SpecError
+from .errors import SourceError
 from .keras_api import LayerCall
 from .spec import ACTIVATIONS, ModelSpec
 
@@ -691,17 +691,14 @@ class Interpreter:
                 self.functional.append(Functional(node.lineno, f"class {node.name}({value.leaf})"))
 
     def call_uncalled_functions(self) -> None:
-        """A file that only defines `build_model()`: walk its functions with unknown arguments."""
+        """A file that only defines `build_model()`: walk its functions with unknown arguments.
+
+        Parameters without defaults become Unknown; an error inside (a misspelt layer) is
+        the user's to see, so it is not swallowed.
+        """
         for value in list(self.globals.values()):
             if isinstance(value, Function) and value.node.name not in self.functions_called:
-                params = value.node.args.args
-                unknowns = tuple(Unknown(f"argument `{p.arg}`") for p in params)
-                defaults = value.defaults
-                args = unknowns[: len(params) - len(defaults)] + defaults
-                try:
-                    self.call_function(value, args, {})
-                except SourceError:
-                    continue
+                self.call_function(value, (), {})
 
 
 def bind_arguments(
@@ -775,10 +772,8 @@ def read_model(
         interpreter.run_block(tree.body, (interpreter.globals,))
         if not any(m.calls for m in interpreter.models):
             interpreter.call_uncalled_functions()
-    except _Return:
-        pass
-    except (_Break, _Continue):
-        pass
+    except (_Return, _Break, _Continue):
+        pass  # `return` or `break` at module level (ast.parse allows them): stop there
     except RecursionError:
         raise SourceError("the file nests too deeply to follow", where=filename) from None
     candidates = [m for m in interpreter.models if m.calls]
@@ -792,16 +787,9 @@ def read_model(
             f"the file builds {len(candidates)} Sequential models; this is the one on line "
             f"{chosen.line}"
         )
-    try:
-        spec = keras_api.sequential(
-            chosen.calls,
-            source=filename,
-            name=chosen.name,
-            input_shape=input_shape,
-            notes=tuple(notes),
-        )
-    except SpecError as error:
-        raise SourceError(error.message, where=error.where, hint=error.hint) from None
+    spec = keras_api.sequential(
+        chosen.calls, source=filename, name=chosen.name, input_shape=input_shape, notes=tuple(notes)
+    )
     return SourceModel(spec, chosen.compile_args or {}, chosen.fit_args or {})
 
 
