@@ -1,0 +1,399 @@
+"""MNIST and Fashion-MNIST from their IDX files: find, validate, download, load.
+
+IDX (LeCun's format): a 4-byte magic `0x00 0x00 <type> <ndim>`, then `ndim` big-endian
+uint32 sizes, then the values; 0x08 is unsigned bytes. Files may be gzip-compressed.
+Known files are checked against the SHA-256 of their decompressed content, because the
+`.gz` bytes differ between mirrors.
+
+Where a data set is looked for, in order: `--data-dir`, `$CONVSCOPE_DATA/<name>`, the
+per-user cache (`$XDG_CACHE_HOME/convscope/<name>`, else `~/.cache/convscope/<name>`),
+`/usr/share/datasets/<name>` (Debian's dataset-fashion-mnist), and last a download from
+the public mirrors into the cache, checked and written atomically.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import sys
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from ..core.errors import ConvscopeError
+
+IDX_UBYTE = 0x08
+
+
+class DataError(ConvscopeError):
+    """A data file is missing, broken, or could not be fetched."""
+
+
+@dataclass(frozen=True)
+class IdxFile:
+    """One of a data set's four files: its name, expected shape and content checksum."""
+
+    stem: str  # e.g. train-images-idx3-ubyte
+    shape: tuple[int, ...]
+    sha256: str  # of the decompressed content
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    title: str
+    class_names: tuple[str, ...]
+    train_images: IdxFile
+    train_labels: IdxFile
+    test_images: IdxFile
+    test_labels: IdxFile
+    mirrors: tuple[str, ...]
+
+    @property
+    def files(self) -> tuple[IdxFile, ...]:
+        return self.train_images, self.train_labels, self.test_images, self.test_labels
+
+
+DATASETS = {
+    "mnist": DatasetInfo(
+        name="mnist",
+        title="MNIST handwritten digits",
+        class_names=tuple(str(d) for d in range(10)),
+        train_images=IdxFile(
+            "train-images-idx3-ubyte",
+            (60000, 28, 28),
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        ),
+        train_labels=IdxFile(
+            "train-labels-idx1-ubyte",
+            (60000,),
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        ),
+        test_images=IdxFile(
+            "t10k-images-idx3-ubyte",
+            (10000, 28, 28),
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        ),
+        test_labels=IdxFile(
+            "t10k-labels-idx1-ubyte",
+            (10000,),
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        ),
+        mirrors=(
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        ),
+    ),
+    "fashion-mnist": DatasetInfo(
+        name="fashion-mnist",
+        title="Fashion-MNIST (Zalando Research)",
+        class_names=(
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
+        train_images=IdxFile(
+            "train-images-idx3-ubyte",
+            (60000, 28, 28),
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        ),
+        train_labels=IdxFile(
+            "train-labels-idx1-ubyte",
+            (60000,),
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        ),
+        test_images=IdxFile(
+            "t10k-images-idx3-ubyte",
+            (10000, 28, 28),
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        ),
+        test_labels=IdxFile(
+            "t10k-labels-idx1-ubyte",
+            (10000,),
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        ),
+        mirrors=(
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+        ),
+    ),
+}
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DataError(f"unknown data set {name!r}; data sets: {', '.join(DATASETS)}") from None
+
+
+# ---- reading and validating one IDX file ----
+
+
+def gunzip(raw: bytes, where: str) -> bytes:
+    """The content of an IDX file, whether gzip-compressed (magic 1f 8b) or raw."""
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, OSError, zlib.error) as error:
+        raise DataError(f"{where}: not a valid gzip file ({error})") from None
+
+
+def parse_idx(content: bytes, where: str) -> np.ndarray:
+    """The array an IDX file holds; DataError naming exactly what is wrong otherwise."""
+    if len(content) < 4:
+        raise DataError(f"{where}: {len(content)} bytes is too short for an IDX header")
+    zero, dtype, ndim = struct.unpack(">HBB", content[:4])
+    if zero != 0 or dtype != IDX_UBYTE or not 1 <= ndim <= 4:
+        raise DataError(
+            f"{where}: bad IDX magic number 0x{content[:4].hex()} "
+            f"(expected 0x000008 followed by 1-4 dimensions, i.e. 0x00000801 or 0x00000803)"
+        )
+    header = 4 + 4 * ndim
+    if len(content) < header:
+        raise DataError(f"{where}: the header needs {header} bytes, the file has {len(content)}")
+    shape = struct.unpack(f">{ndim}I", content[4:header])
+    expected = header + int(np.prod(shape, dtype=np.int64))
+    if len(content) < expected:
+        raise DataError(
+            f"{where}: truncated: the header says {shape} ({expected:,} bytes), the file has "
+            f"{len(content):,}"
+        )
+    if len(content) > expected:
+        raise DataError(
+            f"{where}: {len(content) - expected:,} bytes more than the header's {shape} allows"
+        )
+    return np.frombuffer(content, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def verify(content: bytes, known: IdxFile | None, where: str) -> np.ndarray:
+    """Parse IDX content and, for a known file, check its shape and content checksum."""
+    array = parse_idx(content, where)
+    if known is None:
+        return array
+    if array.shape != known.shape:
+        raise DataError(f"{where}: shape {array.shape}, expected {known.shape} for {known.stem}")
+    digest = hashlib.sha256(content).hexdigest()
+    if digest != known.sha256:
+        raise DataError(
+            f"{where}: SHA-256 of the content is {digest[:16]}..., expected "
+            f"{known.sha256[:16]}... for {known.stem}: the file is corrupt or a different one"
+        )
+    return array
+
+
+def read_idx(path: Path, known: IdxFile | None = None) -> np.ndarray:
+    """Read an IDX file (.gz or raw), checking shape and checksum when it is a known file."""
+    return verify(gunzip(path.read_bytes(), str(path)), known, str(path))
+
+
+# ---- finding a data set ----
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "convscope"
+
+
+def candidate_dirs(name: str, data_dir: str | Path | None = None) -> list[Path]:
+    """Where the data set is looked for, in order (download aside)."""
+    places: list[Path] = []
+    if data_dir is not None:
+        given = Path(data_dir)
+        places += [given / name, given]  # --data-dir may name the set's folder or its parent
+    if os.environ.get("CONVSCOPE_DATA"):
+        places.append(Path(os.environ["CONVSCOPE_DATA"]) / name)
+    places += [cache_dir() / name, Path("/usr/share/datasets") / name]
+    return places
+
+
+def file_in(folder: Path, stem: str) -> Path | None:
+    for candidate in (folder / f"{stem}.gz", folder / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def locate(info: DatasetInfo, places: Iterable[Path]) -> dict[str, Path] | None:
+    """The first folder holding all four files (each .gz or raw)."""
+    for folder in places:
+        found = {f.stem: file_in(folder, f.stem) for f in info.files}
+        if all(found.values()):
+            return {stem: path for stem, path in found.items() if path is not None}
+    return None
+
+
+# ---- downloading ----
+
+
+class Progress:
+    """A one-line progress bar on stderr (a terminal), silent otherwise."""
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label, self.stream = label, stream or sys.stderr
+        self.live = self.stream.isatty()
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if not self.live:
+            return
+        if total:
+            filled = int(30 * done / total)
+            bar = "#" * filled + "." * (30 - filled)
+            text = f"\r{self.label} [{bar}] {done / 2**20:5.1f}/{total / 2**20:.1f} MB"
+        else:
+            text = f"\r{self.label} {done / 2**20:5.1f} MB"
+        self.stream.write(text)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.live:
+            self.stream.write("\n")
+
+
+def fetch(
+    url: str, timeout: float = 30.0, progress: Callable[[int, int | None], None] | None = None
+) -> bytes:
+    """GET a URL whole; DataError if it fails or arrives short of its Content-Length."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            length_header = response.headers.get("Content-Length")
+            total = int(length_header) if length_header else None
+            chunks, done = [], 0
+            while True:
+                try:
+                    chunk = response.read(1 << 16)
+                except Exception as error:  # http.client.IncompleteRead and friends
+                    raise DataError(
+                        f"{url}: the transfer broke off after {done:,} bytes ({error})"
+                    ) from None
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    except urllib.error.HTTPError as error:
+        raise DataError(f"{url}: HTTP {error.code} {error.reason}") from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        reason = getattr(error, "reason", error)
+        raise DataError(f"{url}: cannot connect ({reason})") from None
+    if total is not None and done != total:
+        raise DataError(f"{url}: truncated transfer: {done:,} of {total:,} bytes")
+    return b"".join(chunks)
+
+
+def atomic_write(path: Path, content: bytes) -> None:
+    """Write via a temporary file in the same folder, then rename: never a half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def download(
+    info: DatasetInfo,
+    target: Path,
+    mirrors: Iterable[str] | None = None,
+    stream: TextIO | None = None,
+) -> dict[str, Path]:
+    """Fetch the four files into `target`, each checked before it is written."""
+    paths: dict[str, Path] = {}
+    for known in info.files:
+        path = target / f"{known.stem}.gz"
+        if path.is_file():
+            read_idx(path, known)  # an earlier, complete download
+            paths[known.stem] = path
+            continue
+        errors = []
+        for mirror in mirrors or info.mirrors:
+            url = f"{mirror.rstrip('/')}/{known.stem}.gz"
+            bar = Progress(f"downloading {known.stem}.gz", stream)
+            try:
+                content = fetch(url, progress=bar)
+                verify(gunzip(content, url), known, url)
+            except DataError as error:
+                errors.append(error.message)
+                continue
+            finally:
+                bar.close()
+            atomic_write(path, content)
+            paths[known.stem] = path
+            break
+        else:
+            raise DataError(f"could not download {known.stem}.gz: " + "; ".join(errors))
+    return paths
+
+
+# ---- the data set, loaded ----
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A data set in memory: uint8 images (N, 28, 28) and labels (N,), as the files hold them."""
+
+    info: DatasetInfo
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    source: Path
+
+
+def load(
+    name: str,
+    data_dir: str | Path | None = None,
+    *,
+    allow_download: bool = True,
+    mirrors: Iterable[str] | None = None,
+    stream: TextIO | None = None,
+) -> Dataset:
+    """Find (or download) and read a data set, validating every file."""
+    info = dataset_info(name)
+    places = candidate_dirs(name, data_dir)
+    found = locate(info, places)
+    if found is None and allow_download:
+        try:
+            found = download(info, cache_dir() / name, mirrors, stream)
+        except DataError as error:
+            raise _not_found(info, places, error.message) from None
+    if found is None:
+        raise _not_found(info, places, "downloading is off")
+    train_images, train_labels, test_images, test_labels = (
+        read_idx(found[f.stem], f) for f in info.files
+    )
+    return Dataset(
+        info,
+        train_images,
+        train_labels,
+        test_images,
+        test_labels,
+        source=found[info.train_images.stem].parent,
+    )
+
+
+def _not_found(info: DatasetInfo, places: list[Path], why: str) -> DataError:
+    looked = ", ".join(str(p) for p in places)
+    return DataError(
+        f"{info.name}: the four IDX files are not in any of {looked}, and {why}",
+        hint=f"put {', '.join(f.stem + '.gz' for f in info.files)} in one of those folders "
+        "(or pass --data-dir, or set CONVSCOPE_DATA to their parent)",
+    )
