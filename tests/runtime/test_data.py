@@ -139,7 +139,7 @@ class Server:
         routes = self.routes
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 if self.path not in routes:
                     self.send_error(404)
                     return
