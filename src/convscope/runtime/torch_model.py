@@ -96,6 +96,7 @@ class Conv(nn.Module):
             layer.dilation_rate.astuple(),
         )
         self.pointwise: nn.Conv2d | None = None
+        self.depthwise = not isinstance(layer, s.Conv2D)  # one kernel per input channel
         if isinstance(layer, s.Conv2D):
             self.conv = nn.Conv2d(
                 cin,

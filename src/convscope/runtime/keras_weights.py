@@ -1,0 +1,67 @@
+"""Keras <-> torch weight layouts, so a model's weights map one-to-one onto Keras's.
+
+Keras stores a Conv2D kernel as (kh, kw, in, out), a depthwise kernel as
+(kh, kw, in, multiplier), a Dense kernel as (in, out), and BatchNormalization as
+[gamma, beta, moving_mean, moving_variance] (gamma/beta only when scale/center).
+Arrays are plain numpy, in the order `keras_layer.get_weights()` returns them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .torch_model import BatchNorm, Conv, Dense, KerasModel
+
+
+def _copy(target: torch.Tensor, array: np.ndarray) -> None:
+    value = torch.as_tensor(np.ascontiguousarray(array), dtype=target.dtype)
+    if tuple(value.shape) != tuple(target.shape):
+        raise ValueError(f"shape {tuple(value.shape)} does not fit {tuple(target.shape)}")
+    with torch.no_grad():
+        target.copy_(value)
+
+
+def _depthwise(kernel: np.ndarray) -> np.ndarray:
+    """(kh, kw, in, m) -> (in*m, 1, kh, kw); output channel c*m + j, as torch's groups order."""
+    kh, kw, cin, m = kernel.shape
+    return kernel.reshape(kh, kw, cin * m).transpose(2, 0, 1)[:, None]
+
+
+def load_layer(module: nn.Module, arrays: list[np.ndarray]) -> None:
+    """Copy one Keras layer's weights into the torch module built for it."""
+    if not arrays:
+        return
+    queue = list(arrays)
+    if isinstance(module, Conv):
+        kernel = queue.pop(0)
+        if module.depthwise:
+            _copy(module.conv.weight, _depthwise(kernel))
+        else:
+            _copy(module.conv.weight, kernel.transpose(3, 2, 0, 1))  # (out, in / groups, kh, kw)
+        if module.pointwise is not None:
+            _copy(module.pointwise.weight, queue.pop(0).transpose(3, 2, 0, 1))
+            target_bias = module.pointwise.bias
+        else:
+            target_bias = module.conv.bias
+        if target_bias is not None:
+            _copy(target_bias, queue.pop(0))
+    elif isinstance(module, Dense):
+        _copy(module.linear.weight, queue.pop(0).T)
+        if module.linear.bias is not None:
+            _copy(module.linear.bias, queue.pop(0))
+    elif isinstance(module, BatchNorm):
+        for target in (module.gamma, module.beta, module.running_mean, module.running_var):
+            if target is not None:
+                _copy(target, queue.pop(0))
+    if queue:
+        raise ValueError(f"{len(queue)} Keras weight arrays left over for {type(module).__name__}")
+
+
+def load_keras_weights(model: KerasModel, per_layer: list[list[np.ndarray]]) -> None:
+    """Copy weights given per Keras layer (`[layer.get_weights() for layer in model.layers]`)."""
+    if len(per_layer) != len(model.layers):
+        raise ValueError(f"{len(per_layer)} layers of weights for a model of {len(model.layers)}")
+    for module, arrays in zip(model.layers, per_layer, strict=True):
+        load_layer(module, arrays)
