@@ -164,3 +164,21 @@ def test_every_preset_explains_with_ten_outputs(name: str) -> None:
     ex = explain(model(name))
     assert ex.rows[-1].output_shape == (10,)
     assert ex.notes
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ("18 x 18", "an 18 x 18"),
+        ("8x8", "an 8x8"),
+        ("11x11", "an 11x11"),
+        ("3x3", "a 3x3"),
+        ("180x180", "a 180x180"),
+        ("110x110", "a 110x110"),
+        ("84x84", "an 84x84"),
+    ],
+)
+def test_article_follows_the_spoken_number(size: str, expected: str) -> None:
+    from convscope.core.notes import article
+
+    assert article(size) == expected

@@ -7,18 +7,9 @@ import torch
 
 from convscope.core.explain import explain
 from convscope.core.keras_source import read_model
-from convscope.runtime.torch_model import KerasModel
+from convscope.runtime.torch_model import KerasModel, count_params
 
 from .cases import CASES
-
-
-def module_counts(module: torch.nn.Module) -> tuple[int, int]:
-    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
-    frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
-    moving = sum(
-        b.numel() for n, b in module.named_buffers() if n.endswith(("running_mean", "running_var"))
-    )
-    return trainable, frozen + moving
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -31,13 +22,5 @@ def test_matches_torch(case: str) -> None:
         outputs = model.activations(batch)
     for row, module, output in zip(ours.rows, model.layers, outputs, strict=True):
         assert tuple(output.shape) == (2, *row.output_shape), row.name
-        assert module_counts(module) == (row.trainable, row.non_trainable), row.name
-    assert (
-        sum(p.numel() for p in model.parameters())
-        + sum(
-            b.numel()
-            for n, b in model.named_buffers()
-            if n.endswith(("running_mean", "running_var"))
-        )
-        == ours.total_params
-    )
+        assert count_params(module) == (row.trainable, row.non_trainable), row.name
+    assert sum(count_params(model)) == ours.total_params

@@ -7,7 +7,7 @@ Data only: the terminal table, Markdown, JSON and HTML renderers all read the sa
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from . import arith
@@ -173,10 +173,7 @@ def _window(
     out_h, text_h = axis_formula(h, kernel.h, strides.h, padding, dilation.h, pooling=pooling)
     out_w, text_w = axis_formula(w, kernel.w, strides.w, padding, dilation.w, pooling=pooling)
     if out_h <= 0 or out_w <= 0:
-        span = s.Pair(
-            arith.effective_kernel(kernel.h, dilation.h),
-            arith.effective_kernel(kernel.w, dilation.w),
-        )
+        span = kernel_span(kernel, dilation)
         noun = "pool window" if pooling else "kernel"
         dilated = f" dilated to {span}" if span != kernel else ""
         raise ShapeError(
@@ -194,14 +191,20 @@ def _window(
     return out_h, out_w, window_formula(text_h, text_w), pad
 
 
+def kernel_span(kernel: s.Pair, dilation: s.Pair) -> s.Pair:
+    """The input extent a (dilated) kernel covers, per axis."""
+    return s.Pair(
+        arith.effective_kernel(kernel.h, dilation.h), arith.effective_kernel(kernel.w, dilation.w)
+    )
+
+
 def _conv_window(
     layer: s.ConvBase, shape: Shape, source: str
 ) -> tuple[int, int, str, tuple[s.Pair, s.Pair, s.Pair]]:
     """A convolution's output size and formula, and its (span, stride, pad) for the field."""
     k, strides, dilation = layer.kernel_size, layer.strides, layer.dilation_rate
     out_h, out_w, formula, pad = _window(layer, shape, source, k, strides, layer.padding, dilation)
-    span = s.Pair(arith.effective_kernel(k.h, dilation.h), arith.effective_kernel(k.w, dilation.w))
-    return out_h, out_w, formula, (span, strides, pad)
+    return out_h, out_w, formula, (kernel_span(k, dilation), strides, pad)
 
 
 def _conv2d(layer: s.Conv2D, shape: Shape, source: str) -> Step:
@@ -391,14 +394,11 @@ def step(layer: s.Layer, shape: Shape, source: str) -> Step:
     """What `layer` makes of an input of `shape` (no batch axis); ShapeError if it cannot."""
     result = _RULES[type(layer)](layer, shape, source)
     if not layer.trainable and result.trainable:
-        return Step(
-            result.output_shape,
-            result.shape_formula,
-            0,
-            result.trainable + result.non_trainable,
-            result.params_formula + " (all frozen: trainable=False)",
-            result.macs,
-            result.window,
+        return replace(
+            result,
+            trainable=0,
+            non_trainable=result.trainable + result.non_trainable,
+            params_formula=result.params_formula + " (all frozen: trainable=False)",
         )
     return result
 

@@ -563,7 +563,7 @@ def input_layer_shape(
 ) -> tuple[int, ...]:
     """The shape of `keras.Input(shape=...)` or `InputLayer(shape=... | input_shape=...)`."""
     params = ("shape", "batch_size", "dtype", "sparse", "ragged", "batch_shape", "name")
-    bound = bind(cls_name, params, args, {k: v for k, v in kwargs.items()})
+    bound = bind(cls_name, params, args, kwargs)
     if bound.get("shape") is not None:
         return s.to_shape(bound["shape"], "shape")
     if bound.get("input_shape") is not None:

@@ -7,6 +7,7 @@ the last feature map means, where the compute goes.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .arith import product
@@ -16,9 +17,11 @@ if TYPE_CHECKING:
 
 
 def article(text: str) -> str:
-    """'an 18 x 18', 'a 3 x 3': the article as the number is spoken."""
-    spoken_vowel = text.startswith(("8", "11", "18")) and not text.startswith(("110", "111"))
-    return f"an {text}" if spoken_vowel or text[:2] in ("80", "81", "82", "83") else f"a {text}"
+    """'an 18 x 18', 'an 8x8', 'a 3 x 3', 'a 180x180': the article as the number is spoken."""
+    digits = re.match(r"\d+", text)
+    lead = digits.group() if digits else ""
+    spoken_vowel = lead.startswith("8") or lead in ("11", "18")
+    return f"an {text}" if spoken_vowel else f"a {text}"
 
 
 def _pct(part: int, whole: int) -> str:

@@ -29,8 +29,12 @@ def field_text(field: ReceptiveField | None) -> str:
     """`18x18, jump 4`: the input window one position sees and the step between positions."""
     if field is None:
         return "-"
-    jump = str(field.jump.h) if field.jump.square else str(field.jump)
-    return f"{field.size}, jump {jump}"
+    return f"{field.size}, jump {jump_text(field)}"
+
+
+def jump_text(field: ReceptiveField) -> str:
+    """`4` for a square jump, `2x4` otherwise."""
+    return str(field.jump.h) if field.jump.square else str(field.jump)
 
 
 def cells(row: Row) -> tuple[str, ...]:
@@ -99,7 +103,7 @@ def to_text(ex: Explanation) -> str:
 
 
 def sees(field: ReceptiveField) -> str:
-    jump = str(field.jump.h) if field.jump.square else str(field.jump)
+    jump = jump_text(field)
     return (
         f"{article(str(field.size))} window of the input per position, moving {jump} pixel"
         f"{'' if jump == '1' else 's'} per step"

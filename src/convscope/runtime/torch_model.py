@@ -354,8 +354,11 @@ def to_keras_layout(x: Tensor) -> Tensor:
     return x.permute(0, 2, 3, 1) if x.dim() == 4 else x
 
 
-def count_params(model: KerasModel) -> tuple[int, int]:
-    """(trainable, non_trainable) as Keras counts them: BN's moving statistics are weights."""
+def count_params(model: nn.Module) -> tuple[int, int]:
+    """(trainable, non_trainable) as Keras counts them: BN's moving statistics are weights.
+
+    Works on the whole model or on one of its layers.
+    """
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
     moving = sum(
