@@ -7,24 +7,31 @@ two lines to stderr and returns ExitCode.USAGE (2).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from enum import IntEnum
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from . import __version__
-from .core import presets
+from .core import presets, training
 from .core.errors import ConvscopeError
 from .core.explain import explain
-from .core.load import load_model, parse_shape
+from .core.load import load_model, load_with_source, parse_shape
 from .present import render
+from .present import results as render_results
+from .present.progress import duration
 
 
 class ExitCode(IntEnum):
     OK = 0
     FAILURE = 1  # a bug or an environment problem, not the user's input
     USAGE = 2  # the user's input is wrong; the message says how
-    INTERRUPTED = 130
+    DIVERGED = 3  # training's loss became NaN/inf; the last good checkpoint is kept
+    INTERRUPTED = 130  # Ctrl-C; a training run saved its checkpoint first
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,10 +61,79 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--source", action="store_true", help="print the preset's Keras source")
 
     commands.add_parser("presets", help="list the built-in models")
+    add_train_parser(commands)
+    ev = commands.add_parser(
+        "evaluate",
+        help="test loss and accuracy of a run, per class, with its confusion matrix",
+        description="Evaluate a training run's latest weights on its data set's test images.",
+    )
+    ev.add_argument("run", help="a run directory, e.g. runs/<time>-<model>")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--data-dir", help="where the data set's IDX files are")
+    pr = commands.add_parser(
+        "predict",
+        help="class probabilities for your own image",
+        description="Classify an image with a trained run. Any size, colour or not: it is "
+        "prepared the way the data set's images were (and the output says how).",
+    )
+    pr.add_argument("run", help="a run directory")
+    pr.add_argument("image", help="a PNG or JPEG file")
+    pr.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
-def cmd_explain(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> ExitCode:
+def add_train_parser(commands: Any) -> None:
+    tr = commands.add_parser(
+        "train",
+        help="train a model on MNIST or Fashion-MNIST with Keras semantics",
+        description="Train a preset or your own Keras file with PyTorch. Settings come from "
+        "the preset or from the file's compile() and fit() calls; options override them.",
+    )
+    tr.add_argument("model", nargs="?", help="a preset, a .py file, or - (not with --resume)")
+    tr.add_argument("--dataset", choices=training.DATASETS, help="the data set")
+    tr.add_argument("--epochs", type=positive_int, help="epochs (with --resume: the new total)")
+    tr.add_argument("--optimizer", help=f"one of {', '.join(training.OPTIMIZERS)}")
+    tr.add_argument("--lr", type=positive_float, help="learning rate")
+    tr.add_argument("--batch-size", type=positive_int, help="samples per batch")
+    tr.add_argument("--seed", type=int, help="random seed; a CPU run with a seed repeats exactly")
+    tr.add_argument(
+        "--validation-split",
+        type=float,
+        help="validate on this last fraction of the training set (Keras's validation_split); "
+        "otherwise on the test set, as the tutorials do",
+    )
+    tr.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    tr.add_argument(
+        "--precision",
+        default="fp32",
+        choices=("fp32", "bf16"),
+        help="bf16: mixed precision (autocast), faster on CPUs with AMX or AVX512-BF16",
+    )
+    tr.add_argument("--resume", metavar="RUN", help="continue a stopped run from its checkpoint")
+    tr.add_argument("--runs-dir", default="runs", help="where run directories go (default: runs)")
+    tr.add_argument("--data-dir", help="where the data set's IDX files are")
+    tr.add_argument("--input-shape", help="override the model's input shape")
+    tr.add_argument("--quiet", action="store_true", help="no progress, only the result")
+    tr.add_argument("--json", action="store_true", help="print one JSON object at the end")
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def cmd_explain(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
     if args.source:
         out.write(presets.get(args.model).source)
         return ExitCode.OK
@@ -73,7 +149,7 @@ def cmd_explain(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> ExitCod
     return ExitCode.OK
 
 
-def cmd_presets(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> ExitCode:
+def cmd_presets(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
     for preset in presets.PRESETS.values():
         t = preset.training
         out.write(
@@ -83,7 +159,218 @@ def cmd_presets(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> ExitCod
     return ExitCode.OK
 
 
-COMMANDS = {"explain": cmd_explain, "presets": cmd_presets}
+def training_settings(args: argparse.Namespace, stdin: TextIO) -> tuple[Any, Any, str]:
+    """(Settings, ModelSpec, source text): the preset's or file's settings, then the options."""
+    from .runtime.runs import Settings, random_seed
+
+    shape = parse_shape(args.input_shape) if args.input_shape else None
+    source, text = load_with_source(args.model, input_shape=shape, read_stdin=stdin.read)
+    spec = source.spec
+    if spec.training is None:  # a user's file: its compile()/fit(), else Keras's defaults
+        spec = replace(spec, training=training.merge(None, training.read_compile_fit(source, text)))
+    t = spec.training
+    assert t is not None
+    if args.optimizer:
+        name = training.optimizer_name(args.optimizer, "--optimizer")
+        t = replace(t, optimizer=name, optimizer_args=(), learning_rate=None)
+    t = replace(
+        t,
+        dataset=args.dataset or t.dataset,
+        epochs=args.epochs or t.epochs,
+        batch_size=args.batch_size or t.batch_size,
+        learning_rate=args.lr or t.learning_rate,
+    )
+    settings = Settings(
+        model=args.model if args.model in presets.PRESETS else Path(args.model).stem or "stdin",
+        source=args.model,
+        input_shape=spec.input_shape,
+        training=t,
+        seed=random_seed() if args.seed is None else args.seed,
+        validation_split=args.validation_split,
+        device=args.device,
+        precision=args.precision,
+        data_dir=args.data_dir,
+    )
+    return settings, replace(spec, training=t), text
+
+
+@contextlib.contextmanager
+def first_interrupt_stops(stop: Any, err: TextIO) -> Iterator[None]:
+    """The first Ctrl-C asks training to stop after the batch; a second one stops at once."""
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.request()
+        err.write(
+            "\nconvscope: stopping after this batch to save a checkpoint (Ctrl-C again "
+            "to quit now)\n"
+        )
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave Ctrl-C as it is
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def describe_run(run: Any) -> str:
+    from .core.training import hyperparameters
+
+    s, data = run.settings, run.data
+    t = s.training
+    hyper = ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in hyperparameters(t).items()
+    )
+    loss = (
+        "from logits" if run.trainer.model.softmax_output or t.from_logits else "on probabilities"
+    )
+    verb = "Resuming" if run.resumed_from else "Training"
+    where = ""
+    if run.resumed_from:
+        where = f" from epoch {run.resumed_from.epoch + 1}, batch {run.resumed_from.step}"
+    return (
+        f"{verb} {s.model}{where} on {t.dataset}: {len(data.train):,} images, validating on "
+        f"{data.validation_name}; {t.optimizer}({hyper}); {t.loss} {loss}; batch {t.batch_size}, "
+        f"{plural(t.epochs, 'epoch')}, seed {s.seed}; {s.device}, {s.precision}\n"
+        f"Run directory: {run.dir}\n"
+    )
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def cmd_train(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
+    from .present.progress import KerasProgress
+    from .runtime import runs
+    from .runtime.train import Diverged, Silent, StopFlag
+
+    if args.resume:
+        fixed = [
+            f"--{k.replace('_', '-')}"
+            for k in (
+                "model",
+                "dataset",
+                "optimizer",
+                "lr",
+                "batch_size",
+                "seed",
+                "validation_split",
+                "input_shape",
+            )
+            if getattr(args, k)
+        ]
+        if fixed:
+            raise ConvscopeError(
+                f"--resume continues a run with its own settings; {', '.join(fixed)} cannot "
+                "change them",
+                hint="only --epochs (the new total) may be given with --resume",
+            )
+        run = runs.resume(Path(args.resume), epochs=args.epochs, stream=err)
+    elif not args.model:
+        raise ConvscopeError(
+            "train needs a model: a preset, a Keras .py file, or -",
+            hint=f"presets: {', '.join(presets.PRESETS)}",
+        )
+    else:
+        settings, spec, text = training_settings(args, stdin)
+        for warning in training.training_warnings(settings.training):
+            err.write(f"convscope: warning: {warning}\n")
+        run = runs.start(spec, text, settings, Path(args.runs_dir), stream=err)
+    if not args.quiet:
+        err.write(describe_run(run))
+    stop = StopFlag()
+    with first_interrupt_stops(stop, err):
+        try:
+            done = run.fit(Silent() if args.quiet else KerasProgress(err), stop)
+        except Diverged as error:
+            err.write(
+                f"convscope: {error}\n  resume the last good epoch with another rate: "
+                f"edit {run.dir}/settings.json or start again with --lr\n"
+            )
+            return ExitCode.DIVERGED
+    pos = run.trainer.position
+    if not done:
+        err.write(
+            f"convscope: stopped in epoch {pos.epoch + 1} after batch {pos.step} of "
+            f"{run.trainer.steps}; checkpoint saved\n  continue with: convscope train "
+            f"--resume {run.dir}\n"
+        )
+        return ExitCode.INTERRUPTED
+    report = runs.write_test_report(run.dir, run.settings, run.data.dataset, run.test())
+    seconds = sum(h["seconds"] for h in pos.history)
+    if args.json:
+        out.write(
+            render_results.to_json(
+                {
+                    "run_dir": str(run.dir),
+                    "test_accuracy": report.accuracy,
+                    "test_loss": report.loss,
+                    "epochs": pos.epoch,
+                    "seconds": round(seconds, 3),
+                }
+            )
+        )
+    else:
+        out.write(
+            f"Test accuracy: {report.accuracy:.2%} (loss {report.loss:.4f}) on "
+            f"{report.count:,} {report.dataset} test images, after {plural(pos.epoch, 'epoch')} "
+            f"({duration(seconds)} of training).\nRun saved in {run.dir}; details: "
+            f"convscope evaluate {run.dir}\n"
+        )
+    return ExitCode.OK
+
+
+def cmd_evaluate(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
+    from .runtime import runs
+
+    report, epochs = runs.evaluate_run(Path(args.run), args.data_dir, stream=err)
+    if args.json:
+        out.write(
+            render_results.to_json({"run_dir": args.run, "epochs": epochs, **report.as_dict()})
+        )
+    else:
+        out.write(
+            render_results.report_text(report, f"{args.run} (after {plural(epochs, 'epoch')})")
+        )
+    return ExitCode.OK
+
+
+def cmd_predict(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
+    from .runtime import runs
+
+    p = runs.predict_image(Path(args.run), Path(args.image))
+    if args.json:
+        out.write(
+            render_results.to_json(
+                {
+                    "image": args.image,
+                    "predicted": p.label,
+                    "class_name": p.class_names[p.label],
+                    "probabilities": dict(zip(p.class_names, p.probabilities, strict=True)),
+                    "preparation": p.steps,
+                }
+            )
+        )
+    else:
+        out.write(
+            render_results.prediction_text(p.class_names, p.probabilities, p.steps, args.image)
+        )
+    return ExitCode.OK
+
+
+COMMANDS = {
+    "explain": cmd_explain,
+    "presets": cmd_presets,
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
+}
 
 
 def main(
@@ -97,7 +384,7 @@ def main(
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        return COMMANDS[args.command](args, stdin, stdout)
+        return COMMANDS[args.command](args, stdin, stdout, stderr)
     except ConvscopeError as error:
         stderr.write(f"convscope: {error}\n")
         return ExitCode.USAGE

@@ -48,8 +48,18 @@ def load_source_model(
     read_stdin: Callable[[], str] = lambda: "",
 ) -> SourceModel:
     """A preset by name, else a Keras source file (or '-' for stdin), read without running it."""
+    return load_with_source(target, input_shape=input_shape, read_stdin=read_stdin)[0]
+
+
+def load_with_source(
+    target: str,
+    *,
+    input_shape: tuple[int, ...] | None = None,
+    read_stdin: Callable[[], str] = lambda: "",
+) -> tuple[SourceModel, str]:
+    """The model and the Keras source text it was read from (kept with a training run)."""
     if target in presets.PRESETS:
-        return SourceModel(presets.model(target, input_shape))
+        return SourceModel(presets.model(target, input_shape)), presets.get(target).source
     if target != "-" and not Path(target).exists():
         raise ConvscopeError(
             f"no preset or file named {target!r}",
@@ -57,7 +67,7 @@ def load_source_model(
             "for standard input",
         )
     text, name = read_source(target, read_stdin)
-    return read_model(text, name, input_shape=input_shape)
+    return read_model(text, name, input_shape=input_shape), text
 
 
 def load_model(

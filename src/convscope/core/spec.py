@@ -237,6 +237,8 @@ class TrainingSpec:
     batch_size: int
     epochs: int
     learning_rate: float | None = None  # None: the optimiser's Keras 3 default
+    optimizer_args: tuple[tuple[str, float | bool], ...] = ()  # e.g. (("momentum", 0.9),)
+    from_logits: bool = False  # the loss's own flag: outputs are logits, not probabilities
 
 
 @dataclass(frozen=True)

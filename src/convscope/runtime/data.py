@@ -29,6 +29,7 @@ from typing import TextIO
 import numpy as np
 
 from ..core.errors import ConvscopeError
+from .files import atomic_write
 
 IDX_UBYTE = 0x08
 
@@ -296,17 +297,6 @@ def fetch(
     if total is not None and done != total:
         raise DataError(f"{url}: truncated transfer: {done:,} of {total:,} bytes")
     return b"".join(chunks)
-
-
-def atomic_write(path: Path, content: bytes) -> None:
-    """Write via a temporary file in the same folder, then rename: never a half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(content)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def download(

@@ -129,11 +129,14 @@ class Conv(nn.Module):
             nn.init.zeros_(self.conv.bias)
         self.activation = channel_activation(layer.activation, 1)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def pre_activation(self, x: Tensor) -> Tensor:
         x = self.conv(self.pad(x))  # (N, C_out, H_out, W_out)
         if self.pointwise is not None:
             x = self.pointwise(x)
-        return self.activation(x)
+        return x
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.activation(self.pre_activation(x))
 
 
 class Pool(nn.Module):
@@ -196,12 +199,15 @@ class Dense(nn.Module):
         self.spatial = len(shape) == 3
         self.activation = channel_activation(layer.activation, 1 if self.spatial else -1)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def pre_activation(self, x: Tensor) -> Tensor:
         if self.spatial:  # (N, C, H, W) -> channels last for the matrix, and back
-            x = self.linear(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
-        else:
-            x = self.linear(x)
-        return self.activation(x)
+            y: Tensor = self.linear(x.permute(0, 2, 3, 1))  # (N, H, W, units)
+            return y.permute(0, 3, 1, 2)
+        out: Tensor = self.linear(x)  # (N, units)
+        return out
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.activation(self.pre_activation(x))
 
 
 class BatchNorm(nn.Module):
@@ -325,6 +331,22 @@ class KerasModel(nn.Module):
             if not layer.trainable:
                 modules[-1].requires_grad_(False)
         self.layers = nn.ModuleList(modules)
+        self.softmax_output = ends_in_softmax(model)
+
+    def logits_nchw(self, x: Tensor) -> Tensor:
+        """The output before a final softmax (its logits), else the output itself.
+
+        Training takes the loss from these, as log_softmax is stable where log(softmax)
+        underflows; tf.keras does the same by reading the softmax's input.
+        """
+        *body, last = self.layers
+        for layer in body:
+            x = layer(x)
+        if not self.softmax_output:
+            return to_keras_layout(last(x))
+        if isinstance(last, (Conv, Dense)):
+            x = last.pre_activation(x)
+        return to_keras_layout(x)  # a Softmax or Activation('softmax') layer: its input
 
     def forward_nchw(self, x: Tensor) -> Tensor:
         for layer in self.layers:
@@ -342,6 +364,11 @@ class KerasModel(nn.Module):
             x = layer(x)
             outputs.append(to_keras_layout(x))
         return outputs
+
+
+def ends_in_softmax(model: s.ModelSpec) -> bool:
+    last = model.layers[-1] if model.layers else None
+    return isinstance(last, s.Softmax) or getattr(last, "activation", None) == "softmax"
 
 
 def to_torch_layout(x: Tensor) -> Tensor:

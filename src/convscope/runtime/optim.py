@@ -1,0 +1,223 @@
+"""Keras 3's optimisers, update rule for update rule, on torch tensors.
+
+torch.optim's namesakes differ in ways that change training: epsilon 1e-8 (Keras
+1e-7), RMSprop's rho 0.99 (Keras 0.9), Adam's epsilon added after bias correction
+(Keras adds it to sqrt(v) before, the "epsilon hat" of Kingma & Ba section 2),
+Adagrad's initial accumulator 0 (Keras 0.1), and no Nadam momentum schedule as
+Keras's. So each rule here is transcribed from keras/src/optimizers/<name>.py;
+tests/runtime/test_optim.py checks every one against Keras itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import torch
+from torch import Tensor
+
+from ..core.training import OPTIMIZERS, Hyper
+
+
+class KerasOptimizer:
+    """The shared part: a global step counter, Keras's decoupled weight decay, state I/O."""
+
+    name = ""
+
+    def __init__(self, params: Iterable[Tensor], **hyper: Hyper) -> None:
+        self.params = [p for p in params if p.requires_grad]
+        self.hyper = {**OPTIMIZERS[self.name], **hyper}
+        self.lr = float(self.hyper["learning_rate"])
+        self.iterations = 0  # Keras's optimizer.iterations: steps taken so far
+        self.state = [{slot: self.initial(slot, p) for slot in self.slots()} for p in self.params]
+
+    def slots(self) -> tuple[str, ...]:
+        """The per-variable state tensors this configuration needs (Keras's `build`)."""
+        return ()
+
+    def initial(self, slot: str, p: Tensor) -> Tensor:
+        return torch.zeros_like(p, memory_format=torch.preserve_format)
+
+    def h(self, key: str) -> float:
+        return float(self.hyper[key])
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.before_step()
+        wd = self.hyper.get("weight_decay")
+        for p, state in zip(self.params, self.state, strict=True):
+            if p.grad is None:
+                continue
+            if wd:  # base_optimizer._apply_weight_decay: v -= v * wd * lr, before the update
+                p.mul_(1 - float(wd) * self.lr)
+            self.update(p, p.grad, state)
+        self.iterations += 1
+
+    def before_step(self) -> None:
+        """Per-step (not per-variable) bookkeeping, run before the updates."""
+
+    def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
+        raise NotImplementedError
+
+    def state_tensors(self) -> dict[str, Tensor]:
+        """Everything needed to resume, as named tensors (for a safetensors file)."""
+        tensors = {"optimizer.iterations": torch.tensor(self.iterations, dtype=torch.int64)}
+        for i, state in enumerate(self.state):
+            for slot, value in state.items():
+                tensors[f"optimizer.{i}.{slot}"] = value
+        return tensors
+
+    def load_state_tensors(self, tensors: dict[str, Tensor]) -> None:
+        self.iterations = int(tensors["optimizer.iterations"])
+        for i, state in enumerate(self.state):
+            for slot in state:
+                state[slot].copy_(tensors[f"optimizer.{i}.{slot}"])
+        self.after_load(tensors)
+
+    def after_load(self, tensors: dict[str, Tensor]) -> None:
+        """Restore per-step state beyond the slots."""
+
+
+class SGD(KerasOptimizer):
+    name = "sgd"
+
+    def slots(self) -> tuple[str, ...]:
+        return ("m",) if self.h("momentum") else ()
+
+    def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
+        if "m" not in state:
+            p.sub_(g, alpha=self.lr)
+            return
+        m, momentum = state["m"], self.h("momentum")
+        m.mul_(momentum).sub_(g, alpha=self.lr)  # m = m * momentum - lr * g
+        if self.hyper["nesterov"]:
+            p.add_(m * momentum - g * self.lr)
+        else:
+            p.add_(m)
+
+
+class RMSprop(KerasOptimizer):
+    name = "rmsprop"
+
+    def slots(self) -> tuple[str, ...]:
+        return (
+            "velocity",
+            *(("momentum",) if self.h("momentum") > 0 else ()),
+            *(("average_grad",) if self.hyper["centered"] else ()),
+        )
+
+    def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
+        rho, eps = self.h("rho"), self.h("epsilon")
+        velocity = state["velocity"]
+        velocity.mul_(rho).addcmul_(g, g, value=1 - rho)
+        if self.hyper["centered"]:
+            average = state["average_grad"].mul_(rho).add_(g, alpha=1 - rho)
+            denominator = velocity - average.square() + eps
+        else:
+            denominator = velocity + eps
+        increment = g * self.lr / denominator.sqrt_()  # Keras: eps inside the square root
+        if self.h("momentum") > 0:
+            p.sub_(state["momentum"].mul_(self.h("momentum")).add_(increment))
+        else:
+            p.sub_(increment)
+
+
+class Adam(KerasOptimizer):
+    name = "adam"
+
+    def slots(self) -> tuple[str, ...]:
+        return ("m", "v", "v_hat") if self.hyper["amsgrad"] else ("m", "v")
+
+    def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
+        b1, b2, eps = self.h("beta_1"), self.h("beta_2"), self.h("epsilon")
+        t = self.iterations + 1
+        alpha = self.lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+        m = state["m"].lerp_(g, 1 - b1)  # m += (g - m) * (1 - b1)
+        v = state["v"].mul_(b2).addcmul_(g, g, value=1 - b2)
+        if self.hyper["amsgrad"]:
+            v = torch.maximum(state["v_hat"], v, out=state["v_hat"])
+        p.addcdiv_(m, v.sqrt().add_(eps), value=-alpha)
+
+
+class AdamW(Adam):
+    name = "adamw"  # Adam's rule after Keras's decoupled decay (KerasOptimizer.step)
+
+
+class Nadam(KerasOptimizer):
+    name = "nadam"
+
+    def slots(self) -> tuple[str, ...]:
+        return ("m", "v")
+
+    def __init__(self, params: Iterable[Tensor], **hyper: Hyper) -> None:
+        super().__init__(params, **hyper)
+        self.u_product = 1.0  # the product of the momentum schedule so far
+
+    def before_step(self) -> None:
+        self.u_product *= self.u(self.iterations + 1)
+
+    def u(self, t: int) -> float:
+        """Dozat's momentum schedule: beta_1 * (1 - 0.5 * 0.96^t)."""
+        return self.h("beta_1") * (1.0 - 0.5 * 0.96**t)
+
+    def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
+        b1, b2, eps = self.h("beta_1"), self.h("beta_2"), self.h("epsilon")
+        t = self.iterations + 1
+        u_t, u_next = self.u(t), self.u(t + 1)
+        m = state["m"].lerp_(g, 1 - b1)
+        v = state["v"].mul_(b2).addcmul_(g, g, value=1 - b2)
+        m_hat = m * (u_next / (1 - self.u_product * u_next)) + g * (
+            (1 - u_t) / (1 - self.u_product)
+        )
+        v_hat = v / (1 - b2**t)
+        p.addcdiv_(m_hat, v_hat.sqrt_().add_(eps), value=-self.lr)
+
+    def state_tensors(self) -> dict[str, Tensor]:
+        tensors = super().state_tensors()
+        tensors["optimizer.u_product"] = torch.tensor(self.u_product, dtype=torch.float64)
+        return tensors
+
+    def after_load(self, tensors: dict[str, Tensor]) -> None:
+        self.u_product = float(tensors["optimizer.u_product"])
+
+
+class Adadelta(KerasOptimizer):
+    name = "adadelta"
+
+    def slots(self) -> tuple[str, ...]:
+        return ("accumulated_grad", "accumulated_delta")
+
+    def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
+        rho, eps = self.h("rho"), self.h("epsilon")
+        acc_grad = state["accumulated_grad"].mul_(rho).addcmul_(g, g, value=1 - rho)
+        acc_delta = state["accumulated_delta"]
+        delta = -(acc_delta + eps).sqrt_() * g / (acc_grad + eps).sqrt_()
+        acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
+        p.add_(delta, alpha=self.lr)
+
+
+class Adagrad(KerasOptimizer):
+    name = "adagrad"
+
+    def slots(self) -> tuple[str, ...]:
+        return ("accumulator",)
+
+    def initial(self, slot: str, p: Tensor) -> Tensor:
+        return torch.full_like(p, self.h("initial_accumulator_value"))
+
+    def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
+        accumulator = state["accumulator"].addcmul_(g, g)
+        p.addcdiv_(g, (accumulator + self.h("epsilon")).sqrt_(), value=-self.lr)
+
+
+OPTIMIZER_CLASSES: dict[str, type[KerasOptimizer]] = {
+    cls.name: cls for cls in (SGD, RMSprop, Adam, AdamW, Nadam, Adadelta, Adagrad)
+}
+
+
+def make_optimizer(name: str, params: Iterable[Tensor], hyper: dict[str, Hyper]) -> KerasOptimizer:
+    return OPTIMIZER_CLASSES[name](params, **hyper)

@@ -1,0 +1,341 @@
+"""Training and evaluation with Keras's fit() semantics, fast on a CPU.
+
+What Keras users expect, kept: shuffling every epoch, `validation_split` taking the
+last fraction of the training set, running means of loss and accuracy per epoch,
+Dropout/BatchNormalization in training mode only while fitting. What makes it fast:
+the whole data set is one float tensor on the device (no DataLoader, no per-sample
+Python), batches are gathered by index, the model runs in channels_last, and the loss
+comes from logits (the final softmax is left out of the graph).
+
+A run can stop after any batch (Ctrl-C) and continue bit for bit: the checkpoint holds
+the weights, the optimiser state, both random generators, the epoch's order and the
+position in it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..core import spec as s
+from ..core.errors import ConvscopeError
+from ..core.training import hyperparameters
+from .optim import KerasOptimizer, make_optimizer
+from .torch_model import KerasModel
+
+EVAL_BATCH = 1000  # inference batch: larger than training's, the results are the same
+KERAS_EPSILON = 1e-7  # keras.config.epsilon(), clips probabilities in the loss
+
+
+class Diverged(ConvscopeError):
+    """The loss became NaN or infinite."""
+
+
+class Observer(Protocol):
+    """What a progress display is told; every method is optional work for it."""
+
+    def epoch_begin(self, epoch: int, epochs: int, steps: int) -> None: ...
+    def batch_end(self, step: int, logs: dict[str, float]) -> None: ...
+    def epoch_end(self, epoch: int, logs: dict[str, float]) -> None: ...
+
+
+class Silent:
+    def epoch_begin(self, epoch: int, epochs: int, steps: int) -> None:
+        pass
+
+    def batch_end(self, step: int, logs: dict[str, float]) -> None:
+        pass
+
+    def epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        pass
+
+
+def resolve_device(choice: str) -> torch.device:
+    """'auto' -> CUDA when present, else CPU; 'cuda' without a GPU is the user's error."""
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise ConvscopeError(
+            "--device cuda: this PyTorch sees no CUDA GPU",
+            hint=f"torch {torch.__version__}; use --device cpu or auto",
+        )
+    if choice not in ("cpu", "cuda"):
+        raise ConvscopeError(f"--device must be auto, cpu or cuda, got {choice!r}")
+    return torch.device(choice)
+
+
+def pixels(images: np.ndarray, model: s.ModelSpec, device: torch.device) -> Tensor:
+    """uint8 images (N, H, W) -> the model's input, (N, C, H, W) float32 on the device.
+
+    Scaled to [0, 1] as every seed does (x / 255), unless the model starts with its own
+    Rescaling layer, which then receives the raw 0..255 values as Keras would give it.
+    """
+    x = torch.tensor(images, dtype=torch.float32, device=device)  # (N, H, W)
+    if not (model.layers and isinstance(model.layers[0], s.Rescaling)):
+        x = x / 255.0
+    expected = model.input_shape
+    if expected == (*images.shape[1:], 1):
+        return x.unsqueeze(1).contiguous(memory_format=torch.channels_last)  # (N, 1, H, W)
+    if expected == (math.prod(images.shape[1:]),):
+        return x.flatten(1)  # (N, H*W) for models that start with Dense
+    raise ConvscopeError(
+        f"the model takes inputs of shape {expected}, but these images are "
+        f"{images.shape[1:]} with 1 channel",
+        where=model.source,
+        hint=f"use input_shape=({images.shape[1]}, {images.shape[2]}, 1), or --input-shape",
+    )
+
+
+def check_output(model: KerasModel, classes: int) -> None:
+    out = model.shapes[-1]
+    if out != (classes,):
+        raise ConvscopeError(
+            f"the last layer ({model.spec.layers[-1].name}) outputs {out}, but the data "
+            f"set has {classes} classes: it must output ({classes},)",
+            where=model.spec.source,
+            hint=f"end the model with Dense({classes}, activation='softmax')",
+        )
+
+
+def loss_fn(model: KerasModel, training: s.TrainingSpec) -> Callable[[Tensor, Tensor], Tensor]:
+    """Crossentropy as Keras computes it; from logits whenever the output is a softmax.
+
+    Categorical and sparse categorical crossentropy give the same value for one-hot
+    labels, so both take integer labels here. An output that is neither a softmax nor
+    declared as logits is read as probabilities: normalised and clipped to
+    [1e-7, 1 - 1e-7] before the log, as keras.backend's categorical_crossentropy does.
+    """
+    if model.softmax_output or training.from_logits:
+        return F.cross_entropy
+
+    def from_probabilities(output: Tensor, labels: Tensor) -> Tensor:
+        p = output / output.sum(dim=-1, keepdim=True)
+        p = p.clamp(KERAS_EPSILON, 1 - KERAS_EPSILON)
+        return F.nll_loss(p.log(), labels)
+
+    return from_probabilities
+
+
+@dataclass
+class Split:
+    """Tensors for one purpose: images (N, C, H, W) or (N, F), integer labels (N,)."""
+
+    x: Tensor
+    y: Tensor
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+
+def validation_split(train: Split, fraction: float) -> tuple[Split, Split]:
+    """Keras's validation_split: the *last* fraction of the training data, before shuffling."""
+    if not 0.0 < fraction < 1.0:
+        raise ConvscopeError(f"--validation-split must be between 0 and 1, got {fraction}")
+    split_at = math.floor(len(train) * (1.0 - fraction))
+    return Split(train.x[:split_at], train.y[:split_at]), Split(
+        train.x[split_at:], train.y[split_at:]
+    )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    loss: float
+    accuracy: float
+    predictions: Tensor  # (N,) predicted class per image, on the CPU
+    probabilities: Tensor  # (N, classes) on the CPU
+
+
+@torch.no_grad()
+def evaluate(
+    model: KerasModel,
+    data: Split,
+    loss: Callable[[Tensor, Tensor], Tensor],
+    *,
+    autocast: bool = False,
+) -> Evaluation:
+    """Inference mode (Dropout off, BN moving statistics), loss and accuracy over all of it."""
+    model.eval()
+    total, outputs = 0.0, []
+    for start in range(0, len(data), EVAL_BATCH):
+        x, y = data.x[start : start + EVAL_BATCH], data.y[start : start + EVAL_BATCH]
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=autocast):
+            out = model.logits_nchw(x).float()  # (B, classes)
+        total += float(loss(out, y)) * len(y)
+        outputs.append(out)
+    scores = torch.cat(outputs)  # (N, classes)
+    probabilities = torch.softmax(scores, -1) if model.softmax_output else scores
+    predictions = scores.argmax(-1)
+    accuracy = float((predictions == data.y).float().mean())
+    return Evaluation(total / len(data), accuracy, predictions.cpu(), probabilities.cpu())
+
+
+@dataclass
+class Position:
+    """Where training stands: finished epochs, and batches done in the current one."""
+
+    epoch: int = 0
+    step: int = 0
+    loss_sum: float = 0.0  # over the samples seen this epoch
+    correct: int = 0
+    seen: int = 0
+    seconds: float = 0.0  # spent on this epoch so far
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+class StopFlag:
+    """Set from a signal handler; read after each batch."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def request(self) -> None:
+        self.requested = True
+
+
+@dataclass
+class Trainer:
+    """One training run's live objects. `fit` runs it from `position` to `epochs`."""
+
+    model: KerasModel
+    optimizer: KerasOptimizer
+    training: s.TrainingSpec
+    train: Split
+    validation: Split
+    seed: int
+    bf16: bool = False
+    position: Position = field(default_factory=Position)
+    shuffle: torch.Generator = field(default_factory=torch.Generator)
+    order: Tensor | None = None  # this epoch's permutation of the training samples
+
+    @classmethod
+    def create(
+        cls,
+        model_spec: s.ModelSpec,
+        training: s.TrainingSpec,
+        train: Split,
+        validation: Split,
+        *,
+        seed: int,
+        bf16: bool = False,
+    ) -> Trainer:
+        torch.manual_seed(seed)  # initial weights and dropout masks
+        device = train.x.device
+        model = KerasModel(model_spec).to(device)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        optimizer = make_optimizer(
+            training.optimizer, model.parameters(), hyperparameters(training)
+        )
+        shuffle = torch.Generator().manual_seed(seed)
+        return cls(model, optimizer, training, train, validation, seed, bf16, shuffle=shuffle)
+
+    @property
+    def steps(self) -> int:
+        return math.ceil(len(self.train) / self.training.batch_size)
+
+    def fit(self, observer: Observer, stop: StopFlag, *, on_epoch: Callable[[], None]) -> bool:
+        """Train to `training.epochs`; False when stopped early (the position says where)."""
+        loss = loss_fn(self.model, self.training)
+        device_sync = 1 if self.train.x.device.type == "cpu" else 50  # .item() waits on a GPU
+        while self.position.epoch < self.training.epochs:
+            pos = self.position
+            if pos.step == 0 or self.order is None:
+                self.order = torch.randperm(len(self.train), generator=self.shuffle)
+                pos.loss_sum, pos.correct, pos.seen, pos.seconds = 0.0, 0, 0, 0.0
+            observer.epoch_begin(pos.epoch, self.training.epochs, self.steps)
+            self.model.train()
+            started = time.perf_counter() - pos.seconds
+            loss_sum = torch.zeros((), device=self.train.x.device, dtype=torch.float64)
+            correct = torch.zeros((), device=self.train.x.device, dtype=torch.int64)
+            bs = self.training.batch_size
+            for step in range(pos.step, self.steps):
+                idx = self.order[step * bs : (step + 1) * bs].to(self.train.x.device)
+                x, y = self.train.x[idx], self.train.y[idx]  # (B, C, H, W), (B,)
+                with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                    logits = self.model.logits_nchw(x)  # (B, classes)
+                batch_loss = loss(logits.float(), y)
+                self.optimizer.zero_grad()
+                batch_loss.backward()  # type: ignore[no-untyped-call]
+                self.optimizer.step()
+                loss_sum += batch_loss.detach() * len(y)
+                correct += (logits.detach().argmax(-1) == y).sum()
+                pos.seen += len(y)
+                pos.step = step + 1
+                if pos.step % device_sync == 0 or pos.step == self.steps or stop.requested:
+                    pos.loss_sum += float(loss_sum)
+                    pos.correct += int(correct)
+                    loss_sum.zero_()
+                    correct.zero_()
+                    if not math.isfinite(pos.loss_sum):
+                        raise Diverged(self.divergence_message())
+                    pos.seconds = time.perf_counter() - started
+                    observer.batch_end(pos.step, self.running_logs())
+                if stop.requested and pos.step < self.steps:
+                    return False
+            logs = self.running_logs()
+            val = evaluate(self.model, self.validation, loss, autocast=self.bf16)
+            logs |= {"val_loss": val.loss, "val_accuracy": val.accuracy}
+            logs["seconds"] = time.perf_counter() - started
+            pos.history.append({"epoch": pos.epoch + 1, **logs})
+            observer.epoch_end(pos.epoch, logs)
+            pos.epoch, pos.step = pos.epoch + 1, 0
+            on_epoch()
+            if stop.requested:
+                return pos.epoch >= self.training.epochs
+        return True
+
+    def running_logs(self) -> dict[str, float]:
+        pos = self.position
+        seen = max(pos.seen, 1)
+        elapsed = max(pos.seconds, 1e-9)
+        return {
+            "loss": pos.loss_sum / seen,
+            "accuracy": pos.correct / seen,
+            "samples_per_second": pos.seen / elapsed,
+            "seconds_left": (self.steps - pos.step) * elapsed / max(pos.step, 1)
+            if pos.step
+            else 0.0,
+        }
+
+    def divergence_message(self) -> str:
+        pos, lr = self.position, self.optimizer.lr
+        return (
+            f"the loss became NaN or infinite in epoch {pos.epoch + 1}, batch {pos.step}: "
+            f"the learning rate ({lr:g} for {self.training.optimizer}) is most likely too high "
+            "for this model; training stopped, and the checkpoint of the last finished epoch "
+            "is kept"
+        )
+
+    # ---- checkpoint: everything needed to continue exactly ----
+
+    def state_tensors(self) -> dict[str, Tensor]:
+        tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
+        tensors |= self.optimizer.state_tensors()
+        tensors["rng.torch"] = torch.get_rng_state()
+        tensors["rng.shuffle"] = self.shuffle.get_state()
+        if self.order is not None and self.position.step:
+            tensors["epoch.order"] = self.order
+        if self.train.x.device.type == "cuda":
+            tensors["rng.cuda"] = torch.cuda.get_rng_state()
+        return tensors
+
+    def load_state_tensors(self, tensors: dict[str, Tensor], position: Position) -> None:
+        model_state = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+        self.model.load_state_dict(model_state)
+        self.optimizer.load_state_tensors(tensors)
+        torch.set_rng_state(tensors["rng.torch"])
+        self.shuffle.set_state(tensors["rng.shuffle"])
+        if "rng.cuda" in tensors and torch.cuda.is_available():
+            torch.cuda.set_rng_state(tensors["rng.cuda"])
+        self.order = tensors.get("epoch.order")
+        self.position = position
