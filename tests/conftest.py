@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -14,6 +15,12 @@ class Result:
     code: int
     out: str
     err: str
+
+    def __iter__(self) -> Iterator[object]:  # code, out, err = cli(...)
+        return iter((self.code, self.out, self.err))
+
+
+Cli = Callable[..., Result]
 
 
 @pytest.fixture

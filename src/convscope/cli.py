@@ -102,6 +102,12 @@ def add_train_parser(commands: Any) -> None:
         help="validate on this last fraction of the training set (Keras's validation_split); "
         "otherwise on the test set, as the tutorials do",
     )
+    tr.add_argument(
+        "--train-images",
+        type=positive_int,
+        metavar="N",
+        help="train on the first N training images only (like x_train[:N]), for quick runs",
+    )
     tr.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     tr.add_argument(
         "--precision",
@@ -159,7 +165,7 @@ def cmd_presets(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextI
     return ExitCode.OK
 
 
-def training_settings(args: argparse.Namespace, stdin: TextIO) -> tuple[Any, Any, str]:
+def training_settings(args: argparse.Namespace, stdin: TextIO, err: TextIO) -> tuple[Any, Any, str]:
     """(Settings, ModelSpec, source text): the preset's or file's settings, then the options."""
     from .runtime.runs import Settings, random_seed
 
@@ -168,6 +174,12 @@ def training_settings(args: argparse.Namespace, stdin: TextIO) -> tuple[Any, Any
     spec = source.spec
     if spec.training is None:  # a user's file: its compile()/fit(), else Keras's defaults
         spec = replace(spec, training=training.merge(None, training.read_compile_fit(source, text)))
+        if not source.compile_args:
+            err.write(
+                f"convscope: note: {spec.source} has no model.compile(); training with "
+                f"{training.DEFAULT_TRAINING.optimizer} and sparse categorical crossentropy "
+                "unless --optimizer says otherwise\n"
+            )
     t = spec.training
     assert t is not None
     if args.optimizer:
@@ -190,6 +202,7 @@ def training_settings(args: argparse.Namespace, stdin: TextIO) -> tuple[Any, Any
         device=args.device,
         precision=args.precision,
         data_dir=args.data_dir,
+        train_images=args.train_images,
     )
     return settings, replace(spec, training=t), text
 
@@ -252,7 +265,7 @@ def cmd_train(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO)
 
     if args.resume:
         fixed = [
-            f"--{k.replace('_', '-')}"
+            f"--{k.replace('_', '-')}" if k != "model" else "a model"
             for k in (
                 "model",
                 "dataset",
@@ -262,6 +275,7 @@ def cmd_train(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO)
                 "seed",
                 "validation_split",
                 "input_shape",
+                "train_images",
             )
             if getattr(args, k)
         ]
@@ -278,7 +292,7 @@ def cmd_train(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO)
             hint=f"presets: {', '.join(presets.PRESETS)}",
         )
     else:
-        settings, spec, text = training_settings(args, stdin)
+        settings, spec, text = training_settings(args, stdin, err)
         for warning in training.training_warnings(settings.training):
             err.write(f"convscope: warning: {warning}\n")
         run = runs.start(spec, text, settings, Path(args.runs_dir), stream=err)

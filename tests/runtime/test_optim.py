@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 import torch
@@ -11,8 +9,7 @@ import torch
 from convscope.core.training import OPTIMIZERS
 from convscope.runtime.optim import make_optimizer
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
-keras = pytest.importorskip("keras")
+from ..parity.keras_oracle import keras  # the oracle, with KERAS_BACKEND=torch
 
 CONFIGS = [
     ("sgd", {}),

@@ -124,6 +124,7 @@ class Settings:
     device: str
     precision: str  # "fp32" or "bf16" (autocast)
     data_dir: str | None = None
+    train_images: int | None = None  # only the first N training images (quick experiments)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -149,6 +150,7 @@ class Settings:
             device=d["device"],
             precision=d["precision"],
             data_dir=d.get("data_dir"),
+            train_images=d.get("train_images"),
         )
 
 
@@ -196,9 +198,12 @@ def prepare_data(
         split(dataset.train_images, dataset.train_labels),
         split(dataset.test_images, dataset.test_labels),
     )
+    if settings.train_images:
+        n = settings.train_images
+        train = Split(train.x[:n], train.y[:n])
     if settings.validation_split:
         train, validation = validation_split(train, settings.validation_split)
-        name = f"the last {settings.validation_split:.0%} of the training set"
+        name = f"the last {settings.validation_split:.0%} of the training images"
     else:
         validation, name = test, "the test set"
     return DataSplits(dataset, train, validation, test, name)
