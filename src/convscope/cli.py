@@ -169,6 +169,11 @@ def training_settings(args: argparse.Namespace, stdin: TextIO, err: TextIO) -> t
     """(Settings, ModelSpec, source text): the preset's or file's settings, then the options."""
     from .runtime.runs import Settings, random_seed
 
+    if args.model == "-":
+        raise ConvscopeError(
+            "train keeps the model's source in its run directory: give a file, not -",
+            hint="save the code to a .py file first",
+        )
     shape = parse_shape(args.input_shape) if args.input_shape else None
     source, text = load_with_source(args.model, input_shape=shape, read_stdin=stdin.read)
     spec = source.spec
@@ -193,7 +198,7 @@ def training_settings(args: argparse.Namespace, stdin: TextIO, err: TextIO) -> t
         learning_rate=args.lr or t.learning_rate,
     )
     settings = Settings(
-        model=args.model if args.model in presets.PRESETS else Path(args.model).stem or "stdin",
+        model=args.model if args.model in presets.PRESETS else Path(args.model).stem,
         source=args.model,
         input_shape=spec.input_shape,
         training=t,
@@ -229,29 +234,6 @@ def first_interrupt_stops(stop: Any, err: TextIO) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def describe_run(run: Any) -> str:
-    from .core.training import hyperparameters
-
-    s, data = run.settings, run.data
-    t = s.training
-    hyper = ", ".join(
-        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in hyperparameters(t).items()
-    )
-    loss = (
-        "from logits" if run.trainer.model.softmax_output or t.from_logits else "on probabilities"
-    )
-    verb = "Resuming" if run.resumed_from else "Training"
-    where = ""
-    if run.resumed_from:
-        where = f" from epoch {run.resumed_from.epoch + 1}, batch {run.resumed_from.step}"
-    return (
-        f"{verb} {s.model}{where} on {t.dataset}: {len(data.train):,} images, validating on "
-        f"{data.validation_name}; {t.optimizer}({hyper}); {t.loss} {loss}; batch {t.batch_size}, "
-        f"{plural(t.epochs, 'epoch')}, seed {s.seed}; {s.device}, {s.precision}\n"
-        f"Run directory: {run.dir}\n"
-    )
 
 
 def plural(n: int, word: str) -> str:
@@ -297,7 +279,7 @@ def cmd_train(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO)
             err.write(f"convscope: warning: {warning}\n")
         run = runs.start(spec, text, settings, Path(args.runs_dir), stream=err)
     if not args.quiet:
-        err.write(describe_run(run))
+        err.write(render_results.run_header(run))
     stop = StopFlag()
     with first_interrupt_stops(stop, err):
         try:

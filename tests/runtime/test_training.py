@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -81,17 +82,9 @@ def test_short_chollet_training_reaches_95_percent(
 
 def test_fashion_short_training_reaches_75_percent(cli: Cli, tmp_path: Path) -> None:
     code, out, err = cli(
-        "train",
-        "tf-course",
-        "--train-images",
-        "12000",
-        "--epochs",
-        "1",
-        "--seed",
-        "1",
-        "--quiet",
-        "--json",
-        "--runs-dir",
+        *shlex.split(
+            "train tf-course --train-images 12000 --epochs 1 --seed 1 --quiet --json --runs-dir"
+        ),
         str(tmp_path),
     )
     assert code == 0, err
@@ -287,18 +280,9 @@ def test_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
 
 def test_cli_nan_exit_code_and_message(cli: Cli, tmp_path: Path) -> None:
     code, _out, err = cli(
-        "train",
-        "chollet",
-        "--train-images",
-        "640",
-        "--epochs",
-        "1",
-        "--optimizer",
-        "sgd",
-        "--lr",
-        "1e12",
-        "--quiet",
-        "--runs-dir",
+        *shlex.split(
+            "train chollet --train-images 640 --epochs 1 --optimizer sgd --lr 1e12 --quiet --runs-dir"
+        ),
         str(tmp_path),
     )
     assert code == 3
@@ -425,16 +409,7 @@ def test_predict_mistakes(
 
 def test_cuda_request_without_a_gpu_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
     code, _, err = cli(
-        "train",
-        "chollet",
-        "--device",
-        "cuda",
-        "--train-images",
-        "64",
-        "--epochs",
-        "1",
-        "--quiet",
-        "--runs-dir",
+        *shlex.split("train chollet --device cuda --train-images 64 --epochs 1 --quiet --runs-dir"),
         str(tmp_path),
     )
     if torch.cuda.is_available():  # a GPU machine: it must train there instead

@@ -6,8 +6,11 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # only the type: `explain` must not pay for numpy
+from ..core.training import hyperparameters
+
+if TYPE_CHECKING:  # only the types: `explain` must not pay for torch or numpy
     from ..runtime.metrics import TestReport
+    from ..runtime.runs import Run
 
 
 def report_text(report: TestReport, title: str = "") -> str:
@@ -76,6 +79,29 @@ def prediction_text(
             f"  {label(i, class_names[i], named):<{width}}  {p:>6.1%}  {'█' * round(p * 30)}"
         )
     return "\n".join(lines) + "\n"
+
+
+def run_header(run: Run) -> str:
+    """The line a training starts with: what is trained on what, how, and where it goes."""
+    s, data = run.settings, run.data
+    t = s.training
+    hyper = ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in hyperparameters(t).items()
+    )
+    loss = (
+        "from logits" if run.trainer.model.softmax_output or t.from_logits else "on probabilities"
+    )
+    epochs = f"{t.epochs} epoch" + ("s" if t.epochs != 1 else "")
+    verb = "Resuming" if run.resumed_from else "Training"
+    where = ""
+    if run.resumed_from:
+        where = f" from epoch {run.resumed_from.epoch + 1}, batch {run.resumed_from.step}"
+    return (
+        f"{verb} {s.model}{where} on {t.dataset}: {len(data.train):,} images, validating on "
+        f"{data.validation_name}; {t.optimizer}({hyper}); {t.loss} {loss}; batch {t.batch_size}, "
+        f"{epochs}, seed {s.seed}; {s.device}, {s.precision}\n"
+        f"Run directory: {run.dir}\n"
+    )
 
 
 def to_json(value: Any) -> str:

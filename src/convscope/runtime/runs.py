@@ -260,18 +260,8 @@ def start(
     stream: Any = None,
 ) -> Run:
     """A new run: check the model against the data, then write its directory."""
-    device = resolve_device(settings.device)
-    settings = replace(settings, device=device.type)
-    splits = prepare_data(spec, settings, device, stream)
-    trainer = Trainer.create(
-        spec,
-        settings.training,
-        splits.train,
-        splits.validation,
-        seed=settings.seed,
-        bf16=settings.precision == "bf16",
-    )
-    check_classes(trainer.model, splits.dataset)
+    settings = replace(settings, device=resolve_device(settings.device).type)
+    trainer, splits = build(spec, settings, stream)
     run_dir = new_run_dir(runs_root, settings.model)
     write_text(run_dir / MODEL, source_text)
     write_json(
@@ -281,37 +271,9 @@ def start(
     return Run(run_dir, settings, trainer, splits)
 
 
-def check_classes(model: KerasModel, dataset: data.Dataset) -> None:
-    check_output(model, len(dataset.info.class_names))
-
-
-def resume(run_dir: Path, *, epochs: int | None = None, stream: Any = None) -> Run:
-    """Rebuild a run from its directory and its checkpoint, to continue where it stopped."""
-    settings = read_settings(run_dir)
-    if epochs is not None:
-        settings = replace(settings, training=replace(settings.training, epochs=epochs))
-    tensors, meta = (
-        load_tensors(run_dir / CHECKPOINT)
-        if (run_dir / CHECKPOINT).exists()
-        else (
-            {},
-            {},
-        )
-    )
-    if not tensors:
-        raise ConvscopeError(
-            f"{run_dir} has no {CHECKPOINT} to resume from",
-            hint="it stopped before its first checkpoint; start it again with convscope train",
-        )
-    position = Position(**meta["position"])
-    if position.epoch >= settings.training.epochs and position.step == 0:
-        raise ConvscopeError(
-            f"{run_dir} has already trained {position.epoch} of {settings.training.epochs} epochs",
-            hint=f"to train further, pass --epochs {position.epoch + 5} (the new total)",
-        )
-    spec = model_spec(run_dir, settings)
-    device = resolve_device(settings.device)
-    splits = prepare_data(spec, settings, device, stream)
+def build(spec: s.ModelSpec, settings: Settings, stream: Any) -> tuple[Trainer, DataSplits]:
+    """The data on the device and a trainer whose model fits it (or a clear error)."""
+    splits = prepare_data(spec, settings, resolve_device(settings.device), stream)
     trainer = Trainer.create(
         spec,
         settings.training,
@@ -320,6 +282,28 @@ def resume(run_dir: Path, *, epochs: int | None = None, stream: Any = None) -> R
         seed=settings.seed,
         bf16=settings.precision == "bf16",
     )
+    check_output(trainer.model, len(splits.dataset.info.class_names))
+    return trainer, splits
+
+
+def resume(run_dir: Path, *, epochs: int | None = None, stream: Any = None) -> Run:
+    """Rebuild a run from its directory and its checkpoint, to continue where it stopped."""
+    settings = read_settings(run_dir)
+    if epochs is not None:
+        settings = replace(settings, training=replace(settings.training, epochs=epochs))
+    if not (run_dir / CHECKPOINT).exists():
+        raise ConvscopeError(
+            f"{run_dir} has no {CHECKPOINT} to resume from",
+            hint="it stopped before its first checkpoint; start it again with convscope train",
+        )
+    tensors, meta = load_tensors(run_dir / CHECKPOINT)
+    position = Position(**meta["position"])
+    if position.epoch >= settings.training.epochs and position.step == 0:
+        raise ConvscopeError(
+            f"{run_dir} has already trained {position.epoch} of {settings.training.epochs} epochs",
+            hint=f"to train further, pass --epochs {position.epoch + 5} (the new total)",
+        )
+    trainer, splits = build(model_spec(run_dir, settings), settings, stream)
     trainer.load_state_tensors(tensors, position)
     if epochs is not None:
         write_json(run_dir / SETTINGS, {**_raw_settings(run_dir), **settings.as_dict()})
