@@ -263,17 +263,13 @@ class Trainer:
             for step in range(pos.step, self.steps):
                 idx = self.order[step * bs : (step + 1) * bs].to(self.train.x.device)
                 x, y = self.train.x[idx], self.train.y[idx]  # (B, C, H, W), (B,)
-                with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                    logits = self.model.logits_nchw(x)  # (B, classes)
-                batch_loss = loss(logits.float(), y)
-                self.optimizer.zero_grad()
-                batch_loss.backward()  # type: ignore[no-untyped-call]
-                self.optimizer.step()
-                loss_sum += batch_loss.detach() * len(y)
-                correct += (logits.detach().argmax(-1) == y).sum()
+                batch_loss, batch_correct = self.train_step(x, y, loss)
+                loss_sum += batch_loss * len(y)
+                correct += batch_correct
                 pos.seen += len(y)
                 pos.step = step + 1
-                if pos.step % device_sync == 0 or pos.step == self.steps or stop.requested:
+                stopping = stop.requested  # read once: a signal may set it at any moment
+                if pos.step % device_sync == 0 or pos.step == self.steps or stopping:
                     pos.loss_sum += float(loss_sum)
                     pos.correct += int(correct)
                     loss_sum.zero_()
@@ -282,7 +278,7 @@ class Trainer:
                         raise Diverged(self.divergence_message())
                     pos.seconds = time.perf_counter() - started
                     observer.batch_end(pos.step, self.running_logs())
-                if stop.requested and pos.step < self.steps:
+                if stopping and pos.step < self.steps:
                     return False
             logs = self.running_logs()
             del logs["seconds_left"]
@@ -296,6 +292,18 @@ class Trainer:
             if stop.requested:
                 return pos.epoch >= self.training.epochs
         return True
+
+    def train_step(
+        self, x: Tensor, y: Tensor, loss: Callable[[Tensor, Tensor], Tensor]
+    ) -> tuple[Tensor, Tensor]:
+        """One batch forward, backward and update; (mean loss, correct count), unsynced."""
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            logits = self.model.logits_nchw(x)  # (B, classes)
+        batch_loss = loss(logits.float(), y)  # the loss in fp32 under bf16 too
+        self.optimizer.zero_grad()
+        batch_loss.backward()  # type: ignore[no-untyped-call]
+        self.optimizer.step()
+        return batch_loss.detach(), (logits.detach().argmax(-1) == y).sum()
 
     def running_logs(self) -> dict[str, float]:
         pos = self.position
