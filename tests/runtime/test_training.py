@@ -407,6 +407,22 @@ def test_predict_mistakes(
     assert code == 2 and "blank" in err
 
 
+def test_broken_or_foreign_weights_are_named(
+    cli: Cli, chollet_run: tuple[Path, dict[str, object]], tmp_path: Path
+) -> None:
+    import shutil
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(chollet_run[0], run_dir)
+    (run_dir / WEIGHTS).write_bytes(b"not safetensors at all")
+    code, _, err = cli("evaluate", str(run_dir))
+    assert code == 2 and "weights.safetensors: not a readable safetensors file" in err
+    shutil.copy(chollet_run[0] / WEIGHTS, run_dir / WEIGHTS)
+    (run_dir / "model.py").write_text(DROPOUT_BN)  # another model than the weights'
+    code, _, err = cli("evaluate", str(run_dir))
+    assert code == 2 and "do not belong to the run's model.py" in err and "Traceback" not in err
+
+
 def test_cuda_request_without_a_gpu_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
     code, _, err = cli(
         *shlex.split("train chollet --device cuda --train-images 64 --epochs 1 --quiet --runs-dir"),

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 
 from .. import __version__
@@ -99,7 +99,7 @@ def load_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         with safe_open(str(path), framework="pt") as f:
             meta = json.loads((f.metadata() or {}).get("convscope", "{}"))
             return {k: f.get_tensor(k) for k in f.keys()}, meta  # noqa: SIM118
-    except (OSError, ValueError, json.JSONDecodeError) as error:
+    except (OSError, ValueError, SafetensorError) as error:  # JSONDecodeError is a ValueError
         raise ConvscopeError(f"{path}: not a readable safetensors file ({error})") from None
 
 
@@ -327,7 +327,13 @@ def load_trained(run_dir: Path, device: str = "cpu") -> tuple[Settings, KerasMod
             hint=f"resume it: convscope train --resume {run_dir}",
         )
     tensors, meta = load_tensors(path)
-    model.load_state_dict(tensors)
+    try:
+        model.load_state_dict(tensors)
+    except RuntimeError as error:  # missing, extra or reshaped weights
+        first = str(error).splitlines()[1].strip() if "\n" in str(error) else str(error)
+        raise ConvscopeError(
+            f"{path}: these weights do not belong to the run's model.py ({first})"
+        ) from None
     model.eval()
     return settings, model, int(meta.get("epoch", 0))
 
