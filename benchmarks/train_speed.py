@@ -166,18 +166,14 @@ def worker_torch(one_tensor: bool, tuned: bool = False) -> dict[str, float]:
 def worker_convscope(precision: str) -> dict[str, float]:
     from convscope.core import presets
     from convscope.runtime.data import load
-    from convscope.runtime.train import Silent, Split, StopFlag, Trainer, pixels
+    from convscope.runtime.train import Silent, Split, StopFlag, Trainer, to_split
 
     spec = presets.model("chollet")
     assert spec.training is not None
     training = spec.training
     mnist_data = load("mnist")
     device = __import__("torch").device("cpu")
-    torch = __import__("torch")
-    train = Split(
-        pixels(mnist_data.train_images, spec, device),
-        torch.from_numpy(mnist_data.train_labels.astype("int64")),
-    )
+    train = to_split(mnist_data.train_images, mnist_data.train_labels, spec, device)
     tiny = Split(train.x[:10], train.y[:10])  # validation is not part of the timing
 
     def timed(trainer: Trainer) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -89,7 +90,7 @@ def add_train_parser(commands: Any) -> None:
         description="Train a preset or your own Keras file with PyTorch. Settings come from "
         "the preset or from the file's compile() and fit() calls; options override them.",
     )
-    tr.add_argument("model", nargs="?", help="a preset, a .py file, or - (not with --resume)")
+    tr.add_argument("model", nargs="?", help="a preset or a Keras .py file (not with --resume)")
     tr.add_argument("--dataset", choices=training.DATASETS, help="the data set")
     tr.add_argument("--epochs", type=positive_int, help="epochs (with --resume: the new total)")
     tr.add_argument("--optimizer", help=f"one of {', '.join(training.OPTIMIZERS)}")
@@ -134,7 +135,7 @@ def positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not value > 0 or value != value or value == float("inf"):
+    if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
     return value
 
@@ -175,10 +176,10 @@ def training_settings(args: argparse.Namespace, stdin: TextIO, err: TextIO) -> t
             hint="save the code to a .py file first",
         )
     shape = parse_shape(args.input_shape) if args.input_shape else None
-    source, text = load_with_source(args.model, input_shape=shape, read_stdin=stdin.read)
+    source, text = load_with_source(args.model, input_shape=shape)
     spec = source.spec
     if spec.training is None:  # a user's file: its compile()/fit(), else Keras's defaults
-        spec = replace(spec, training=training.merge(None, training.read_compile_fit(source, text)))
+        spec = replace(spec, training=training.from_source(training.read_compile_fit(source, text)))
         if not source.compile_args:
             err.write(
                 f"convscope: note: {spec.source} has no model.compile(); training with "

@@ -26,7 +26,7 @@ model = keras.Sequential([
 
 def settings(tail: str) -> TrainingSpec:
     text = MODEL + tail
-    return training.merge(None, training.read_compile_fit(read_model(text, "m.py"), text))
+    return training.from_source(training.read_compile_fit(read_model(text, "m.py"), text))
 
 
 # (id, what the file says after the model, expected fields)
@@ -129,7 +129,7 @@ def test_mistakes_are_named(tail: str, message: str) -> None:
 
 def test_the_keras_example_gets_keras3_adadelta_and_a_warning() -> None:
     text = (SEEDS / "keras_mnist_cnn.py").read_text()
-    spec = training.merge(None, training.read_compile_fit(read_model(text, "mnist_cnn.py"), text))
+    spec = training.from_source(training.read_compile_fit(read_model(text, "mnist_cnn.py"), text))
     assert (spec.optimizer, spec.loss, spec.batch_size, spec.epochs) == (
         "adadelta",
         "categorical_crossentropy",

@@ -200,18 +200,16 @@ def dataset_in(text: str) -> str | None:
 DEFAULT_TRAINING = TrainingSpec("mnist", "adam", "sparse_categorical_crossentropy", 32, 5)
 
 
-def merge(base: TrainingSpec | None, found: SourceTraining) -> TrainingSpec:
-    """The file's settings over the preset's (or Keras's fit() defaults: batch 32)."""
-    spec = base or DEFAULT_TRAINING
-    optimizer_changed = found.optimizer is not None and found.optimizer != spec.optimizer
+def from_source(found: SourceTraining) -> TrainingSpec:
+    """A user's file's settings, with DEFAULT_TRAINING where the file says nothing."""
+    spec = DEFAULT_TRAINING
     return replace(
         spec,
         dataset=found.dataset or spec.dataset,
         optimizer=found.optimizer or spec.optimizer,
-        optimizer_args=found.optimizer_args if found.optimizer is not None else spec.optimizer_args,
-        learning_rate=None if optimizer_changed else spec.learning_rate,
+        optimizer_args=found.optimizer_args,
         loss=found.loss or spec.loss,
-        from_logits=found.from_logits if found.loss else spec.from_logits,
+        from_logits=found.from_logits,
         batch_size=found.batch_size or spec.batch_size,
         epochs=found.epochs or spec.epochs,
     )

@@ -52,6 +52,7 @@ from .train import (
     loss_fn,
     pixels,
     resolve_device,
+    to_split,
     validation_split,
 )
 
@@ -189,15 +190,8 @@ def prepare_data(
     spec: s.ModelSpec, settings: Settings, device: torch.device, stream: Any = None
 ) -> DataSplits:
     dataset = data.load(settings.training.dataset, settings.data_dir, stream=stream)
-
-    def split(images: np.ndarray, labels: np.ndarray) -> Split:
-        x = pixels(images, spec, device)
-        return Split(x, torch.from_numpy(labels.astype(np.int64)).to(device))
-
-    train, test = (
-        split(dataset.train_images, dataset.train_labels),
-        split(dataset.test_images, dataset.test_labels),
-    )
+    train = to_split(dataset.train_images, dataset.train_labels, spec, device)
+    test = to_split(dataset.test_images, dataset.test_labels, spec, device)
     if settings.train_images:
         n = settings.train_images
         train = Split(train.x[:n], train.y[:n])
@@ -222,8 +216,11 @@ class Run:
     def save_epoch(self) -> None:
         """After each finished epoch: weights, checkpoint, history."""
         self.save_checkpoint()
-        weights = {k: v for k, v in self.trainer.model.state_dict().items()}
-        save_tensors(self.dir / WEIGHTS, weights, {"epoch": self.trainer.position.epoch})
+        save_tensors(
+            self.dir / WEIGHTS,
+            self.trainer.model.state_dict(),
+            {"epoch": self.trainer.position.epoch},
+        )
         history = self.trainer.position.history
         write_json(self.dir / "history.json", history)
         write_text(self.dir / "history.csv", history_csv(history))
@@ -361,10 +358,7 @@ def evaluate_run(
         settings = replace(settings, data_dir=data_dir)
     device = next(model.parameters()).device
     dataset = data.load(settings.training.dataset, settings.data_dir, stream=stream)
-    test = Split(
-        pixels(dataset.test_images, model.spec, device),
-        torch.from_numpy(dataset.test_labels.astype(np.int64)).to(device),
-    )
+    test = to_split(dataset.test_images, dataset.test_labels, model.spec, device)
     result = evaluate(model, test, loss_fn(model, settings.training))
     return write_test_report(run_dir, settings, dataset, result), epochs
 

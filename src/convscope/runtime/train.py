@@ -95,6 +95,14 @@ def pixels(images: np.ndarray, model: s.ModelSpec, device: torch.device) -> Tens
     )
 
 
+def to_split(
+    images: np.ndarray, labels: np.ndarray, model: s.ModelSpec, device: torch.device
+) -> Split:
+    """A data set's uint8 images and labels as the model's input and integer targets."""
+    targets = torch.from_numpy(labels.astype(np.int64)).to(device)  # (N,)
+    return Split(pixels(images, model, device), targets)
+
+
 def check_output(model: KerasModel, classes: int) -> None:
     out = model.shapes[-1]
     if out != (classes,):
