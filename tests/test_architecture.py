@@ -72,7 +72,7 @@ def test_explain_loads_neither_torch_nor_numpy() -> None:
         "from convscope.cli import main\n"
         "out = io.StringIO()\n"
         "assert main(['explain', 'keras-mnist-cnn', '--json'], stdout=out) == 0\n"
-        "heavy = sorted(m for m in ('torch', 'numpy', 'keras') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('torch', 'numpy', 'keras', 'matplotlib', 'jinja2') if m in sys.modules)\n"
         "print(','.join(heavy) or 'none')\n"
     )
     result = subprocess.run(

@@ -80,7 +80,39 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("run", help="a run directory")
     pr.add_argument("image", help="a PNG or JPEG file")
     pr.add_argument("--json", action="store_true", help="print one JSON object")
+    add_inspect_parsers(commands)
     return parser
+
+
+def add_inspect_parsers(commands: Any) -> None:
+    sh = commands.add_parser(
+        "show",
+        help="figures of a run or model: filters, feature maps, receptive fields, results",
+        description="Draw PNG figures from a run's real weights and activations into "
+        "RUN/figures/ (or, for an untrained preset or file, into --output).",
+    )
+    rp = commands.add_parser(
+        "report",
+        help="one self-contained HTML page: explain table, answers, every figure",
+        description="Write one HTML file that works offline (images inline, no scripts): "
+        "the explain table with formulas, answers to the common questions with this model's "
+        "numbers, and every figure. A run gives RUN/report.html; a preset or file (untrained) "
+        "gives <name>-report.html.",
+    )
+    for p in (sh, rp):
+        p.add_argument("target", help="a run directory, or a preset / Keras file (untrained)")
+        p.add_argument(
+            "--image",
+            help="a test-set index (e.g. 7) or a PNG/JPEG of your own (default: test image 0)",
+        )
+        p.add_argument(
+            "--position",
+            metavar="LAYER:ROW,COL",
+            help="the position whose window to draw for that layer (default: each centre)",
+        )
+        p.add_argument("--output", help="where to write (a folder for show, a file for report)")
+        p.add_argument("--data-dir", help="where the data set's IDX files are")
+        p.add_argument("--seed", type=int, default=0, help="initial weights of an untrained model")
 
 
 def add_train_parser(commands: Any) -> None:
@@ -122,6 +154,11 @@ def add_train_parser(commands: Any) -> None:
     tr.add_argument("--input-shape", help="override the model's input shape")
     tr.add_argument("--quiet", action="store_true", help="no progress, only the result")
     tr.add_argument("--json", action="store_true", help="print one JSON object at the end")
+
+
+def model_name(target: str) -> str:
+    """What runs and reports call a model: the preset's name, else the file's stem."""
+    return target if target in presets.PRESETS else Path(target).stem
 
 
 def positive_int(text: str) -> int:
@@ -199,7 +236,7 @@ def training_settings(args: argparse.Namespace, stdin: TextIO, err: TextIO) -> t
         learning_rate=args.lr or t.learning_rate,
     )
     settings = Settings(
-        model=args.model if args.model in presets.PRESETS else Path(args.model).stem,
+        model=model_name(args.model),
         source=args.model,
         input_shape=spec.input_shape,
         training=t,
@@ -361,12 +398,63 @@ def cmd_predict(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextI
     return ExitCode.OK
 
 
+def inspect_view(args: argparse.Namespace, err: TextIO) -> Any:
+    """A run directory, else a preset or Keras file with its initial weights."""
+    from .present import figures
+
+    target = Path(args.target)
+    if target.is_dir():
+        return figures.view_run(target, args.image or "0", args.data_dir, stream=err)
+    return figures.view_model(
+        args.target, model_name(args.target), args.image, args.data_dir, args.seed, stream=err
+    )
+
+
+def default_output(args: argparse.Namespace, view: Any, run_name: str, model_name: str) -> Path:
+    if args.output:
+        return Path(args.output)
+    if view.run is not None:
+        return Path(view.run.dir) / run_name
+    return Path(model_name.format(name=view.spec.name))
+
+
+def cmd_show(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
+    from .present import figures
+
+    view = inspect_view(args, err)
+    folder = default_output(args, view, "figures", "{name}-figures")
+    paths = figures.write_pictures(folder, figures.pictures(view, args.position))
+    out.write(f"{len(paths)} figures in {folder}:\n")
+    out.writelines(f"  {p.name}\n" for p in paths)
+    for note in view.notes:
+        out.write(f"{note}\n")
+    return ExitCode.OK
+
+
+def cmd_report(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
+    from .present import figures, report
+    from .runtime.files import write_text
+
+    view = inspect_view(args, err)
+    found = figures.pictures(view, args.position)
+    path = default_output(args, view, "report.html", "{name}-report.html")
+    html = report.render_html(view, found)
+    write_text(path, html)
+    out.write(
+        f"Report written to {path} ({len(html.encode()) / 1e6:.1f} MB, {len(found)} figures, "
+        "self-contained: open it in any browser, offline)\n"
+    )
+    return ExitCode.OK
+
+
 COMMANDS = {
     "explain": cmd_explain,
     "presets": cmd_presets,
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "predict": cmd_predict,
+    "show": cmd_show,
+    "report": cmd_report,
 }
 
 

@@ -141,6 +141,19 @@ def receptive_field_step(
     return size + (kernel - 1) * jump, jump * stride, start - pad_before * jump
 
 
+def window_span(start: int, jump: int, size: int, index: int) -> tuple[int, int]:
+    """The first and last input pixel (inclusive) that output position `index` sees on one axis.
+
+        first = start + index * jump
+        last  = first + size - 1
+
+    With `start`, `jump` and `size` from `receptive_field_step`. Either end can lie outside
+    the image (below 0, or past its last pixel) where 'same' padding added zeros.
+    """
+    first = start + index * jump
+    return first, first + size - 1
+
+
 def conv2d_macs(
     out_h: int, out_w: int, filters: int, kernel_h: int, kernel_w: int, in_per_group: int
 ) -> int:

@@ -29,6 +29,41 @@ class ReceptiveField:
     start: s.Pair
 
 
+@dataclass(frozen=True)
+class Window:
+    """The input pixels one output position sees: rows top..bottom, columns left..right,
+    inclusive. It may reach outside the image, into 'same' padding."""
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top + 1
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left + 1
+
+    def clipped(self, height: int, width: int) -> Window:
+        """The part that lies on a height x width image."""
+        return Window(
+            max(self.top, 0),
+            max(self.left, 0),
+            min(self.bottom, height - 1),
+            min(self.right, width - 1),
+        )
+
+
+def field_window(field: ReceptiveField, row: int, col: int) -> Window:
+    """The input window of output position (row, col) of a layer with this receptive field."""
+    top, bottom = arith.window_span(field.start.h, field.jump.h, field.size.h, row)
+    left, right = arith.window_span(field.start.w, field.jump.w, field.size.w, col)
+    return Window(top, left, bottom, right)
+
+
 IMAGE_FIELD = ReceptiveField(s.Pair(1, 1), s.Pair(1, 1), s.Pair(0, 0))
 
 

@@ -1,0 +1,127 @@
+"""The HTML report: one self-contained file (images as data: URIs, styles inline, no
+scripts, no fonts or anything else from a network) that reads at laptop and phone widths.
+
+It renders the same rows as `convscope explain`, the answers from `core.answers`, and
+the figures from `present.figures`; jinja2 escapes every value.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .. import __version__
+from ..core.answers import answers
+from ..core.arith import readable_bytes
+from ..core.explain import fmt_shape
+from ..core.training import hyperparameters
+from .figures import Picture, View, validation_name
+from .render import compact, field_text, totals
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    value: str
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def explain_rows(view: View) -> list[dict[str, str]]:
+    return [
+        {
+            "name": r.name,
+            "type": r.layer_type,
+            "line": str(r.line or ""),
+            "shape": fmt_shape(r.output_shape),
+            "params": f"{r.params:,}",
+            "shape_formula": r.shape_formula,
+            "params_formula": r.params_formula,
+            "field": field_text(r.receptive_field),
+            "macs": compact(r.macs) if r.macs else "0",
+            "memory": readable_bytes(r.activation_bytes),
+        }
+        for r in view.explanation.rows
+    ]
+
+
+def run_facts(view: View) -> list[Fact]:
+    """Settings and headline results of a trained run, as name/value pairs."""
+    run = view.run
+    if run is None:
+        return []
+    st, t = run.settings, run.settings.training
+    hyper = ", ".join(f"{k}={v}" for k, v in hyperparameters(t).items())
+    facts = [
+        Fact("Run", str(run.dir)),
+        Fact("Data set", f"{st.training.dataset} ({run.report.count:,} test images)"),
+        Fact("Test accuracy", f"{run.report.accuracy:.2%} (loss {run.report.loss:.4f})"),
+        Fact("Epochs trained", f"{run.epochs} of {t.epochs}"),
+        Fact("Optimizer", f"{t.optimizer} ({hyper})"),
+        Fact("Loss", t.loss + (" (from logits)" if t.from_logits else "")),
+        Fact("Batch size", str(t.batch_size)),
+        Fact("Validation", validation_name(st)),
+        Fact("Seed", str(st.seed)),
+        Fact("Device, precision", f"{st.device}, {st.precision}"),
+    ]
+    if st.train_images:
+        facts.append(Fact("Training images", f"the first {st.train_images:,}"))
+    seconds = sum(h.get("seconds", 0.0) for h in run.history)
+    if seconds:
+        facts.append(Fact("Training time", f"{seconds:.1f} s"))
+    return facts
+
+
+def context(view: View, found: list[Picture]) -> dict[str, Any]:
+    ex = view.explanation
+    run = view.run
+    return {
+        "title": f"convscope: {view.spec.name}" + (f" ({run.dir.name})" if run else ""),
+        "model": view.spec.name,
+        "source": ex.source,
+        "trained": run is not None,
+        "headline": (
+            f"{run.report.accuracy:.2%} on {run.report.count:,} {view.dataset_title} test images "
+            f"after {run.epochs} epoch{'s' if run.epochs != 1 else ''}"
+            if run
+            else "untrained: the initial (random) weights Keras would start from"
+        ),
+        "answers": answers(ex, view.spec, view.facts),
+        "rows": explain_rows(view),
+        "totals": totals(ex),
+        "notes": ex.notes,
+        "figures": [
+            {"key": p.key, "title": p.title, "caption": p.caption, "src": data_uri(p.png)}
+            for p in found
+        ],
+        "facts": run_facts(view),
+        "classes": run.report.classes if run else (),
+        "history": run.history if run else [],
+        "model_source": view.source_text,
+        "missing": view.notes,
+        "version": __version__,
+        "image": view.image.title if view.image else None,
+        "image_steps": view.image.steps if view.image else (),
+    }
+
+
+def render_html(view: View, found: list[Picture]) -> str:
+    return _environment().get_template("report.html.j2").render(**context(view, found))
