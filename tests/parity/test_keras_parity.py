@@ -40,3 +40,12 @@ def test_case_table_is_broad() -> None:
     }
     assert len(CASES) >= 40
     assert set(SIGNATURES) <= types
+
+
+def test_chollet_without_pooling_matches_keras() -> None:
+    """The report's 'without pooling' numbers come from the same arithmetic as Keras's."""
+    from convscope.core.presets import model
+    from convscope.core.variants import without_pooling
+
+    bare = without_pooling(model("chollet"))
+    assert keras_model(bare).count_params() == explain(bare).total_params == 2_038_922

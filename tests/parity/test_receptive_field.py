@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from convscope.core.explain import explain
+from convscope.core.explain import explain, field_window
 from convscope.core.keras_source import read_model
 from convscope.runtime.torch_model import KerasModel
 
@@ -79,9 +79,8 @@ def test_receptive_field_matches_gradient(case: str) -> None:
     checked_inside = 0
     for i in range(out_h):
         for j in range(out_w):
-            top = field.start.h + i * field.jump.h
-            left = field.start.w + j * field.jump.w
-            bottom, right = top + field.size.h - 1, left + field.size.w - 1
+            window = field_window(field, i, j)  # the window the report's figures draw
+            top, left, bottom, right = window.top, window.left, window.bottom, window.right
             box = gradient_box(model, spec.input_shape, i, j)
             if top >= 0 and left >= 0 and bottom < height and right < width:
                 assert box == (top, bottom, left, right), (i, j)

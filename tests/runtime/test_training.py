@@ -25,25 +25,6 @@ from convscope.runtime.train import Diverged, Silent, StopFlag
 
 from ..conftest import Cli
 
-QUICK = ["--train-images", "20000", "--epochs", "1", "--seed", "3", "--quiet"]
-
-
-@pytest.fixture(scope="module")
-def chollet_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
-    """chollet, one epoch on the first 20,000 MNIST training images (313 batches)."""
-    from convscope.cli import main
-
-    root = tmp_path_factory.mktemp("runs")
-    import io
-
-    out, err = io.StringIO(), io.StringIO()
-    code = main(
-        ["train", "chollet", *QUICK, "--json", "--runs-dir", str(root)], stdout=out, stderr=err
-    )
-    assert code == 0, err.getvalue()
-    result = json.loads(out.getvalue())
-    return Path(str(result["run_dir"])), result
-
 
 def test_short_chollet_training_reaches_95_percent(
     chollet_run: tuple[Path, dict[str, object]],

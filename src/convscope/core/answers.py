@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .arith import product
-from .errors import ShapeError
 from .explain import Explanation, Row, explain, fmt_shape
 from .notes import article, last_map_note, parameter_note, shrink_note
 from .spec import ModelSpec
@@ -197,11 +196,7 @@ def pooling_answer(ex: Explanation, model: ModelSpec) -> Answer:
         )
     rows = [r for r in ex.rows if r.name in {p.name for p in pools}]
     points = [_pool_point(ex, r) for r in rows]
-    try:
-        bare = explain(without_pooling(model))
-    except ShapeError as error:
-        points.append(f"Without its pooling layers this model would not fit together: {error}.")
-        return Answer("pooling", "What does pooling do here?", points[0], tuple(points))
+    bare = explain(without_pooling(model))  # larger maps: every window still fits
     last, bare_last = last_spatial(ex), last_spatial(bare)
     lead = (
         f"Pooling shrinks the maps, not the knowledge: {len(pools)} pooling layer"

@@ -8,7 +8,7 @@ predictions); `pictures` turns a view into titled PNGs; `write_pictures` saves t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,19 @@ class Picture:
     title: str
     caption: str
     png: bytes
+
+
+@dataclass(frozen=True)
+class Drawer:
+    """A figure not drawn yet: drawing is the slow part, so callers can time or skip it."""
+
+    key: str
+    title: str
+    caption: str
+    draw: Callable[[], bytes]
+
+    def drawn(self) -> Picture:
+        return Picture(self.key, self.title, self.caption, self.draw())
 
 
 @dataclass
@@ -284,23 +297,23 @@ def misclassified(run: RunResults) -> list[plots.Mistake]:
     ]
 
 
-def _run_pictures(view: View, run: RunResults) -> Iterable[Picture]:
+def _run_drawers(view: View, run: RunResults) -> Iterable[Drawer]:
     names = view.class_names
     report = run.report
     if run.history:
         validation = validation_name(run.settings)
-        yield Picture(
+        yield Drawer(
             "curves",
             "Training curves",
             f"Loss and accuracy per epoch, on the training images and on {validation}.",
-            plots.curves_png(run.history, validation, "Training curves"),
+            lambda: plots.curves_png(run.history, validation, "Training curves"),
         )
-    yield Picture(
+    yield Drawer(
         "confusion",
         "Confusion matrix",
         f"Rows: the true class; columns: the prediction; {report.count:,} test images, "
         f"{report.accuracy:.2%} on the diagonal.",
-        plots.confusion_png(
+        lambda: plots.confusion_png(
             np.array(report.confusion), names, f"Confusion matrix: {report.accuracy:.2%} correct"
         ),
     )
@@ -316,20 +329,20 @@ def _run_pictures(view: View, run: RunResults) -> Iterable[Picture]:
         )
         for c in report.most_confused[:PAIRS_SHOWN]
     ]
-    yield Picture(
+    yield Drawer(
         "confused_pairs",
         "Most confused pairs",
         "The true class and the class it was read as, most frequent first, with the test "
         "images behind each count (number and confidence above each).",
-        plots.confused_pairs_png(pairs, names, "Most confused pairs"),
+        lambda: plots.confused_pairs_png(pairs, names, "Most confused pairs"),
     )
-    yield Picture(
+    yield Drawer(
         "misclassified",
         "Misclassified test images",
         f"{len(mistakes):,} of {report.count:,} test images are wrong; here the "
         f"{min(len(mistakes), MISTAKES_SHOWN)} the model was most sure of: test index, true "
         "and predicted class, and the probability it gave its prediction.",
-        plots.misclassified_png(
+        lambda: plots.misclassified_png(
             mistakes[:MISTAKES_SHOWN],
             names,
             f"The {min(len(mistakes), MISTAKES_SHOWN)} most confident mistakes "
@@ -338,38 +351,38 @@ def _run_pictures(view: View, run: RunResults) -> Iterable[Picture]:
     )
 
 
-def pictures(view: View, position: str | None = None) -> list[Picture]:
-    """Every figure the view supports, in the order the report shows them."""
+def drawers(view: View, position: str | None = None) -> list[Drawer]:
+    """Every figure the view supports, in the order the report shows them, not yet drawn."""
     ex = view.explanation
     state = "trained" if view.run else "untrained (random initial weights)"
     found = [
-        Picture(
+        Drawer(
             "params",
             "Parameters per layer",
             f"{ex.total_params:,} parameters in all; convolutions in blue, Dense in orange.",
-            plots.params_png(ex.rows, f"Parameters per layer ({ex.total_params:,} in all)"),
+            lambda: plots.params_png(ex.rows, f"Parameters per layer ({ex.total_params:,} in all)"),
         )
     ]
     if view.filters:
         found.append(
-            Picture(
+            Drawer(
                 "filters",
                 "Filters",
                 "The weights of every convolution, red positive, blue negative, on one scale "
                 "per layer centred on 0. The first layer's kernels are small images; deeper "
                 "filters have one kernel per input channel.",
-                plots.filters_png(view.filters, f"Filters of {view.spec.name}, {state}"),
+                lambda: plots.filters_png(view.filters, f"Filters of {view.spec.name}, {state}"),
             )
         )
     image = view.image
     if image is not None and view.outputs:
         found.append(
-            Picture(
+            Drawer(
                 "feature_maps",
                 "Feature maps",
                 f"{image.title} after every layer: every channel, each layer on its own colour "
                 "scale. The output layer shows one bar per class.",
-                plots.feature_maps_png(
+                lambda: plots.feature_maps_png(
                     view.outputs, view.class_names, f"Feature maps of {image.title}"
                 ),
             )
@@ -377,22 +390,22 @@ def pictures(view: View, position: str | None = None) -> list[Picture]:
         grid = field_grid(ex)
         if grid is not None:
             found.append(
-                Picture(
+                Drawer(
                     "receptive_field",
                     "Receptive fields of the last map",
                     f"The input window that each position of {grid.layer} sees, on {image.title}.",
-                    plots.receptive_grid_png(image.pixels, grid, image.title),
+                    lambda: plots.receptive_grid_png(image.pixels, grid, image.title),
                 )
             )
         at = fields_at(view, position)
         if at:
             found.append(
-                Picture(
+                Drawer(
                     "receptive_fields_by_layer",
                     "One position per layer",
                     "For each layer with positions: its strongest channel at the chosen "
                     "position (top) and that position's window on the input (bottom).",
-                    plots.receptive_layers_png(
+                    lambda: plots.receptive_layers_png(
                         image.pixels,
                         at,
                         f"How far one position sees, layer by layer ({image.title})",
@@ -400,8 +413,13 @@ def pictures(view: View, position: str | None = None) -> list[Picture]:
                 )
             )
     if view.run is not None:
-        found += _run_pictures(view, view.run)
+        found += _run_drawers(view, view.run)
     return found
+
+
+def pictures(view: View, position: str | None = None) -> list[Picture]:
+    """Every figure the view supports, drawn."""
+    return [d.drawn() for d in drawers(view, position)]
 
 
 def write_pictures(folder: Path, found: Iterable[Picture]) -> list[Path]:
