@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .arith import product
 from .explain import Explanation, Row, explain, fmt_shape
-from .notes import article, last_map_note, parameter_note, shrink_note
+from .notes import article, last_map, last_map_note, parameter_note, shrink_note
 from .spec import ModelSpec
 from .variants import pooling_layers, without_pooling
 
@@ -119,14 +119,8 @@ def parameters_answer(ex: Explanation) -> Answer:
     )
 
 
-def last_spatial(ex: Explanation) -> Row | None:
-    """The last row that still has a (height, width, channels) map and a receptive field."""
-    rows = [r for r in ex.rows if len(r.output_shape) == 3 and r.receptive_field is not None]
-    return rows[-1] if rows else None
-
-
 def last_map_answer(ex: Explanation, facts: RunFacts | None) -> Answer | None:
-    last = last_spatial(ex)
+    last = last_map(ex)
     if last is None:
         return None
     h, w, c = last.output_shape
@@ -197,7 +191,7 @@ def pooling_answer(ex: Explanation, model: ModelSpec) -> Answer:
     rows = [r for r in ex.rows if r.name in {p.name for p in pools}]
     points = [_pool_point(ex, r) for r in rows]
     bare = explain(without_pooling(model))  # larger maps: every window still fits
-    last, bare_last = last_spatial(ex), last_spatial(bare)
+    last, bare_last = last_map(ex), last_map(bare)
     lead = (
         f"Pooling shrinks the maps, not the knowledge: {len(pools)} pooling layer"
         f"{'s' if len(pools) != 1 else ''} with no weights of their own cut this model from "

@@ -111,17 +111,25 @@ def _coverage(field: ReceptiveField, positions: tuple[int, int], image: tuple[in
     return text
 
 
-def last_map_note(ex: Explanation) -> list[str]:
-    """What the last feature map is: numbers, positions, and the input window each one sees."""
+def last_map(ex: Explanation) -> Row | None:
+    """The layer that made the last (height, width, channels) map, not a Dropout or an
+    activation passing it on; None when the model has no such map."""
     spatial = [r for r in ex.rows if len(r.output_shape) == 3 and r.receptive_field is not None]
     if not spatial:
-        return []
+        return None
     last: Row = spatial[-1]
-    # Name the layer that made the map, not a Dropout or activation passing it on.
     index = ex.rows.index(last)
     while index and ex.rows[index - 1].output_shape == last.output_shape and not last.params:
         index -= 1
         last = ex.rows[index]
+    return last
+
+
+def last_map_note(ex: Explanation) -> list[str]:
+    """What the last feature map is: numbers, positions, and the input window each one sees."""
+    last = last_map(ex)
+    if last is None:
+        return []
     field = last.receptive_field
     assert field is not None
     h, w, c = last.output_shape

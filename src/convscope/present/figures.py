@@ -17,10 +17,11 @@ import numpy as np
 import torch
 
 from ..core import spec as s
-from ..core.answers import RunFacts, last_spatial
+from ..core.answers import RunFacts
 from ..core.errors import ConvscopeError
 from ..core.explain import Explanation, Row, explain, field_window, fmt_shape
 from ..core.load import load_with_source
+from ..core.notes import last_map
 from ..core.training import DEFAULT_TRAINING
 from ..runtime import data
 from ..runtime.files import atomic_write
@@ -210,7 +211,7 @@ def view_model(
 
 def field_grid(ex: Explanation) -> plots.FieldGrid | None:
     """The windows of the last layer that still has positions (all, or a spread sample)."""
-    last = last_spatial(ex)
+    last = last_map(ex)
     if last is None or last.receptive_field is None:
         return None
     h, w = last.output_shape[:2]

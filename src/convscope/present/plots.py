@@ -152,7 +152,9 @@ def _map_image(out: LayerOutput) -> tuple[np.ndarray, str]:
         columns = 1 if len(channels) == 1 else min(len(channels), 16)
         return mosaic(channels, columns), note
     flat = out.values.reshape(-1)
-    columns = min(len(flat), 64)
+    columns = min(
+        len(flat), max(64, round((4 * len(flat)) ** 0.5))
+    )  # about 4 times wider than tall
     rows = -(-len(flat) // columns)
     strip = np.full(rows * columns, np.nan, dtype=np.float32)
     strip[: len(flat)] = flat
@@ -236,7 +238,7 @@ def _outline(ax: object, window: Window, colour: str, width: float = 2.0) -> Non
     )
 
 
-def sample_positions(count: int, most: int = 6) -> list[int]:
+def sample_positions(count: int, most: int = 4) -> list[int]:
     """All positions along an axis when few, else `most` spread evenly, ends included."""
     if count <= most:
         return list(range(count))
@@ -276,12 +278,14 @@ def receptive_grid_png(image: np.ndarray, grid: FieldGrid, image_title: str) -> 
         layout="constrained",
     )
     left, right = fig.subfigures(1, 2, width_ratios=[1, 1.15], squeeze=False)[0]
-    every = len(rows) * len(cols) == grid.map_shape[0] * grid.map_shape[1]
-    which = "each" if every else f"{len(rows)} x {len(cols)} of the"
+    mh, mw = grid.map_shape[0], grid.map_shape[1]
+    apart = f"{jump.h} pixel{'s' if jump.h != 1 else ''} apart"
+    if len(rows) * len(cols) == mh * mw:
+        which = f"each of its {mh} x {mw} positions sees"
+    else:
+        which = f"{len(rows)} x {len(cols)} of its {mh} x {mw} positions; each sees"
     fig.suptitle(
-        f"{grid.layer} ({grid.layer_type}, {grid.map_shape[0]}x{grid.map_shape[1]} positions): "
-        f"{which} position{'' if every else 's'} sees {article(str(size))} window of the "
-        f"input, {jump.h} pixel{'s' if jump.h != 1 else ''} apart",
+        f"{grid.layer} ({grid.layer_type}): {which} {article(str(size))} window, {apart}",
         fontsize=12,
         fontweight="bold",
     )
@@ -312,10 +316,8 @@ def receptive_grid_png(image: np.ndarray, grid: FieldGrid, image_title: str) -> 
             _outline(cell, window, CYCLE[(i * len(cols) + j) % len(CYCLE)])
             _limits(cell, h, w, [window])
             _no_ticks(cell)
-            cell.set_title(
-                f"({r}, {c}): rows {window.top}-{window.bottom}, cols {window.left}-{window.right}",
-                fontsize=7,
-            )
+            where = f"rows {window.top}-{window.bottom}\ncols {window.left}-{window.right}"
+            cell.set_title(f"({r}, {c}): {where}" if len(cols) <= 3 else f"({r}, {c})", fontsize=7)
     return png(fig)
 
 

@@ -7,6 +7,8 @@
       checkpoint.safetensors  weights + optimiser + random generators + position, for --resume
       history.json / .csv   per-epoch loss, accuracy, validation metrics, seconds
       metrics.json          test-set results: loss, accuracy, per class, confusion matrix
+      figures/*.png         written by `convscope show` (present.figures)
+      report.html           written by `convscope report` (present.report)
 
 Every file is written atomically (temporary file, then rename), so Ctrl-C or a crash
 leaves the previous complete version. Weights are safetensors: no pickle to load.
