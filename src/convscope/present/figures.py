@@ -32,10 +32,9 @@ from ..runtime.inspect import (
     choose_image,
     conv_filters,
     layer_outputs,
-    test_predictions,
 )
-from ..runtime.metrics import TestReport, test_report
-from ..runtime.runs import Settings, load_trained, model_spec
+from ..runtime.metrics import TestReport
+from ..runtime.runs import Settings, load_trained, score, test_evaluation, validation_name
 from ..runtime.torch_model import KerasModel
 from ..runtime.train import Evaluation
 from . import plots
@@ -111,28 +110,16 @@ def _outputs(model: KerasModel, image: ChosenImage | None) -> list[LayerOutput]:
     return [] if image is None else layer_outputs(model, image.pixels)
 
 
-def validation_name(settings: Settings) -> str:
-    if settings.validation_split:
-        return f"last {settings.validation_split:.0%} of training images"
-    return "the test set"
-
-
 def view_run(
     run_dir: Path, image: str = "0", data_dir: str | None = None, stream: Any = None
 ) -> View:
     """A trained run: its weights, its history, and its results on the full test set."""
     settings, model, epochs = load_trained(run_dir)
-    spec = model_spec(run_dir, settings)
+    spec = model.spec  # read from the run's model.py by load_trained
     name = settings.training.dataset
     dataset = data.load(name, data_dir or settings.data_dir, stream=stream)
-    evaluation = test_predictions(model, dataset, settings.training)
-    report = test_report(
-        name,
-        dataset.info.class_names,
-        dataset.test_labels,
-        evaluation.predictions.numpy(),
-        evaluation.loss,
-    )
+    evaluation = test_evaluation(model, settings, dataset)
+    report = score(settings, dataset, evaluation)
     history_path = run_dir / "history.json"
     history = json.loads(history_path.read_text()) if history_path.exists() else []
     chosen = choose_image(image, name, dataset)
@@ -232,7 +219,6 @@ def spatial_rows(ex: Explanation) -> list[Row]:
         for r in ex.rows
         if len(r.output_shape) == 3
         and r.receptive_field is not None
-        and r.layer_type != "Dense"
         and ("Conv" in r.layer_type or "Pooling" in r.layer_type or "Padding" in r.layer_type)
     ]
 

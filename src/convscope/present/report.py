@@ -16,11 +16,10 @@ import jinja2
 
 from .. import __version__
 from ..core.answers import answers
-from ..core.arith import readable_bytes
-from ..core.explain import fmt_shape
 from ..core.training import hyperparameters
-from .figures import Picture, View, validation_name
-from .render import compact, field_text, totals
+from ..runtime.runs import validation_name
+from .figures import Picture, View
+from .render import cells, totals
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -46,21 +45,25 @@ def data_uri(png: bytes) -> str:
 
 
 def explain_rows(view: View) -> list[dict[str, str]]:
-    return [
-        {
-            "name": r.name,
-            "type": r.layer_type,
-            "line": str(r.line or ""),
-            "shape": fmt_shape(r.output_shape),
-            "params": f"{r.params:,}",
-            "shape_formula": r.shape_formula,
-            "params_formula": r.params_formula,
-            "field": field_text(r.receptive_field),
-            "macs": compact(r.macs) if r.macs else "0",
-            "memory": readable_bytes(r.activation_bytes),
-        }
-        for r in view.explanation.rows
-    ]
+    """The terminal table's cells (render.cells), with the formulas beside them."""
+    rows = []
+    for r in view.explanation.rows:
+        _, shape, params, field, macs, memory = cells(r)
+        rows.append(
+            {
+                "name": r.name,
+                "type": r.layer_type,
+                "line": str(r.line or ""),
+                "shape": shape,
+                "params": params,
+                "shape_formula": r.shape_formula,
+                "params_formula": r.params_formula,
+                "field": field,
+                "macs": macs,
+                "memory": memory,
+            }
+        )
+    return rows
 
 
 def run_facts(view: View) -> list[Fact]:

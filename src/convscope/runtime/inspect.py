@@ -1,5 +1,5 @@
-"""Look inside a model: every layer's output for one image, the conv filters, the test-set
-predictions. Returns numpy arrays in Keras's layout; drawing them is `present.plots`'s job.
+"""Look inside a model: every layer's output for one image, the conv filters, the image
+the user chose. Returns numpy arrays in Keras's layout; drawing them is `present.plots`'s job.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core import spec as s
 from ..core.errors import ConvscopeError
 from . import data
 from .images import prepare
 from .torch_model import Conv, KerasModel, to_keras_layout
-from .train import Evaluation, evaluate, loss_fn, pixels, to_split
+from .train import pixels
 
 
 @dataclass(frozen=True)
@@ -50,16 +49,13 @@ class ChosenImage:
 def layer_outputs(model: KerasModel, image: np.ndarray) -> list[LayerOutput]:
     """The input and every layer's output for one (H, W) uint8 image, in inference mode."""
     model.eval()
-    x = pixels(image[None], model.spec, torch.device("cpu"))  # (1, C, H, W) or (1, H*W)
-    first = to_keras_layout(x)[0].numpy()  # (H, W, C)
-    outputs = [LayerOutput("input", "Input", first, False)]
-    previous = x
-    for layer, module in zip(model.spec.layers, model.layers, strict=True):
-        current = module(previous)  # (1, C, H, W) or (1, F)
-        same = current.shape == previous.shape and bool(torch.equal(current, previous))
-        values = to_keras_layout(current)[0].contiguous().numpy()
-        outputs.append(LayerOutput(layer.name, layer.keras_class, values, same))
-        previous = current
+    x = to_keras_layout(pixels(image[None], model.spec, torch.device("cpu")))  # (1, H, W, C)
+    outputs = [LayerOutput("input", "Input", x[0].numpy(), False)]
+    for layer, values in zip(model.spec.layers, model.activations(x), strict=True):
+        current = values[0].contiguous().numpy()
+        previous = outputs[-1].values
+        same = current.shape == previous.shape and bool(np.array_equal(current, previous))
+        outputs.append(LayerOutput(layer.name, layer.keras_class, current, same))
     return outputs
 
 
@@ -80,15 +76,6 @@ def conv_filters(model: KerasModel) -> list[LayerFilters]:
             )
         )
     return found
-
-
-def test_predictions(
-    model: KerasModel, dataset: data.Dataset, training: s.TrainingSpec
-) -> Evaluation:
-    """Predictions and probabilities for every test image (on the CPU)."""
-    device = next(model.parameters()).device
-    test = to_split(dataset.test_images, dataset.test_labels, model.spec, device)
-    return evaluate(model, test, loss_fn(model, training))
 
 
 def choose_image(choice: str, dataset_name: str, dataset: data.Dataset | None) -> ChosenImage:

@@ -199,10 +199,16 @@ def prepare_data(
         train = Split(train.x[:n], train.y[:n])
     if settings.validation_split:
         train, validation = validation_split(train, settings.validation_split)
-        name = f"the last {settings.validation_split:.0%} of the training images"
     else:
-        validation, name = test, "the test set"
-    return DataSplits(dataset, train, validation, test, name)
+        validation = test
+    return DataSplits(dataset, train, validation, test, validation_name(settings))
+
+
+def validation_name(settings: Settings) -> str:
+    """What the run validates on, as the progress line, curves and report name it."""
+    if settings.validation_split:
+        return f"the last {settings.validation_split:.0%} of the training images"
+    return "the test set"
 
 
 @dataclass
@@ -337,18 +343,30 @@ def load_trained(run_dir: Path, device: str = "cpu") -> tuple[Settings, KerasMod
     return settings, model, int(meta.get("epoch", 0))
 
 
-def write_test_report(
-    run_dir: Path, settings: Settings, dataset: data.Dataset, result: Evaluation
-) -> TestReport:
-    report = test_report(
+def score(settings: Settings, dataset: data.Dataset, result: Evaluation) -> TestReport:
+    """Per-class results and the confusion matrix of a test-set evaluation."""
+    return test_report(
         settings.training.dataset,
         dataset.info.class_names,
         dataset.test_labels,
         result.predictions.numpy(),
         result.loss,
     )
+
+
+def write_test_report(
+    run_dir: Path, settings: Settings, dataset: data.Dataset, result: Evaluation
+) -> TestReport:
+    report = score(settings, dataset, result)
     write_json(run_dir / "metrics.json", report.as_dict())
     return report
+
+
+def test_evaluation(model: KerasModel, settings: Settings, dataset: data.Dataset) -> Evaluation:
+    """Predictions and probabilities for every test image, in inference mode."""
+    device = next(model.parameters()).device
+    test = to_split(dataset.test_images, dataset.test_labels, model.spec, device)
+    return evaluate(model, test, loss_fn(model, settings.training))
 
 
 def evaluate_run(
@@ -358,10 +376,8 @@ def evaluate_run(
     settings, model, epochs = load_trained(run_dir)
     if data_dir:
         settings = replace(settings, data_dir=data_dir)
-    device = next(model.parameters()).device
     dataset = data.load(settings.training.dataset, settings.data_dir, stream=stream)
-    test = to_split(dataset.test_images, dataset.test_labels, model.spec, device)
-    result = evaluate(model, test, loss_fn(model, settings.training))
+    result = test_evaluation(model, settings, dataset)
     return write_test_report(run_dir, settings, dataset, result), epochs
 
 
