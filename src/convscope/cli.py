@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from . import __version__
 from .core import presets, training
+from .core.augment import parse_augment
 from .core.errors import ConvscopeError
 from .core.explain import explain
 from .core.load import load_model, load_with_source, parse_shape
@@ -141,6 +142,12 @@ def add_train_parser(commands: Any) -> None:
         metavar="N",
         help="train on the first N training images only (like x_train[:N]), for quick runs",
     )
+    tr.add_argument(
+        "--augment",
+        metavar="shift=N,rotate=DEG",
+        help="random whole-pixel shifts (up to N px) and rotations (up to DEG degrees) of "
+        "each training image, each epoch; e.g. shift=2,rotate=10",
+    )
     tr.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     tr.add_argument(
         "--precision",
@@ -246,6 +253,7 @@ def training_settings(args: argparse.Namespace, stdin: TextIO, err: TextIO) -> t
         precision=args.precision,
         data_dir=args.data_dir,
         train_images=args.train_images,
+        augment=parse_augment(args.augment or ""),
     )
     return settings, replace(spec, training=t), text
 
@@ -296,6 +304,7 @@ def cmd_train(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO)
                 "validation_split",
                 "input_shape",
                 "train_images",
+                "augment",
             )
             if getattr(args, k)
         ]

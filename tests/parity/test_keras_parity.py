@@ -49,3 +49,42 @@ def test_chollet_without_pooling_matches_keras() -> None:
 
     bare = without_pooling(model("chollet"))
     assert keras_model(bare).count_params() == explain(bare).total_params == 2_038_922
+
+
+def test_pooling_variants_match_keras() -> None:
+    """The pooling experiment's four models, counted by real Keras 3."""
+    from convscope.core.presets import model
+    from convscope.core.variants import POOLING_VARIANTS
+
+    for variant in POOLING_VARIANTS:
+        spec = variant.build(model("chollet"))
+        built = keras_model(spec)
+        assert built.count_params() == explain(spec).total_params, variant.key
+        for layer, row in zip(built.layers, explain(spec).rows, strict=True):
+            assert tuple(layer.output.shape[1:]) == row.output_shape, (variant.key, row.name)
+
+
+def test_written_variant_source_runs_in_keras(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """model.py of a variant run is real Keras code: Keras itself builds the same model."""
+    import subprocess
+    import sys
+
+    from convscope.core.keras_write import to_source
+    from convscope.core.presets import model
+    from convscope.core.variants import POOLING_VARIANTS
+
+    script = ["import runpy"]
+    for variant in POOLING_VARIANTS:
+        spec = variant.build(model("chollet"))
+        path = tmp_path / f"{variant.key}.py"
+        path.write_text(to_source(spec))
+        script.append(f"print(runpy.run_path({str(path)!r})['model'].count_params())")
+    out = subprocess.run(
+        [sys.executable, "-c", "\n".join(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "KERAS_BACKEND": "torch"},
+    ).stdout.split()
+    expected = [explain(v.build(model("chollet"))).total_params for v in POOLING_VARIANTS]
+    assert [int(n) for n in out] == expected

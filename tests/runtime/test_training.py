@@ -19,6 +19,7 @@ import pytest
 import torch
 from PIL import Image
 
+from convscope.core.augment import parse_augment
 from convscope.runtime import data, runs
 from convscope.runtime.runs import WEIGHTS, load_tensors
 from convscope.runtime.train import Diverged, Silent, StopFlag
@@ -150,7 +151,7 @@ model = keras.Sequential([
 
 
 def quick_settings(
-    seed: int = 5, epochs: int = 2, source: str | None = None
+    seed: int = 5, epochs: int = 2, source: str | None = None, augment: str = ""
 ) -> tuple[runs.Settings, object, str]:
     from dataclasses import replace
 
@@ -171,6 +172,7 @@ def quick_settings(
         device="cpu",
         precision="fp32",
         train_images=3000,
+        augment=parse_augment(augment),
     )
     return settings, replace(spec, training=training), source or presets.get("chollet").source
 
@@ -204,14 +206,20 @@ def history(run_dir: Path) -> list[dict[str, float]]:
 
 
 @pytest.mark.parametrize(
-    ("model", "epoch", "step"),
-    [(None, 0, 17), (None, 1, 1), (None, 0, 47), (DROPOUT_BN, 0, 30)],
-    ids=["mid-first-epoch", "second-epoch", "last-batch", "dropout-batchnorm"],
+    ("model", "epoch", "step", "augment"),
+    [
+        (None, 0, 17, ""),
+        (None, 1, 1, ""),
+        (None, 0, 47, ""),
+        (DROPOUT_BN, 0, 30, ""),
+        (None, 0, 20, "shift=2,rotate=10"),
+    ],
+    ids=["mid-first-epoch", "second-epoch", "last-batch", "dropout-batchnorm", "augmented"],
 )
 def test_interrupted_and_resumed_ends_where_uninterrupted_does(
-    tmp_path: Path, model: str | None, epoch: int, step: int
+    tmp_path: Path, model: str | None, epoch: int, step: int, augment: str
 ) -> None:
-    settings, spec, source = quick_settings(source=model)
+    settings, spec, source = quick_settings(source=model, augment=augment)
     whole = runs.start(spec, source, settings, tmp_path / "a")  # type: ignore[arg-type]
     assert whole.fit(Silent(), StopFlag())
 

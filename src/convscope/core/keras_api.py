@@ -598,7 +598,7 @@ def to_snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _auto_name(prefix: str, uids: dict[str, int]) -> str:
+def auto_name(prefix: str, uids: dict[str, int]) -> str:
     """Keras's uniquify: conv2d, conv2d_1, ...; only layers without name= take a number."""
     name = f"{prefix}_{uids[prefix]}" if prefix in uids else prefix
     uids[prefix] = uids.get(prefix, 0) + 1
@@ -636,7 +636,7 @@ def sequential(
             raise SpecError(f"{canonical(call.cls)}: {error.message}", where=where) from None
         if not layers and file_shape is None:
             file_shape = bound.input_shape
-        layer_name = bound.name or _auto_name(to_snake_case(bound.layer.keras_class), uids)
+        layer_name = bound.name or auto_name(to_snake_case(bound.layer.keras_class), uids)
         layers.append(replace(bound.layer, name=layer_name, line=call.line, trainable=trainable))
     if not layers:
         raise SpecError("the Sequential model has no layers", where=source)

@@ -96,10 +96,11 @@ def run_header(run: Run) -> str:
     where = ""
     if run.resumed_from:
         where = f" from epoch {run.resumed_from.epoch + 1}, batch {run.resumed_from.step}"
+    augmented = f"; augmented with {s.augment.describe()}" if s.augment else ""
     return (
         f"{verb} {s.model}{where} on {t.dataset}: {len(data.train):,} images, validating on "
         f"{data.validation_name}; {t.optimizer}({hyper}); {t.loss} {loss}; batch {t.batch_size}, "
-        f"{epochs}, seed {s.seed}; {s.device}, {s.precision}\n"
+        f"{epochs}, seed {s.seed}; {s.device}, {s.precision}{augmented}\n"
         f"Run directory: {run.dir}\n"
     )
 

@@ -34,6 +34,7 @@ from safetensors.torch import save as safetensors_bytes
 
 from .. import __version__
 from ..core import spec as s
+from ..core.augment import NO_AUGMENT, Augment
 from ..core.errors import ConvscopeError
 from ..core.keras_source import read_model
 from ..core.training import hyperparameters
@@ -128,6 +129,7 @@ class Settings:
     precision: str  # "fp32" or "bf16" (autocast)
     data_dir: str | None = None
     train_images: int | None = None  # only the first N training images (quick experiments)
+    augment: Augment = NO_AUGMENT
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -154,6 +156,7 @@ class Settings:
             precision=d["precision"],
             data_dir=d.get("data_dir"),
             train_images=d.get("train_images"),
+            augment=Augment(**d.get("augment", {})),
         )
 
 
@@ -286,6 +289,7 @@ def build(spec: s.ModelSpec, settings: Settings, stream: Any) -> tuple[Trainer, 
         splits.validation,
         seed=settings.seed,
         bf16=settings.precision == "bf16",
+        augment=settings.augment,
     )
     check_output(trainer.model, len(splits.dataset.info.class_names))
     return trainer, splits

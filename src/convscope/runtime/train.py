@@ -26,9 +26,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..core import spec as s
+from ..core.augment import NO_AUGMENT, Augment
 from ..core.errors import ConvscopeError
 from ..core.training import hyperparameters
 from .allocator import keep_freed_memory
+from .augment import augment_batch
 from .optim import KerasOptimizer, make_optimizer
 from .torch_model import KerasModel
 
@@ -223,8 +225,10 @@ class Trainer:
     validation: Split
     seed: int
     bf16: bool = False
+    augment: Augment = NO_AUGMENT
     position: Position = field(default_factory=Position)
     shuffle: torch.Generator = field(default_factory=torch.Generator)
+    augment_rng: torch.Generator = field(default_factory=torch.Generator)
     order: Tensor | None = None  # this epoch's permutation of the training samples
 
     @classmethod
@@ -237,6 +241,7 @@ class Trainer:
         *,
         seed: int,
         bf16: bool = False,
+        augment: Augment = NO_AUGMENT,
     ) -> Trainer:
         keep_freed_memory()  # 40% of a CPU step was page faults without it
         torch.manual_seed(seed)  # initial weights and dropout masks
@@ -247,7 +252,19 @@ class Trainer:
             training.optimizer, model.parameters(), hyperparameters(training)
         )
         shuffle = torch.Generator().manual_seed(seed)
-        return cls(model, optimizer, training, train, validation, seed, bf16, shuffle=shuffle)
+        augment_rng = torch.Generator().manual_seed(seed + 1)  # independent of the order
+        return cls(
+            model,
+            optimizer,
+            training,
+            train,
+            validation,
+            seed,
+            bf16,
+            augment,
+            shuffle=shuffle,
+            augment_rng=augment_rng,
+        )
 
     @property
     def steps(self) -> int:
@@ -271,6 +288,8 @@ class Trainer:
             for step in range(pos.step, self.steps):
                 idx = self.order[step * bs : (step + 1) * bs].to(self.train.x.device)
                 x, y = self.train.x[idx], self.train.y[idx]  # (B, C, H, W), (B,)
+                if self.augment:
+                    x = augment_batch(x, self.augment, self.augment_rng)  # (B, C, H, W)
                 batch_loss, batch_correct = self.train_step(x, y, loss)
                 loss_sum += batch_loss * len(y)
                 correct += batch_correct
@@ -342,6 +361,7 @@ class Trainer:
         tensors |= self.optimizer.state_tensors()
         tensors["rng.torch"] = torch.get_rng_state()
         tensors["rng.shuffle"] = self.shuffle.get_state()
+        tensors["rng.augment"] = self.augment_rng.get_state()
         if self.order is not None and self.position.step:
             tensors["epoch.order"] = self.order
         if self.train.x.device.type == "cuda":
@@ -354,6 +374,8 @@ class Trainer:
         self.optimizer.load_state_tensors(tensors)
         torch.set_rng_state(tensors["rng.torch"])
         self.shuffle.set_state(tensors["rng.shuffle"])
+        if "rng.augment" in tensors:  # checkpoints from before augmentation existed
+            self.augment_rng.set_state(tensors["rng.augment"])
         if "rng.cuda" in tensors and torch.cuda.is_available():
             torch.cuda.set_rng_state(tensors["rng.cuda"])
         self.order = tensors.get("epoch.order")
