@@ -82,7 +82,34 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("image", help="a PNG or JPEG file")
     pr.add_argument("--json", action="store_true", help="print one JSON object")
     add_inspect_parsers(commands)
+    add_experiment_parsers(commands)
     return parser
+
+
+def add_experiment_parsers(commands: Any) -> None:
+    ex = commands.add_parser(
+        "experiment",
+        help="controlled experiments: pooling variants, per-layer probes, occlusion",
+        description="Experiments that answer the classic questions with measurements.",
+    )
+    kinds = ex.add_subparsers(dest="experiment", required=True, parser_class=_Parser)
+    po = kinds.add_parser(
+        "pooling",
+        help="the same network with max, average, stride-2 conv or no pooling",
+        description="Train the model with its pooling as max pooling, average pooling, "
+        "stride-2 convolutions in place of pooling, and no pooling (all else equal), on the "
+        "same data and seeds; compare parameters, activations, receptive field, time and "
+        "test accuracy. Repeat the command to continue a stopped experiment.",
+    )
+    po.add_argument("--model", required=True, help="a preset or a Keras .py file with pooling")
+    po.add_argument("--seeds", type=positive_int, default=3, help="seeds per variant (default 3)")
+    add_training_options(po)
+    po.add_argument(
+        "--output",
+        help="the experiment's folder (default: experiments/pooling-<model>-<dataset>-e<N>...)",
+    )
+    po.add_argument("--quiet", action="store_true", help="no progress bars, only run lines")
+    po.add_argument("--json", action="store_true", help="print the results as one JSON object")
 
 
 def add_inspect_parsers(commands: Any) -> None:
@@ -124,12 +151,21 @@ def add_train_parser(commands: Any) -> None:
         "the preset or from the file's compile() and fit() calls; options override them.",
     )
     tr.add_argument("model", nargs="?", help="a preset or a Keras .py file (not with --resume)")
+    add_training_options(tr)
+    tr.add_argument("--seed", type=int, help="random seed; a CPU run with a seed repeats exactly")
+    tr.add_argument("--resume", metavar="RUN", help="continue a stopped run from its checkpoint")
+    tr.add_argument("--runs-dir", default="runs", help="where run directories go (default: runs)")
+    tr.add_argument("--quiet", action="store_true", help="no progress, only the result")
+    tr.add_argument("--json", action="store_true", help="print one JSON object at the end")
+
+
+def add_training_options(tr: argparse.ArgumentParser) -> None:
+    """What train and the training experiments share: settings that override the model's."""
     tr.add_argument("--dataset", choices=training.DATASETS, help="the data set")
     tr.add_argument("--epochs", type=positive_int, help="epochs (with --resume: the new total)")
     tr.add_argument("--optimizer", help=f"one of {', '.join(training.OPTIMIZERS)}")
     tr.add_argument("--lr", type=positive_float, help="learning rate")
     tr.add_argument("--batch-size", type=positive_int, help="samples per batch")
-    tr.add_argument("--seed", type=int, help="random seed; a CPU run with a seed repeats exactly")
     tr.add_argument(
         "--validation-split",
         type=float,
@@ -155,12 +191,8 @@ def add_train_parser(commands: Any) -> None:
         choices=("fp32", "bf16"),
         help="bf16: mixed precision (autocast), faster on CPUs with AMX or AVX512-BF16",
     )
-    tr.add_argument("--resume", metavar="RUN", help="continue a stopped run from its checkpoint")
-    tr.add_argument("--runs-dir", default="runs", help="where run directories go (default: runs)")
     tr.add_argument("--data-dir", help="where the data set's IDX files are")
     tr.add_argument("--input-shape", help="override the model's input shape")
-    tr.add_argument("--quiet", action="store_true", help="no progress, only the result")
-    tr.add_argument("--json", action="store_true", help="print one JSON object at the end")
 
 
 def model_name(target: str) -> str:
@@ -456,6 +488,57 @@ def cmd_report(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO
     return ExitCode.OK
 
 
+def cmd_experiment(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
+    return EXPERIMENTS[args.experiment](args, stdin, out, err)
+
+
+def cmd_pooling(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
+    from .present import experiments as shown
+    from .present.progress import KerasProgress
+    from .runtime import pooling
+    from .runtime.files import atomic_write, write_text
+    from .runtime.train import Diverged, Silent, StopFlag
+
+    args.seed = 0  # each run has its own: 1, 2, ... --seeds
+    settings, spec, text = training_settings(args, stdin, err)
+    folder = Path(args.output or pooling.default_folder(Path("experiments"), settings))
+    experiment = pooling.open_experiment(folder, settings, spec, text, args.seeds)
+    err.write(f"Pooling experiment in {folder}: {len(experiment.plan())} runs, one at a time\n")
+
+    def on_run(index: int, total: int, planned: pooling.PlannedRun, run: Any) -> Any:
+        state = "done" if run is None else "training"
+        if run is not None and run.resumed_from is not None:
+            state = f"resuming from epoch {run.resumed_from.epoch + 1}"
+        err.write(f"[{index}/{total}] {planned.title}: {state}\n")
+        return Silent() if args.quiet else KerasProgress(err)
+
+    stop = StopFlag()
+    with first_interrupt_stops(stop, err):
+        try:
+            results = pooling.run_all(experiment, stop, on_run, stream=err)
+        except Diverged as error:
+            err.write(f"convscope: {error}\n")
+            return ExitCode.DIVERGED
+    write_text(folder / "pooling.md", shown.pooling_markdown(results))
+    if any(v.runs for v in results.variants):
+        atomic_write(folder / "pooling.png", shown.pooling_png(results))
+    if args.json:
+        out.write(render_results.to_json({"folder": str(folder), **results.as_dict()}))
+    else:
+        out.write(shown.pooling_text(results))
+        out.write(f"Saved in {folder}: pooling.json, pooling.md, pooling.png\n")
+    if not results.complete:
+        done = sum(len(v.runs) for v in results.variants)
+        err.write(
+            f"convscope: stopped with {done} of {len(experiment.plan())} runs finished; "
+            "the stopped run kept its checkpoint\n  continue: repeat the same command\n"
+        )
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK
+
+
+EXPERIMENTS = {"pooling": cmd_pooling}
+
 COMMANDS = {
     "explain": cmd_explain,
     "presets": cmd_presets,
@@ -464,6 +547,7 @@ COMMANDS = {
     "predict": cmd_predict,
     "show": cmd_show,
     "report": cmd_report,
+    "experiment": cmd_experiment,
 }
 
 

@@ -266,11 +266,18 @@ def start(
     runs_root: Path,
     *,
     stream: Any = None,
+    run_dir: Path | None = None,
 ) -> Run:
-    """A new run: check the model against the data, then write its directory."""
+    """A new run: check the model against the data, then write its directory.
+
+    The directory is runs_root/<time>-<model>, or `run_dir` as given (an experiment's).
+    """
     settings = replace(settings, device=resolve_device(settings.device).type)
     trainer, splits = build(spec, settings, stream)
-    run_dir = new_run_dir(runs_root, settings.model)
+    if run_dir is None:
+        run_dir = new_run_dir(runs_root, settings.model)
+    else:
+        run_dir.mkdir(parents=True, exist_ok=True)
     write_text(run_dir / MODEL, source_text)
     write_json(
         run_dir / SETTINGS,

@@ -1,0 +1,194 @@
+"""The pooling experiment: the same network with max, average, stride-2 conv or no pooling.
+
+    experiments/pooling-<model>-<dataset>-e<epochs>[-<augment>][-n<images>]/
+      experiment.json     what is compared (model source, settings): checked on resume
+      runs/<variant>-seed<k>/   an ordinary run directory per variant and seed
+      pooling.json        the results (core.experiments.PoolingResults), after each run
+      pooling.png / .md   written by present.experiments
+
+Every variant trains with the same data, settings and seeds; only the pooling layers
+differ (core.variants). Runs go one at a time, each checkpointed by its epochs as any
+run is: a rerun of the same command skips finished runs and resumes a stopped one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..core import spec as s
+from ..core.errors import ConvscopeError
+from ..core.experiments import PoolingResults, SeedResult, describe_variant
+from ..core.keras_write import to_source
+from ..core.variants import POOLING_VARIANTS, Variant, pooling_layers
+from . import runs
+from .files import write_json
+from .train import Observer, StopFlag
+
+EXPERIMENT, RESULTS = "experiment.json", "pooling.json"
+# what makes two experiments the same one; seeds may grow, the device may change
+IDENTITY = ("input_shape", "training", "validation_split", "precision", "train_images", "augment")
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    variant: Variant
+    seed: int
+    dir: Path
+
+    @property
+    def title(self) -> str:
+        return f"{self.variant.title}, seed {self.seed}"
+
+
+def default_folder(root: Path, base: runs.Settings) -> Path:
+    name = f"pooling-{base.model}-{base.training.dataset}-e{base.training.epochs}"
+    if base.augment:
+        name += "-" + str(base.augment).replace("=", "").replace(",", "-")
+    if base.train_images:
+        name += f"-n{base.train_images}"
+    return root / name
+
+
+@dataclass
+class PoolingExperiment:
+    dir: Path
+    base: runs.Settings  # the settings every run shares; each run sets its own seed
+    model: s.ModelSpec
+    seeds: tuple[int, ...]
+
+    def plan(self) -> list[PlannedRun]:
+        """Seed by seed, every variant: an interrupted experiment has comparable parts."""
+        return [
+            PlannedRun(v, seed, self.dir / "runs" / f"{v.key}-seed{seed}")
+            for seed in self.seeds
+            for v in POOLING_VARIANTS
+        ]
+
+    def results(self) -> PoolingResults:
+        """Arithmetic for every variant, measurements for the runs that finished."""
+        done: dict[str, list[SeedResult]] = {}
+        for planned in self.plan():
+            if finished(planned.dir, self.base.training.epochs):
+                done.setdefault(planned.variant.key, []).append(seed_result(planned))
+        variants = tuple(
+            replace(describe_variant(v, self.model), runs=tuple(done.get(v.key, ())))
+            for v in POOLING_VARIANTS
+        )
+        return PoolingResults(
+            model=self.base.model,
+            dataset=self.base.training.dataset,
+            epochs=self.base.training.epochs,
+            seeds=self.seeds,
+            augment=str(self.base.augment),
+            train_images=self.base.train_images or 0,
+            variants=variants,
+        )
+
+
+def open_experiment(
+    folder: Path, base: runs.Settings, model: s.ModelSpec, source_text: str, seeds: int
+) -> PoolingExperiment:
+    """A new experiment folder, or the same experiment's folder to continue."""
+    if not pooling_layers(model):
+        raise ConvscopeError(
+            f"{base.source} has no MaxPooling2D or AveragePooling2D layer: there is no "
+            "pooling to compare",
+            hint="try a preset with pooling, e.g. chollet",
+        )
+    identity = {"kind": "pooling", "model": base.model, "source": source_text}
+    identity |= {k: v for k, v in base.as_dict().items() if k in IDENTITY}
+    identity = json.loads(json.dumps(identity))  # tuples -> lists, as read back
+    path = folder / EXPERIMENT
+    if path.exists():
+        saved = json.loads(path.read_text())
+        changed = [k for k in identity if saved.get(k) != identity[k]]
+        if changed:
+            raise ConvscopeError(
+                f"{folder} holds a pooling experiment with other settings "
+                f"({', '.join(changed)} differ)",
+                hint="repeat its command to continue it, or pass --output for a new folder",
+            )
+    else:
+        write_json(path, identity)
+    return PoolingExperiment(folder, base, model, tuple(range(1, seeds + 1)))
+
+
+def trained_epochs(run_dir: Path) -> int:
+    try:
+        return len(json.loads((run_dir / "history.json").read_text()))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 0
+
+
+def finished(run_dir: Path, epochs: int) -> bool:
+    """Trained every epoch and scored on the test set."""
+    return trained_epochs(run_dir) >= epochs and (run_dir / "metrics.json").exists()
+
+
+def seed_result(planned: PlannedRun) -> SeedResult:
+    metrics = json.loads((planned.dir / "metrics.json").read_text())
+    history = json.loads((planned.dir / "history.json").read_text())
+    return SeedResult(
+        seed=planned.seed,
+        accuracy=float(metrics["accuracy"]),
+        loss=float(metrics["loss"]),
+        seconds=sum(float(h["seconds"]) for h in history),
+        val_accuracy=tuple(float(h["val_accuracy"]) for h in history),
+    )
+
+
+def open_run(planned: PlannedRun, experiment: PoolingExperiment, stream: Any) -> runs.Run | None:
+    """The run to train: resumed from its checkpoint, or started; None when it is done."""
+    epochs = experiment.base.training.epochs
+    if finished(planned.dir, epochs):
+        return None
+    if (planned.dir / runs.CHECKPOINT).exists():
+        if trained_epochs(planned.dir) >= epochs:  # trained, stopped before its test score
+            runs.evaluate_run(planned.dir, stream=stream)
+            return None
+        return runs.resume(planned.dir, stream=stream)
+    if planned.dir.exists():
+        shutil.rmtree(planned.dir)  # stopped before its first checkpoint: nothing to keep
+    variant = planned.variant.build(experiment.model)
+    source = to_source(
+        variant,
+        comment=f"{experiment.base.model}, {planned.variant.title}: {planned.variant.how}.\n"
+        "Written by convscope's pooling experiment; training settings: settings.json.",
+    )
+    settings = replace(experiment.base, seed=planned.seed, model=planned.variant.key)
+    return runs.start(
+        replace(variant, training=settings.training),
+        source,
+        settings,
+        experiment.dir / "runs",
+        stream=stream,
+        run_dir=planned.dir,
+    )
+
+
+RunStarted = Callable[[int, int, PlannedRun, "runs.Run | None"], Observer]
+
+
+def run_all(
+    experiment: PoolingExperiment, stop: StopFlag, on_run: RunStarted, stream: Any = None
+) -> PoolingResults:
+    """Train what is left, one run at a time, saving the results after each.
+
+    When `stop` is requested the current run keeps its checkpoint and the results so far
+    come back (`complete` is False); the same call later goes on from there.
+    """
+    plan = experiment.plan()
+    for index, planned in enumerate(plan, 1):
+        run = open_run(planned, experiment, stream)
+        observer = on_run(index, len(plan), planned, run)
+        if run is not None and run.fit(observer, stop):
+            runs.write_test_report(run.dir, run.settings, run.data.dataset, run.test())
+        write_json(experiment.dir / RESULTS, experiment.results().as_dict())
+        if stop.requested:
+            break
+    return experiment.results()
