@@ -83,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="print one JSON object")
     add_inspect_parsers(commands)
     add_experiment_parsers(commands)
+    cp = commands.add_parser(
+        "compare",
+        help="several runs side by side: settings, parameters, time, accuracy, curves",
+        description="Compare training runs: the settings that differ, parameters, training "
+        "time and test results in a table, and their curves overlaid in compare.png.",
+    )
+    cp.add_argument("runs", nargs="+", help="run directories")
+    cp.add_argument("--output", default="compare", help="folder for compare.png/.json/.md")
+    cp.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -110,6 +119,40 @@ def add_experiment_parsers(commands: Any) -> None:
     )
     po.add_argument("--quiet", action="store_true", help="no progress bars, only run lines")
     po.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    pb = kinds.add_parser(
+        "probe",
+        help="what each layer still knows about the label: linear probes",
+        description="Train a logistic regression on the frozen output of every layer (and "
+        "on the input pixels) of a trained run, and score it on the test set. Results in "
+        "RUN/experiments/probe.json and probe.png.",
+    )
+    pb.add_argument("run", help="a trained run directory")
+    pb.add_argument(
+        "--train-images", type=positive_int, metavar="N", help="probe on the first N only"
+    )
+    pb.add_argument("--epochs", type=positive_int, default=5, help="probe epochs (default 5)")
+    pb.add_argument("--data-dir", help="where the data set's IDX files are")
+    pb.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    oc = kinds.add_parser(
+        "occlusion",
+        help="which pixels the prediction relies on: a sliding grey patch",
+        description="Cover a test image (or your own) with a grey patch at every position "
+        "and map how the probability of the predicted class drops. Results in "
+        "RUN/experiments/occlusion-<image>.json and .png.",
+    )
+    oc.add_argument("run", help="a trained run directory")
+    oc.add_argument("--image", default="0", help="a test-set index or a PNG/JPEG (default 0)")
+    oc.add_argument("--patch", type=positive_int, default=5, help="patch side in px (default 5)")
+    oc.add_argument("--stride", type=positive_int, default=1, help="patch step in px (default 1)")
+    oc.add_argument(
+        "--fill",
+        type=int,
+        default=128,
+        help="the patch's pixel value: 128 grey (default); 0 is the background, which only "
+        "erases ink (grey on a black background can also look like a stroke)",
+    )
+    oc.add_argument("--data-dir", help="where the data set's IDX files are")
+    oc.add_argument("--json", action="store_true", help="print the results as one JSON object")
 
 
 def add_inspect_parsers(commands: Any) -> None:
@@ -141,6 +184,12 @@ def add_inspect_parsers(commands: Any) -> None:
         p.add_argument("--output", help="where to write (a folder for show, a file for report)")
         p.add_argument("--data-dir", help="where the data set's IDX files are")
         p.add_argument("--seed", type=int, default=0, help="initial weights of an untrained model")
+    rp.add_argument(
+        "--pooling",
+        metavar="EXPERIMENT",
+        help="a pooling experiment's folder whose results the report includes (default: the "
+        "experiment the run belongs to, else experiments/pooling-<model>-<dataset>-*)",
+    )
 
 
 def add_train_parser(commands: Any) -> None:
@@ -473,13 +522,20 @@ def cmd_show(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) 
 
 
 def cmd_report(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
-    from .present import figures, report
+    from .present import experiments, figures, report
     from .runtime.files import write_text
 
     view = inspect_view(args, err)
     found = figures.pictures(view, args.position)
     path = default_output(args, view, "report.html", "{name}-report.html")
-    html = report.render_html(view, found)
+    measured = None
+    if view.run is not None:
+        settings = view.run.settings
+        pooling = Path(args.pooling) if args.pooling else None
+        measured = experiments.find_measured(
+            view.run.dir, settings.model, settings.training.dataset, pooling
+        )
+    html = report.render_html(view, found, measured)
     write_text(path, html)
     out.write(
         f"Report written to {path} ({len(html.encode()) / 1e6:.1f} MB, {len(found)} figures, "
@@ -537,7 +593,74 @@ def cmd_pooling(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextI
     return ExitCode.OK
 
 
-EXPERIMENTS = {"pooling": cmd_pooling}
+def cmd_probe(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
+    from .present import experiments as shown
+    from .runtime import probe
+    from .runtime.files import atomic_write
+
+    run_dir = Path(args.run)
+
+    def progress(epoch: int, epochs: int) -> None:
+        if epoch < epochs:
+            err.write(f"probe epoch {epoch + 1}/{epochs}\n")
+
+    results = probe.probe_run(
+        run_dir,
+        probe.ProbeSettings(epochs=args.epochs),
+        args.train_images,
+        args.data_dir,
+        stream=err,
+        progress=progress,
+    )
+    folder = run_dir / "experiments"
+    atomic_write(folder / "probe.png", shown.probe_png(results))
+    if args.json:
+        out.write(render_results.to_json(results.as_dict()))
+    else:
+        out.write(shown.probe_text(results))
+        out.write(f"Saved in {folder}: probe.json, probe.png\n")
+    return ExitCode.OK
+
+
+def cmd_occlusion(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
+    from .present import experiments as shown
+    from .runtime import occlusion
+    from .runtime.files import atomic_write
+
+    run_dir = Path(args.run)
+    occ = occlusion.occlude_run(
+        run_dir, args.image, args.patch, args.stride, args.fill, args.data_dir, stream=err
+    )
+    path = run_dir / "experiments" / f"occlusion-{occlusion.file_stem(args.image)}.png"
+    atomic_write(path, shown.occlusion_png(occ))
+    if args.json:
+        out.write(render_results.to_json({**occ.as_dict(), "png": str(path)}))
+    else:
+        out.write(shown.occlusion_text(occ))
+        out.write(f"Saved: {path} (and .json)\n")
+    return ExitCode.OK
+
+
+def cmd_compare(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
+    from .present import compare
+    from .runtime.files import atomic_write, write_json, write_text
+
+    if len(args.runs) < 2:
+        raise ConvscopeError(f"compare needs at least two runs, got {len(args.runs)}")
+    summaries = [compare.read_run(Path(r)) for r in args.runs]
+    folder = Path(args.output)
+    atomic_write(folder / "compare.png", compare.compare_png(summaries))
+    write_json(folder / "compare.json", compare.compare_json(summaries))
+    write_text(folder / "compare.md", compare.compare_markdown(summaries))
+    if args.json:
+        out.write(render_results.to_json(compare.compare_json(summaries)))
+    else:
+        out.write(compare.compare_text(summaries))
+        out.write(f"Curves and tables in {folder}: compare.png, compare.md, compare.json\n")
+    return ExitCode.OK
+
+
+EXPERIMENTS = {"pooling": cmd_pooling, "probe": cmd_probe, "occlusion": cmd_occlusion}
 
 COMMANDS = {
     "explain": cmd_explain,
@@ -548,6 +671,7 @@ COMMANDS = {
     "show": cmd_show,
     "report": cmd_report,
     "experiment": cmd_experiment,
+    "compare": cmd_compare,
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .arith import product
+from .experiments import Measured, finding, probe_finding
 from .explain import Explanation, Row, explain, fmt_shape
 from .notes import article, last_map, last_map_note, parameter_note, shrink_note
 from .spec import ModelSpec
@@ -119,12 +120,16 @@ def parameters_answer(ex: Explanation) -> Answer:
     )
 
 
-def last_map_answer(ex: Explanation, facts: RunFacts | None) -> Answer | None:
+def last_map_answer(
+    ex: Explanation, facts: RunFacts | None, measured: Measured | None = None
+) -> Answer | None:
     last = last_map(ex)
     if last is None:
         return None
     h, w, c = last.output_shape
     points = last_map_note(ex)
+    if measured is not None and measured.probe is not None:
+        points = [*probe_finding(measured.probe), *points]
     after = ex.rows[ex.rows.index(last) + 1 :]
     readers = [r for r in after if r.params]
     if readers:
@@ -179,7 +184,17 @@ def _pool_point(ex: Explanation, row: Row) -> str:
     return text
 
 
-def pooling_answer(ex: Explanation, model: ModelSpec) -> Answer:
+def measured_pooling_points(measured: Measured | None) -> list[str]:
+    """The pooling experiment's answer in numbers, when it has been run."""
+    if measured is None or measured.pooling is None:
+        return []
+    found = finding(measured.pooling)
+    if not found:
+        return []
+    return [*found, f"(convscope experiment pooling; results in {measured.pooling_folder}.)"]
+
+
+def pooling_answer(ex: Explanation, model: ModelSpec, measured: Measured | None = None) -> Answer:
     pools = pooling_layers(model)
     if not pools:
         return Answer(
@@ -189,7 +204,7 @@ def pooling_answer(ex: Explanation, model: ModelSpec) -> Answer:
             (),
         )
     rows = [r for r in ex.rows if r.name in {p.name for p in pools}]
-    points = [_pool_point(ex, r) for r in rows]
+    points = measured_pooling_points(measured) + [_pool_point(ex, r) for r in rows]
     bare = explain(without_pooling(model))  # larger maps: every window still fits
     last, bare_last = last_map(ex), last_map(bare)
     lead = (
@@ -229,11 +244,16 @@ def pooling_answer(ex: Explanation, model: ModelSpec) -> Answer:
     return Answer("pooling", "What does pooling do here?", lead, tuple(points))
 
 
-def answers(ex: Explanation, model: ModelSpec, facts: RunFacts | None = None) -> list[Answer]:
-    """The report's questions, in the order a learner meets them."""
+def answers(
+    ex: Explanation,
+    model: ModelSpec,
+    facts: RunFacts | None = None,
+    measured: Measured | None = None,
+) -> list[Answer]:
+    """The report's questions, in the order a learner meets them; experiments' numbers too."""
     found = [shapes_answer(ex, model), parameters_answer(ex)]
-    last = last_map_answer(ex, facts)
+    last = last_map_answer(ex, facts, measured)
     if last is not None:
         found.append(last)
-    found.append(pooling_answer(ex, model))
+    found.append(pooling_answer(ex, model, measured))
     return found

@@ -181,6 +181,19 @@ def accuracy_text(spread: Spread | None) -> str:
     return f"{spread.mean:.2%} ± {spread.std * 100:.2f} ({spread.low * 100:.2f}..{spread.high:.2%})"
 
 
+def overlap(v: VariantResult, base: VariantResult) -> str:
+    """Whether the seeds tell two variants apart: do their accuracy ranges overlap?"""
+    a, b = v.accuracy, base.accuracy
+    assert a is not None and b is not None
+    if len(a.values) < 2 or len(b.values) < 2:
+        return "one seed each: not enough to tell them apart"
+    if a.high < b.low:
+        return f"every seed below every {base.title} seed"
+    if a.low > b.high:
+        return f"every seed above every {base.title} seed"
+    return "the seeds' ranges overlap"
+
+
 def finding(results: PoolingResults) -> list[str]:
     """What the experiment found, in sentences: accuracy, and at what price in size and time."""
     measured = [v for v in results.variants if v.accuracy is not None]
@@ -195,20 +208,78 @@ def finding(results: PoolingResults) -> list[str]:
         + "; ".join(f"{v.title} {accuracy_text(v.accuracy)}" for v in ranked)
         + "."
     ]
-    noise = max(v.accuracy.std for v in measured if v.accuracy is not None)
     for v in measured:
         if v is base or v.accuracy is None or v.seconds is None or base.seconds is None:
             continue
         gap = v.accuracy.mean - base.accuracy.mean
-        verdict = (
-            "within the seeds' spread"
-            if abs(gap) <= 2 * noise
-            else f"more than twice the seeds' spread (±{noise * 100:.2f})"
-        )
         found.append(
             f"{v.title.capitalize()} vs {base.title}: {'+' if gap >= 0 else '-'}"
-            f"{points(gap)} ({verdict}), with {v.params / base.params:.1f}x the parameters, "
-            f"{v.activations / base.activations:.1f}x the activations and "
+            f"{points(gap)} ({overlap(v, base)}), with {v.params / base.params:.1f}x the "
+            f"parameters, {v.activations / base.activations:.1f}x the activations and "
             f"{v.seconds.mean / max(base.seconds.mean, 1e-9):.1f}x the training time."
         )
     return found
+
+
+# ---- probes: how much each layer's output still says about the label ----
+
+
+@dataclass(frozen=True)
+class ProbePoint:
+    name: str  # "input", or the layer's name
+    layer_type: str
+    shape: tuple[int, ...]  # Keras layout, no batch axis
+    features: int  # numbers the probe reads: the product of the shape
+    train_accuracy: float  # over the last probe epoch, while it trained
+    test_accuracy: float
+    same_as: str | None = None  # the point whose numbers these are (Dropout, Flatten)
+
+
+@dataclass(frozen=True)
+class ProbeResults:
+    run: str
+    model: str
+    dataset: str
+    model_epochs: int  # how long the probed network trained
+    model_accuracy: float  # the network's own test accuracy, for comparison
+    train_images: int
+    probe_epochs: int
+    points: tuple[ProbePoint, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ProbeResults:
+        points = tuple(ProbePoint(**{**p, "shape": tuple(p["shape"])}) for p in d["points"])
+        return cls(**{**d, "points": points})
+
+
+def probe_finding(results: ProbeResults) -> list[str]:
+    """The measurement that answers "how can 3x3x64 be enough?"."""
+    points = results.points
+    first, best = points[0], max(points[1:], key=lambda p: p.test_accuracy)
+    spatial = [p for p in points if len(p.shape) == 3]
+    found = [
+        f"A linear classifier on the raw pixels ({first.features:,} numbers) scores "
+        f"{first.test_accuracy:.2%}; on {best.name}'s {best.features:,} numbers "
+        f"{best.test_accuracy:.2%} (the network itself: {results.model_accuracy:.2%})."
+    ]
+    if spatial:
+        last = spatial[-1]
+        found.append(
+            f"The last map, {compact_shape(last.shape)} = {last.features:,} numbers, "
+            f"{last.features / first.features:.2g}x as many as the image has pixels, lets a "
+            f"linear classifier score {last.test_accuracy:.2%}: the layers have turned "
+            "pixels into features from which the classes are (almost) linearly separable."
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Experiment results that bear on one run's model, for its report's answers."""
+
+    pooling: PoolingResults | None = None
+    pooling_folder: str = ""  # where the pooling results were found
+    probe: ProbeResults | None = None

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from ..core.experiments import PoolingResults, VariantResult, accuracy_text, finding, plural
-from .plots import WIDTH, png
+from ..core.errors import ConvscopeError
+from ..core.experiments import (
+    Measured,
+    PoolingResults,
+    ProbePoint,
+    ProbeResults,
+    VariantResult,
+    accuracy_text,
+    compact_shape,
+    finding,
+    plural,
+    probe_finding,
+)
+from ..runtime.occlusion import Occlusion
+from ..runtime.pooling import RESULTS
+from .figures import Picture
+from .plots import GRAY, VALUES, WEIGHTS, WIDTH, png
 from .progress import duration
+from .tables import COLOURS, table_markdown, table_text
 
 POOLING_HEAD = (
     "variant",
@@ -21,7 +40,6 @@ POOLING_HEAD = (
     "training time",
     "test accuracy",
 )
-COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#d62728", "#ff7f0e", "#8c564b")
 
 
 def pooling_cells(v: VariantResult) -> tuple[str, ...]:
@@ -48,24 +66,6 @@ def title(results: PoolingResults) -> str:
         f"{plural(results.epochs, 'epoch')}, "
         f"seeds {', '.join(map(str, results.seeds))}, {images}{extra}"
     )
-
-
-def table_text(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
-    right = [i > 0 and i < len(head) - 1 for i in range(len(head))]  # numbers align right
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
-        ).rstrip()
-
-    return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, rows)]) + "\n"
-
-
-def table_markdown(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    align = ["---" if i in (0, len(head) - 1) else "---:" for i in range(len(head))]
-    lines = [head, align, *rows]
-    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines) + "\n"
 
 
 def shapes_lines(results: PoolingResults) -> list[str]:
@@ -132,13 +132,14 @@ def pooling_png(results: PoolingResults) -> bytes:
         if v.seconds is not None:
             time_ax.bar(i, v.seconds.mean, yerr=v.seconds.std, color=colour, capsize=4)
     for ax in (acc_ax, param_ax, time_ax):
-        ax.set_xticks(x, names, fontsize=8)
+        ax.set_xticks(x, [n.replace(" ", "\n", 1) for n in names], fontsize=8)
         ax.grid(alpha=0.3, axis="y")
     acc_ax.set_title("test accuracy: each seed, mean ± std", fontsize=10)
     acc_ax.set_ylabel("%")
     acc_ax.set_xlim(-0.5, len(names) - 0.2)
     curve_ax.set_title("validation accuracy per epoch (mean over seeds)", fontsize=10)
     curve_ax.set_xlabel("epoch")
+    curve_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     curve_ax.set_ylabel("%")
     curve_ax.grid(alpha=0.3)
     if curve_ax.lines:
@@ -147,3 +148,249 @@ def pooling_png(results: PoolingResults) -> bytes:
     param_ax.set_title("parameters (log scale)", fontsize=10)
     time_ax.set_title("training time (seconds, mean ± std)", fontsize=10)
     return png(fig)
+
+
+# ---- probes ----
+
+PROBE_HEAD = ("point", "layer", "output", "numbers", "probe train", "probe test")
+
+
+def probe_cells(p: ProbePoint) -> tuple[str, ...]:
+    test = f"{p.test_accuracy:.2%}"
+    if p.same_as is not None:
+        test += f" (same numbers as {p.same_as})"
+    return (
+        p.name,
+        p.layer_type,
+        compact_shape(p.shape),
+        f"{p.features:,}",
+        f"{p.train_accuracy:.2%}",
+        test,
+    )
+
+
+def probe_title(results: ProbeResults) -> str:
+    return (
+        f"Linear probes: {results.model} ({results.run}) on {results.dataset}, "
+        f"{plural(results.train_images, 'training image')}, {plural(results.probe_epochs, 'epoch')}"
+    )
+
+
+def probe_text(results: ProbeResults) -> str:
+    rows = [probe_cells(p) for p in results.points]
+    return (
+        "\n".join(
+            [
+                probe_title(results),
+                "A logistic regression on each point's frozen numbers, trained on the training "
+                "images and scored on the test images:",
+                "",
+                table_text(PROBE_HEAD, rows),
+                *probe_finding(results),
+            ]
+        ).rstrip()
+        + "\n"
+    )
+
+
+def probe_markdown(results: ProbeResults) -> str:
+    rows = [probe_cells(p) for p in results.points]
+    parts = [f"**{probe_title(results)}**", "", table_markdown(PROBE_HEAD, rows)]
+    return "\n".join([*parts, *probe_finding(results)]).rstrip() + "\n"
+
+
+def probe_png(results: ProbeResults) -> bytes:
+    """Probe accuracy against depth, with each point's number of features beneath."""
+    points = [p for p in results.points if p.same_as is None]
+    fig = Figure(figsize=(WIDTH, 5.2), layout="constrained")
+    fig.suptitle(probe_title(results), fontsize=10, fontweight="bold")
+    acc_ax, size_ax = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
+    x = np.arange(len(points))
+    test = [p.test_accuracy * 100 for p in points]
+    acc_ax.plot(x, test, "o-", color=COLOURS[0], label="probe, test images")
+    acc_ax.plot(x, [p.train_accuracy * 100 for p in points], "s--", color=COLOURS[4],
+                alpha=0.7, label="probe, training images (last epoch)")  # fmt: skip
+    acc_ax.axhline(results.model_accuracy * 100, color="gray", ls=":",
+                   label=f"the network itself: {results.model_accuracy:.2%}")  # fmt: skip
+    for i, value in enumerate(test):
+        acc_ax.annotate(f"{value:.1f}%", (i, value), textcoords="offset points", xytext=(0, 8),
+                        ha="center", fontsize=8)  # fmt: skip
+    acc_ax.set_ylabel("accuracy (%)")
+    acc_ax.set_ylim(min(test) - 3, 101)
+    acc_ax.grid(alpha=0.3)
+    acc_ax.legend(fontsize=8, loc="lower right")
+    acc_ax.set_title("how much of the label a linear classifier can read at each depth", fontsize=9)
+    sizes = [p.features for p in points]
+    size_ax.bar(x, sizes, color="#999999")
+    for i, n in enumerate(sizes):
+        size_ax.annotate(f"{n:,}", (i, n), ha="center", va="bottom", fontsize=7)
+    size_ax.set_yscale("log")
+    size_ax.set_ylabel("numbers (log)")
+    size_ax.set_xticks(x, [f"{p.name}\n{compact_shape(p.shape)}" for p in points], fontsize=7)
+    return png(fig)
+
+
+# ---- occlusion ----
+
+
+def patch_name(occ: Occlusion) -> str:
+    """'5x5 grey patch' (128), '5x5 background patch' (0), or the value."""
+    colour = {128: "grey", 0: "background (0)"}.get(occ.fill, f"value-{occ.fill}")
+    return f"{occ.patch}x{occ.patch} {colour} patch"
+
+
+def occlusion_text(occ: Occlusion) -> str:
+    d = occ.as_dict()
+    name = occ.class_names[occ.target]
+    return (
+        f"{occ.image.title}: predicted {name} at {occ.probability:.1%}. A {patch_name(occ)} "
+        f"at {d['positions']} positions (every {occ.stride} px): the probability of "
+        f"{name} drops by up to {d['largest_drop']:.1%}; the prediction changes at "
+        f"{d['flips']} of {d['positions']} positions.\n"
+    )
+
+
+def occlusion_png(occ: Occlusion) -> bytes:
+    """The image; where covering it hurts the prediction; the probability per position."""
+    fig = Figure(figsize=(WIDTH, 3.9), layout="constrained")
+    name = occ.class_names[occ.target]
+    fig.suptitle(
+        f"Occlusion: {occ.image.title}, predicted {name} at {occ.probability:.1%} "
+        f"({patch_name(occ)}, every {occ.stride} px)",
+        fontsize=10,
+        fontweight="bold",
+    )
+    image_ax, drop_ax, at_ax = fig.subplots(1, 3)
+    image_ax.imshow(occ.image.pixels, cmap=GRAY, vmin=0, vmax=255)
+    image_ax.set_title("the image", fontsize=9)
+    limit = max(float(np.abs(occ.drop).max()), 1e-6)
+    drop_ax.imshow(occ.image.pixels, cmap=GRAY, vmin=0, vmax=255)
+    shown = drop_ax.imshow(occ.drop, cmap=WEIGHTS, vmin=-limit, vmax=limit, alpha=0.75)
+    drop_ax.set_title(f"drop in p({name}) when covered\n(red: relied on)", fontsize=9)
+    fig.colorbar(shown, ax=drop_ax, shrink=0.8)
+    at = at_ax.imshow(occ.at_positions, cmap=VALUES, vmin=0, vmax=1)
+    flips = np.argwhere(occ.predicted_at != occ.target)
+    for r, c in flips:
+        at_ax.text(c, r, occ.class_names[int(occ.predicted_at[r, c])], ha="center",
+                   va="center", fontsize=6, color="white")  # fmt: skip
+    at_ax.set_title(f"p({name}), patch's corner here\n(labels: a new prediction)", fontsize=9)
+    fig.colorbar(at, ax=at_ax, shrink=0.8)
+    for ax in (image_ax, drop_ax, at_ax):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return png(fig)
+
+
+# ---- in a run's report ----
+
+
+def _results(path: Path) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = json.loads(path.read_text())
+        return found
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def find_pooling(
+    run_dir: Path, model: str, dataset: str, folder: Path | None
+) -> tuple[PoolingResults | None, str]:
+    """The pooling results a run's report shows, and where they were found.
+
+    The folder given (--pooling), else the experiment the run is part of, else the most
+    complete experiments/pooling-<model>-<dataset>-* (the default output folder).
+    """
+    parent = run_dir.resolve().parent.parent
+    if folder is None and (parent / RESULTS).exists():
+        folder = parent
+    if folder is not None:
+        d = _results(folder / RESULTS)
+        if d is None:
+            raise ConvscopeError(
+                f"--pooling {folder}: no {RESULTS} there",
+                hint=f"run: convscope experiment pooling --model {model} --output {folder}",
+            )
+        return PoolingResults.from_dict(d), str(folder)
+    best: tuple[int, PoolingResults, str] | None = None
+    for candidate in sorted(Path("experiments").glob(f"pooling-{model}-{dataset}-*")):
+        d = _results(candidate / RESULTS)
+        if d is None or d.get("model") != model or d.get("dataset") != dataset:
+            continue
+        results = PoolingResults.from_dict(d)
+        done = sum(len(v.runs) for v in results.variants)
+        if best is None or done > best[0]:
+            best = (done, results, str(candidate))
+    return (best[1], best[2]) if best else (None, "")
+
+
+def find_measured(run_dir: Path, model: str, dataset: str, pooling: Path | None) -> Measured:
+    results, folder = find_pooling(run_dir, model, dataset, pooling)
+    probe = _results(run_dir / "experiments" / "probe.json")
+    return Measured(
+        pooling=results,
+        pooling_folder=folder,
+        probe=None if probe is None else ProbeResults.from_dict(probe),
+    )
+
+
+def experiment_pictures(run_dir: Path, measured: Measured) -> list[Picture]:
+    """The experiments' figures: redrawn from their results, occlusion maps as saved."""
+    found = []
+    if measured.pooling is not None and any(v.runs for v in measured.pooling.variants):
+        found.append(
+            Picture(
+                "pooling-experiment",
+                "Pooling experiment: max, average, stride-2 conv, none",
+                " ".join(finding(measured.pooling)) or title(measured.pooling),
+                pooling_png(measured.pooling),
+            )
+        )
+    if measured.probe is not None:
+        found.append(
+            Picture(
+                "probes",
+                "Linear probes: what each layer still knows about the label",
+                " ".join(probe_finding(measured.probe)),
+                probe_png(measured.probe),
+            )
+        )
+    for path in sorted((run_dir / "experiments").glob("occlusion-*.png")):
+        about = _results(path.with_suffix(".json")) or {}
+        found.append(
+            Picture(
+                path.stem,
+                f"Occlusion: {about.get('image', path.stem)}",
+                f"Where covering the image with a {about.get('patch', '?')} px patch of value "
+                f"{about.get('fill', '?')} "
+                f"lowers the probability of {about.get('target_name', 'the prediction')}: "
+                "the pixels this prediction relies on.",
+                path.read_bytes(),
+            )
+        )
+    return found
+
+
+def experiment_tables(measured: Measured) -> list[dict[str, Any]]:
+    """Tables for the report's experiments section: the same cells as the terminal's."""
+    tables = []
+    if measured.pooling is not None:
+        tables.append(
+            {
+                "key": "pooling-table",
+                "title": title(measured.pooling),
+                "head": POOLING_HEAD,
+                "rows": [pooling_cells(v) for v in measured.pooling.variants],
+                "lines": finding(measured.pooling),
+            }
+        )
+    if measured.probe is not None:
+        tables.append(
+            {
+                "key": "probe-table",
+                "title": probe_title(measured.probe),
+                "head": PROBE_HEAD,
+                "rows": [probe_cells(p) for p in measured.probe.points],
+                "lines": probe_finding(measured.probe),
+            }
+        )
+    return tables

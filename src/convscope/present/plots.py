@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
@@ -19,7 +20,9 @@ from matplotlib.patches import Rectangle
 
 from ..core.explain import ReceptiveField, Row, Window, fmt_shape
 from ..core.notes import article
-from ..runtime.inspect import LayerFilters, LayerOutput
+
+if TYPE_CHECKING:  # types only: `compare` draws curves without loading torch
+    from ..runtime.inspect import LayerFilters, LayerOutput
 
 WIDTH = 10.0  # inches; at 100 dpi a figure is 1000 pixels wide
 DPI = 100

@@ -16,8 +16,10 @@ import jinja2
 
 from .. import __version__
 from ..core.answers import answers
+from ..core.experiments import Measured
 from ..core.training import hyperparameters
 from ..runtime.runs import validation_name
+from .experiments import experiment_pictures, experiment_tables
 from .figures import Picture, View
 from .render import cells, totals
 
@@ -93,9 +95,17 @@ def run_facts(view: View) -> list[Fact]:
     return facts
 
 
-def context(view: View, found: list[Picture]) -> dict[str, Any]:
+def pictures_context(found: list[Picture]) -> list[dict[str, str]]:
+    return [
+        {"key": p.key, "title": p.title, "caption": p.caption, "src": data_uri(p.png)}
+        for p in found
+    ]
+
+
+def context(view: View, found: list[Picture], measured: Measured | None = None) -> dict[str, Any]:
     ex = view.explanation
     run = view.run
+    measured = measured or Measured()
     return {
         "title": f"convscope: {view.spec.name}" + (f" ({run.dir.name})" if run else ""),
         "model": view.spec.name,
@@ -107,14 +117,15 @@ def context(view: View, found: list[Picture]) -> dict[str, Any]:
             if run
             else "untrained: the initial (random) weights Keras would start from"
         ),
-        "answers": answers(ex, view.spec, view.facts),
+        "answers": answers(ex, view.spec, view.facts, measured),
         "rows": explain_rows(view),
         "totals": totals(ex),
         "notes": ex.notes,
-        "figures": [
-            {"key": p.key, "title": p.title, "caption": p.caption, "src": data_uri(p.png)}
-            for p in found
-        ],
+        "figures": pictures_context(found),
+        "experiments": experiment_tables(measured),
+        "experiment_figures": pictures_context(
+            experiment_pictures(run.dir, measured) if run else []
+        ),
         "facts": run_facts(view),
         "classes": run.report.classes if run else (),
         "history": run.history if run else [],
@@ -126,5 +137,8 @@ def context(view: View, found: list[Picture]) -> dict[str, Any]:
     }
 
 
-def render_html(view: View, found: list[Picture]) -> str:
-    return _environment().get_template("report.html.j2").render(**context(view, found))
+def render_html(view: View, found: list[Picture], measured: Measured | None = None) -> str:
+    """The page; `measured` adds the experiments run on this model (their answers, tables
+    and figures)."""
+    page = _environment().get_template("report.html.j2")
+    return page.render(**context(view, found, measured))

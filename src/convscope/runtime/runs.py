@@ -8,6 +8,7 @@
       history.json / .csv   per-epoch loss, accuracy, validation metrics, seconds
       metrics.json          test-set results: loss, accuracy, per class, confusion matrix
       figures/*.png         written by `convscope show` (present.figures)
+      experiments/          probe.json/.png, occlusion-<image>.json/.png (`convscope experiment`)
       report.html           written by `convscope report` (present.report)
 
 Every file is written atomically (temporary file, then rename), so Ctrl-C or a crash
@@ -65,6 +66,7 @@ SETTINGS, MODEL, WEIGHTS, CHECKPOINT = (
     "weights.safetensors",
     "checkpoint.safetensors",
 )
+EXPERIMENTS = "experiments"  # the run's own experiments: probes, occlusion maps
 HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 
 

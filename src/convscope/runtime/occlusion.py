@@ -1,0 +1,136 @@
+"""Occlusion sensitivity: slide a grey patch over an image and watch the prediction.
+
+Zeiler & Fergus, "Visualizing and Understanding Convolutional Networks" (2014), section
+4.2: where covering the image makes the probability of the predicted class drop, the
+network relies on those pixels. Every patch position is one image in one batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..core.errors import ConvscopeError
+from . import data, runs
+from .files import write_json
+from .inspect import ChosenImage, choose_image
+from .torch_model import KerasModel
+from .train import pixels
+
+GREY = 128  # mid-grey in the data set's 0..255 pixels, the default patch
+# On MNIST's black background a grey patch is also half-strength ink: where it lands
+# on the empty background it can add a stroke. fill=0 (the background) only erases.
+
+
+@dataclass(frozen=True)
+class Occlusion:
+    image: ChosenImage
+    target: int  # the class followed: the prediction on the whole image
+    class_names: tuple[str, ...]
+    probability: float  # of the target on the whole image
+    patch: int
+    stride: int
+    fill: int  # the patch's pixel value, 0..255
+    at_positions: np.ndarray  # (rows, cols) target probability with the patch at each position
+    predicted_at: np.ndarray  # (rows, cols) the predicted class with the patch there
+    drop: np.ndarray  # (H, W) mean probability drop over the patches that cover each pixel
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "image": self.image.title,
+            "label": self.image.label,
+            "target": self.target,
+            "target_name": self.class_names[self.target],
+            "probability": self.probability,
+            "patch": self.patch,
+            "stride": self.stride,
+            "fill": self.fill,
+            "flips": int((self.predicted_at != self.target).sum()),
+            "positions": int(self.at_positions.size),
+            "largest_drop": float(self.probability - self.at_positions.min()),
+            "at_positions": np.round(self.at_positions, 5).tolist(),
+            "drop": np.round(self.drop, 5).tolist(),
+        }
+
+
+def patch_starts(size: int, patch: int, stride: int) -> list[int]:
+    """Top (or left) edges of the patch: every stride, and flush with the far edge too."""
+    starts = list(range(0, size - patch + 1, stride))
+    if starts[-1] != size - patch:
+        starts.append(size - patch)
+    return starts
+
+
+@torch.no_grad()
+def occlude(
+    model: KerasModel,
+    image: ChosenImage,
+    class_names: tuple[str, ...],
+    patch: int,
+    stride: int,
+    fill: int = GREY,
+) -> Occlusion:
+    height, width = image.pixels.shape
+    if not 1 <= patch <= min(height, width):
+        raise ConvscopeError(f"--patch must be from 1 to {min(height, width)} pixels, got {patch}")
+    if not 0 <= fill <= 255:
+        raise ConvscopeError(f"--fill must be a pixel value from 0 to 255, got {fill}")
+    rows, cols = patch_starts(height, patch, stride), patch_starts(width, patch, stride)
+    covered = np.repeat(image.pixels[None], len(rows) * len(cols) + 1, 0)  # (N+1, H, W)
+    for k, (r, c) in enumerate((r, c) for r in rows for c in cols):
+        covered[k + 1, r : r + patch, c : c + patch] = fill  # image 0 stays whole
+    model.eval()
+    device = next(model.parameters()).device
+    x = pixels(covered, model.spec, device)  # (N+1, C, H, W)
+    probabilities = torch.softmax(model.logits_nchw(x).float(), -1).cpu().numpy()  # (N+1, K)
+    target = int(probabilities[0].argmax())
+    at = probabilities[1:, target].reshape(len(rows), len(cols))  # (rows, cols)
+    predicted = probabilities[1:].argmax(-1).reshape(len(rows), len(cols))
+    total, count = np.zeros((height, width)), np.zeros((height, width))
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            total[r : r + patch, c : c + patch] += probabilities[0, target] - at[i, j]
+            count[r : r + patch, c : c + patch] += 1
+    return Occlusion(
+        image=image,
+        target=target,
+        class_names=class_names,
+        probability=float(probabilities[0, target]),
+        patch=patch,
+        stride=stride,
+        fill=fill,
+        at_positions=at,
+        predicted_at=predicted,
+        drop=total / np.maximum(count, 1),
+    )
+
+
+def occlude_run(
+    run_dir: Path,
+    choice: str,
+    patch: int,
+    stride: int,
+    fill: int = GREY,
+    data_dir: str | None = None,
+    stream: Any = None,
+) -> Occlusion:
+    """Occlusion map of a test image (or a user's file) for a trained run; JSON saved too."""
+    settings, model, _ = runs.load_trained(run_dir)
+    name = settings.training.dataset
+    dataset = None
+    if choice.isdigit():  # a test image: the data set is needed; a file is not
+        dataset = data.load(name, data_dir or settings.data_dir, stream=stream)
+    image = choose_image(choice, name, dataset)
+    result = occlude(model, image, data.dataset_info(name).class_names, patch, stride, fill)
+    write_json(run_dir / runs.EXPERIMENTS / f"occlusion-{file_stem(choice)}.json", result.as_dict())
+    return result
+
+
+def file_stem(choice: str) -> str:
+    """`7` -> '7'; `my digit.png` -> 'my-digit': a safe part of a file name."""
+    stem = Path(choice).stem if not choice.isdigit() else choice
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)

@@ -1,0 +1,220 @@
+"""Linear probes: a logistic regression on each layer's frozen output, scored on the test set.
+
+How much does each layer still "know" about the label, in a form a linear classifier can
+read? (Alain & Bengio, "Understanding intermediate layers using linear classifier
+probes", 2016.) The network is frozen; one softmax classifier per point (the input
+pixels, then every layer's output) trains on the training images' features and is scored
+on the test images'. All probes learn together from one forward pass per batch, so the
+features never have to be stored: 60,000 x 21,632 floats would be 5 GB.
+
+Features are standardised (mean 0, deviation 1 per feature, from the first 5,000
+training images) so that one learning rate suits pixels and deep features alike.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from ..core import spec as s
+from ..core.experiments import ProbePoint, ProbeResults
+from . import data, runs
+from .files import write_json
+from .torch_model import KerasModel
+from .train import EVAL_BATCH, Split, evaluate, loss_fn, to_split
+
+# Layers whose output at inference holds the same numbers as their input (a probe can't
+# tell them apart: Flatten only reorders, and a linear classifier ignores order).
+SAME_NUMBERS = (s.Dropout, s.SpatialDropout2D, s.Flatten)
+STATS_IMAGES = 5000
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    epochs: int = 5
+    batch_size: int = 256
+    learning_rate: float = 1e-3  # Adam
+    seed: int = 0
+
+
+@dataclass
+class Probe:
+    """One point's classifier and its standardisation."""
+
+    index: int  # into the list of features: 0 is the input
+    mean: Tensor  # (F,)
+    scale: Tensor  # (F,) 1 / deviation; 1 where the feature never varies
+    linear: nn.Linear
+
+    def logits(self, features: Tensor) -> Tensor:
+        out: Tensor = self.linear((features - self.mean) * self.scale)  # (B, classes)
+        return out
+
+
+@torch.no_grad()
+def layer_features(model: KerasModel, x: Tensor) -> list[Tensor]:
+    """The input and every layer's output for a (B, C, H, W) batch, each as (B, F).
+
+    Kept in torch's layout: a linear classifier does not care in which order it reads
+    the numbers, so nothing is transposed.
+    """
+    features = [x.flatten(1)]
+    for layer in model.layers:
+        x = layer(x)
+        features.append(x.flatten(1))
+    return features
+
+
+def probed_points(model: KerasModel) -> list[int | None]:
+    """For each point, None to train a probe, or the earlier point whose numbers it shares."""
+    shared: list[int | None] = [None]
+    for i, layer in enumerate(model.spec.layers, 1):
+        if isinstance(layer, SAME_NUMBERS):
+            previous = shared[i - 1]
+            shared.append(i - 1 if previous is None else previous)
+        else:
+            shared.append(None)
+    return shared
+
+
+@torch.no_grad()
+def standardisation(model: KerasModel, train: Split, indices: list[int]) -> list[Probe]:
+    sample = train.x[:STATS_IMAGES]
+    sums: list[Tensor] = []
+    squares: list[Tensor] = []
+    for start in range(0, len(sample), EVAL_BATCH):
+        feats = layer_features(model, sample[start : start + EVAL_BATCH])
+        chosen = [feats[i] for i in indices]  # (B, F) each
+        batch_sums = [f.sum(0).double() for f in chosen]  # totals in float64: 5,000 images
+        batch_squares = [(f * f).sum(0).double() for f in chosen]
+        if not sums:
+            sums, squares = batch_sums, batch_squares
+        else:
+            for k in range(len(chosen)):
+                sums[k] += batch_sums[k]
+                squares[k] += batch_squares[k]
+    n = len(sample)
+    classes = model.shapes[-1][-1]
+    probes = []
+    for k, index in enumerate(indices):
+        mean = sums[k] / n
+        deviation = (squares[k] / n - mean * mean).clamp_min(0).sqrt()
+        scale = torch.where(deviation > 1e-6, 1 / deviation.clamp_min(1e-6), 1.0)
+        linear = nn.Linear(mean.numel(), classes).to(train.x.device)
+        nn.init.zeros_(linear.weight)  # the convex problem's usual start
+        nn.init.zeros_(linear.bias)
+        probes.append(Probe(index, mean.float(), scale.float(), linear))
+    return probes
+
+
+def train_probes(
+    model: KerasModel,
+    train: Split,
+    settings: ProbeSettings,
+    progress: Callable[[int, int], None] = lambda epoch, epochs: None,
+) -> tuple[list[Probe], list[float]]:
+    """Every probe trained on the frozen features; their training accuracy in the last epoch."""
+    model.eval()
+    shared = probed_points(model)
+    indices = [i for i, same in enumerate(shared) if same is None]
+    probes = standardisation(model, train, indices)
+    optimizers = [torch.optim.Adam(p.linear.parameters(), settings.learning_rate) for p in probes]
+    order_rng = torch.Generator().manual_seed(settings.seed)
+    correct = [0] * len(probes)
+    for epoch in range(settings.epochs):
+        progress(epoch, settings.epochs)
+        order = torch.randperm(len(train), generator=order_rng).to(train.x.device)
+        correct = [0] * len(probes)
+        for start in range(0, len(train), settings.batch_size):
+            idx = order[start : start + settings.batch_size]
+            x, y = train.x[idx], train.y[idx]  # (B, C, H, W), (B,)
+            feats = layer_features(model, x)
+            for k, (probe, optimizer) in enumerate(zip(probes, optimizers, strict=True)):
+                logits = probe.logits(feats[probe.index])  # (B, classes)
+                loss = F.cross_entropy(logits, y)
+                optimizer.zero_grad()
+                loss.backward()  # type: ignore[no-untyped-call]
+                optimizer.step()
+                correct[k] += int((logits.argmax(-1) == y).sum())
+    progress(settings.epochs, settings.epochs)
+    return probes, [c / len(train) for c in correct]
+
+
+@torch.no_grad()
+def test_probes(model: KerasModel, probes: list[Probe], test: Split) -> list[float]:
+    correct = [0] * len(probes)
+    for start in range(0, len(test), EVAL_BATCH):
+        x, y = test.x[start : start + EVAL_BATCH], test.y[start : start + EVAL_BATCH]
+        feats = layer_features(model, x)
+        for k, probe in enumerate(probes):
+            correct[k] += int((probe.logits(feats[probe.index]).argmax(-1) == y).sum())
+    return [c / len(test) for c in correct]
+
+
+def probe_points(
+    model: KerasModel,
+    train: Split,
+    test: Split,
+    settings: ProbeSettings,
+    progress: Callable[[int, int], None] = lambda epoch, epochs: None,
+) -> list[ProbePoint]:
+    """A probe at the input and after every layer: accuracies, shapes, feature counts."""
+    probes, train_accuracy = train_probes(model, train, settings, progress)
+    test_accuracy = test_probes(model, probes, test)
+    by_index = {p.index: k for k, p in enumerate(probes)}
+    names = ["input", *(layer.name for layer in model.spec.layers)]
+    types = ["Input", *(layer.keras_class for layer in model.spec.layers)]
+    points = []
+    for i, same in enumerate(probed_points(model)):
+        k = by_index[i if same is None else same]
+        points.append(
+            ProbePoint(
+                name=names[i],
+                layer_type=types[i],
+                shape=tuple(model.shapes[i]),
+                features=math.prod(model.shapes[i]),
+                train_accuracy=train_accuracy[k],
+                test_accuracy=test_accuracy[k],
+                same_as=None if same is None else names[same],
+            )
+        )
+    return points
+
+
+def probe_run(
+    run_dir: Path,
+    settings: ProbeSettings,
+    train_images: int | None = None,
+    data_dir: str | None = None,
+    stream: Any = None,
+    progress: Callable[[int, int], None] = lambda epoch, epochs: None,
+) -> ProbeResults:
+    """Probe every layer of a trained run; results also saved to RUN/experiments/probe.json."""
+    run, model, epochs = runs.load_trained(run_dir, "auto")
+    dataset = data.load(run.training.dataset, data_dir or run.data_dir, stream=stream)
+    device = next(model.parameters()).device
+    train = to_split(dataset.train_images, dataset.train_labels, model.spec, device)
+    if train_images:
+        train = Split(train.x[:train_images], train.y[:train_images])
+    test = to_split(dataset.test_images, dataset.test_labels, model.spec, device)
+    points = probe_points(model, train, test, settings, progress)
+    model_accuracy = evaluate(model, test, loss_fn(model, run.training)).accuracy
+    results = ProbeResults(
+        run=str(run_dir),
+        model=run.model,
+        dataset=run.training.dataset,
+        model_epochs=epochs,
+        model_accuracy=model_accuracy,
+        train_images=len(train),
+        probe_epochs=settings.epochs,
+        points=tuple(points),
+    )
+    write_json(run_dir / runs.EXPERIMENTS / "probe.json", results.as_dict())
+    return results
