@@ -557,7 +557,7 @@ def cmd_pooling(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextI
 
     args.seed = 0  # each run has its own: 1, 2, ... --seeds
     settings, spec, text = training_settings(args, stdin, err)
-    folder = Path(args.output or pooling.default_folder(Path("experiments"), settings))
+    folder = Path(args.output or pooling.default_folder(Path(pooling.ROOT), settings))
     experiment = pooling.open_experiment(folder, settings, spec, text, args.seeds)
     err.write(f"Pooling experiment in {folder}: {len(experiment.plan())} runs, one at a time\n")
 
@@ -595,7 +595,7 @@ def cmd_pooling(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextI
 
 def cmd_probe(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
     from .present import experiments as shown
-    from .runtime import probe
+    from .runtime import probe, runs
     from .runtime.files import atomic_write
 
     run_dir = Path(args.run)
@@ -612,7 +612,7 @@ def cmd_probe(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO)
         stream=err,
         progress=progress,
     )
-    folder = run_dir / "experiments"
+    folder = run_dir / runs.EXPERIMENTS
     atomic_write(folder / "probe.png", shown.probe_png(results))
     if args.json:
         out.write(render_results.to_json(results.as_dict()))
@@ -624,14 +624,14 @@ def cmd_probe(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO)
 
 def cmd_occlusion(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> ExitCode:
     from .present import experiments as shown
-    from .runtime import occlusion
+    from .runtime import occlusion, runs
     from .runtime.files import atomic_write
 
     run_dir = Path(args.run)
     occ = occlusion.occlude_run(
         run_dir, args.image, args.patch, args.stride, args.fill, args.data_dir, stream=err
     )
-    path = run_dir / "experiments" / f"occlusion-{occlusion.file_stem(args.image)}.png"
+    path = run_dir / runs.EXPERIMENTS / f"occlusion-{occlusion.file_stem(args.image)}.png"
     atomic_write(path, shown.occlusion_png(occ))
     if args.json:
         out.write(render_results.to_json({**occ.as_dict(), "png": str(path)}))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from convscope.core import arith
+from convscope.core.augment import parse_augment
 from convscope.core.experiments import PoolingResults
 from convscope.core.explain import explain
 from convscope.core.keras_source import read_model
@@ -166,3 +167,35 @@ def test_a_model_without_pooling_is_refused(cli: Cli, tmp_path: Path) -> None:
     code, _, err = cli("experiment", "pooling", "--model", str(path), "--output", str(tmp_path))
     assert code == 2 and "has no MaxPooling2D or AveragePooling2D layer" in err
     assert sorted(os.listdir(tmp_path)) == ["flat.py"]  # nothing written
+
+
+def test_augmented_experiment_trains_every_variant_augmented(cli: Cli, tmp_path: Path) -> None:
+    code, out, err = cli(
+        "experiment", "pooling", "--model", "chollet", "--augment", "shift=2,rotate=10",
+        "--epochs", "1", "--seeds", "1", "--train-images", "600", "--output", str(tmp_path),
+        "--quiet", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    results = json.loads(out)
+    assert results["augment"] == "shift=2,rotate=10"
+    for key in ("max", "average", "strided", "none"):
+        settings = json.loads((tmp_path / "runs" / f"{key}-seed1" / "settings.json").read_text())
+        assert settings["augment"] == {"shift": 2, "rotate": 10.0}
+    assert "augmented (shift=2,rotate=10)" in (tmp_path / "pooling.md").read_text()
+
+
+def test_default_folder_names_what_differs() -> None:
+    base = runs.Settings(
+        model="chollet",
+        source="chollet",
+        input_shape=(28, 28, 1),
+        training=model("chollet").training,  # type: ignore[arg-type]
+        seed=0,
+        validation_split=None,
+        device="cpu",
+        precision="fp32",
+        train_images=2000,
+        augment=parse_augment("shift=2,rotate=10"),
+    )
+    folder = pooling.default_folder(Path("experiments"), base)
+    assert folder == Path("experiments/pooling-chollet-mnist-e5-shift2-rotate10-n2000")

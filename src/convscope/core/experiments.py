@@ -245,6 +245,7 @@ class ProbeResults:
     train_images: int
     probe_epochs: int
     points: tuple[ProbePoint, ...]
+    seconds: float = 0.0  # the probes' training and scoring, wall clock
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

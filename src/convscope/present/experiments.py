@@ -24,7 +24,8 @@ from ..core.experiments import (
     probe_finding,
 )
 from ..runtime.occlusion import Occlusion
-from ..runtime.pooling import RESULTS
+from ..runtime.pooling import RESULTS, ROOT
+from ..runtime.runs import EXPERIMENTS
 from .figures import Picture
 from .plots import GRAY, VALUES, WEIGHTS, WIDTH, png
 from .progress import duration
@@ -171,8 +172,9 @@ def probe_cells(p: ProbePoint) -> tuple[str, ...]:
 
 def probe_title(results: ProbeResults) -> str:
     return (
-        f"Linear probes: {results.model} ({results.run}) on {results.dataset}, "
-        f"{plural(results.train_images, 'training image')}, {plural(results.probe_epochs, 'epoch')}"
+        f"Linear probes: {results.model} ({Path(results.run).name}) on {results.dataset}, "
+        f"{results.train_images:,} training images, {plural(results.probe_epochs, 'epoch')}"
+        + (f", {duration(results.seconds)}" if results.seconds else "")
     )
 
 
@@ -312,7 +314,7 @@ def find_pooling(
             )
         return PoolingResults.from_dict(d), str(folder)
     best: tuple[int, PoolingResults, str] | None = None
-    for candidate in sorted(Path("experiments").glob(f"pooling-{model}-{dataset}-*")):
+    for candidate in sorted(Path(ROOT).glob(f"pooling-{model}-{dataset}-*")):
         d = _results(candidate / RESULTS)
         if d is None or d.get("model") != model or d.get("dataset") != dataset:
             continue
@@ -325,7 +327,7 @@ def find_pooling(
 
 def find_measured(run_dir: Path, model: str, dataset: str, pooling: Path | None) -> Measured:
     results, folder = find_pooling(run_dir, model, dataset, pooling)
-    probe = _results(run_dir / "experiments" / "probe.json")
+    probe = _results(run_dir / EXPERIMENTS / "probe.json")
     return Measured(
         pooling=results,
         pooling_folder=folder,
@@ -354,7 +356,7 @@ def experiment_pictures(run_dir: Path, measured: Measured) -> list[Picture]:
                 probe_png(measured.probe),
             )
         )
-    for path in sorted((run_dir / "experiments").glob("occlusion-*.png")):
+    for path in sorted((run_dir / EXPERIMENTS).glob("occlusion-*.png")):
         about = _results(path.with_suffix(".json")) or {}
         found.append(
             Picture(

@@ -30,6 +30,7 @@ from .files import write_json
 from .train import Observer, StopFlag
 
 EXPERIMENT, RESULTS = "experiment.json", "pooling.json"
+ROOT = "experiments"  # where experiment folders go by default, in the current folder
 # what makes two experiments the same one; seeds may grow, the device may change
 IDENTITY = ("input_shape", "training", "validation_split", "precision", "train_images", "augment")
 

@@ -14,6 +14,7 @@ training images) so that one learning rate suits pixels and deep features alike.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,7 +205,9 @@ def probe_run(
     if train_images:
         train = Split(train.x[:train_images], train.y[:train_images])
     test = to_split(dataset.test_images, dataset.test_labels, model.spec, device)
+    started = time.perf_counter()
     points = probe_points(model, train, test, settings, progress)
+    seconds = time.perf_counter() - started
     model_accuracy = evaluate(model, test, loss_fn(model, run.training)).accuracy
     results = ProbeResults(
         run=str(run_dir),
@@ -215,6 +218,7 @@ def probe_run(
         train_images=len(train),
         probe_epochs=settings.epochs,
         points=tuple(points),
+        seconds=round(seconds, 2),
     )
     write_json(run_dir / runs.EXPERIMENTS / "probe.json", results.as_dict())
     return results
