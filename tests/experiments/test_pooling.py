@@ -199,3 +199,24 @@ def test_default_folder_names_what_differs() -> None:
     )
     folder = pooling.default_folder(Path("experiments"), base)
     assert folder == Path("experiments/pooling-chollet-mnist-e5-shift2-rotate10-n2000")
+
+
+def test_any_run_of_the_model_finds_the_default_experiment_folder(
+    experiment: dict[str, object],
+    chollet_run: tuple[Path, dict[str, object]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`experiment pooling` writes to experiments/pooling-<model>-<dataset>-*; a later
+    `report` of any run of that model, from the same folder, shows what it found."""
+    import shutil
+
+    shutil.copytree(
+        Path(str(experiment["folder"])), tmp_path / "experiments" / "pooling-chollet-mnist-e1"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli("report", str(chollet_run[0]), "--output", "r.html")
+    assert code == 0, err
+    words = Page((tmp_path / "r.html").read_text()).words
+    assert "Measured on mnist (1 epoch, 2 seeds per variant)" in words
+    assert "results in experiments/pooling-chollet-mnist-e1" in words
