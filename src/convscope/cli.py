@@ -112,6 +112,7 @@ def add_experiment_parsers(commands: Any) -> None:
     )
     po.add_argument("--model", required=True, help="a preset or a Keras .py file with pooling")
     po.add_argument("--seeds", type=positive_int, default=3, help="seeds per variant (default 3)")
+    po.set_defaults(seed=0)  # the shared settings' seed; each run has its own: 1, 2, ...
     add_training_options(po)
     po.add_argument(
         "--output",
@@ -555,7 +556,6 @@ def cmd_pooling(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextI
     from .runtime.files import atomic_write, write_text
     from .runtime.train import Diverged, Silent, StopFlag
 
-    args.seed = 0  # each run has its own: 1, 2, ... --seeds
     settings, spec, text = training_settings(args, stdin, err)
     folder = Path(args.output or pooling.default_folder(Path(pooling.ROOT), settings))
     experiment = pooling.open_experiment(folder, settings, spec, text, args.seeds)

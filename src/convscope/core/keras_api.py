@@ -598,9 +598,14 @@ def to_snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+def next_auto_name(prefix: str, uids: dict[str, int]) -> str:
+    """The name Keras's uniquify would give the next unnamed layer: conv2d, conv2d_1, ..."""
+    return f"{prefix}_{uids[prefix]}" if prefix in uids else prefix
+
+
 def auto_name(prefix: str, uids: dict[str, int]) -> str:
     """Keras's uniquify: conv2d, conv2d_1, ...; only layers without name= take a number."""
-    name = f"{prefix}_{uids[prefix]}" if prefix in uids else prefix
+    name = next_auto_name(prefix, uids)
     uids[prefix] = uids.get(prefix, 0) + 1
     return name
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from . import spec as s
-from .keras_api import to_snake_case
+from .keras_api import auto_name, next_auto_name, to_snake_case
 
 # Arguments Keras takes by position, in Keras's order (the dataclass order differs).
 POSITIONAL: dict[type[s.Layer], tuple[str, ...]] = {
@@ -77,9 +77,8 @@ def explicit_names(model: s.ModelSpec) -> list[str | None]:
     names: list[str | None] = []
     for layer in model.layers:
         prefix = to_snake_case(layer.keras_class)
-        auto = f"{prefix}_{uids[prefix]}" if prefix in uids else prefix
-        if layer.name in ("", auto):
-            uids[prefix] = uids.get(prefix, 0) + 1  # only unnamed layers take a number
+        if layer.name in ("", next_auto_name(prefix, uids)):
+            auto_name(prefix, uids)  # only unnamed layers take a number
             names.append(None)
         else:
             names.append(layer.name)

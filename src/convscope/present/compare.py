@@ -14,6 +14,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..core.augment import Augment
 from ..core.errors import ConvscopeError
 from ..core.explain import explain
 from ..core.keras_source import read_model
@@ -48,7 +49,7 @@ class RunSummary:
             "learning rate": f"{s.get('hyperparameters', {}).get('learning_rate', '?'):g}",
             "batch": str(t["batch_size"]),
             "epochs": f"{len(self.history)}/{t['epochs']}",
-            "augment": augment_text(s.get("augment")),
+            "augment": str(Augment(**s.get("augment", {}))),
             "images": f"{s['train_images']:,}" if s.get("train_images") else "all",
             "seed": str(s["seed"]),
             "precision": s["precision"],
@@ -70,14 +71,6 @@ SETTINGS = (
     "precision",
     "device",
 )
-
-
-def augment_text(value: dict[str, float] | None) -> str:
-    if not value or not (value.get("shift") or value.get("rotate")):
-        return "none"
-    parts = [f"shift={value['shift']}"] if value.get("shift") else []
-    parts += [f"rotate={value['rotate']:g}"] if value.get("rotate") else []
-    return ",".join(parts)
 
 
 def _json(path: Path) -> Any:

@@ -29,7 +29,7 @@ from ..core.experiments import ProbePoint, ProbeResults
 from . import data, runs
 from .files import write_json
 from .torch_model import KerasModel
-from .train import EVAL_BATCH, Split, evaluate, loss_fn, to_split
+from .train import EVAL_BATCH, Split, to_split
 
 # Layers whose output at inference holds the same numbers as their input (a probe can't
 # tell them apart: Flatten only reorders, and a linear classifier ignores order).
@@ -149,14 +149,17 @@ def train_probes(
 
 
 @torch.no_grad()
-def test_probes(model: KerasModel, probes: list[Probe], test: Split) -> list[float]:
+def test_probes(model: KerasModel, probes: list[Probe], test: Split) -> tuple[list[float], float]:
+    """Each probe's test accuracy, and the network's own (its last output, same pass)."""
     correct = [0] * len(probes)
+    network = 0
     for start in range(0, len(test), EVAL_BATCH):
         x, y = test.x[start : start + EVAL_BATCH], test.y[start : start + EVAL_BATCH]
         feats = layer_features(model, x)
         for k, probe in enumerate(probes):
             correct[k] += int((probe.logits(feats[probe.index]).argmax(-1) == y).sum())
-    return [c / len(test) for c in correct]
+        network += int((feats[-1].argmax(-1) == y).sum())
+    return [c / len(test) for c in correct], network / len(test)
 
 
 def probe_points(
@@ -165,10 +168,11 @@ def probe_points(
     test: Split,
     settings: ProbeSettings,
     progress: Callable[[int, int], None] = lambda epoch, epochs: None,
-) -> list[ProbePoint]:
-    """A probe at the input and after every layer: accuracies, shapes, feature counts."""
+) -> tuple[list[ProbePoint], float]:
+    """A probe at the input and after every layer (accuracies, shapes, feature counts), and
+    the network's own test accuracy."""
     probes, train_accuracy = train_probes(model, train, settings, progress)
-    test_accuracy = test_probes(model, probes, test)
+    test_accuracy, network_accuracy = test_probes(model, probes, test)
     by_index = {p.index: k for k, p in enumerate(probes)}
     names = ["input", *(layer.name for layer in model.spec.layers)]
     types = ["Input", *(layer.keras_class for layer in model.spec.layers)]
@@ -186,7 +190,7 @@ def probe_points(
                 same_as=None if same is None else names[same],
             )
         )
-    return points
+    return points, network_accuracy
 
 
 def probe_run(
@@ -206,9 +210,8 @@ def probe_run(
         train = Split(train.x[:train_images], train.y[:train_images])
     test = to_split(dataset.test_images, dataset.test_labels, model.spec, device)
     started = time.perf_counter()
-    points = probe_points(model, train, test, settings, progress)
+    points, model_accuracy = probe_points(model, train, test, settings, progress)
     seconds = time.perf_counter() - started
-    model_accuracy = evaluate(model, test, loss_fn(model, run.training)).accuracy
     results = ProbeResults(
         run=str(run_dir),
         model=run.model,
