@@ -6,9 +6,9 @@ import pytest
 
 from convscope.core import arith
 from convscope.core.answers import RunFacts, answers
-from convscope.core.explain import Window, explain, field_window
+from convscope.core.explain import explain
+from convscope.core.explanation import Window, field_window, last_map
 from convscope.core.keras_source import read_model
-from convscope.core.notes import last_map
 from convscope.core.presets import model
 from convscope.core.variants import pooling_layers, without_pooling
 
@@ -30,7 +30,7 @@ def test_window_span(start: int, jump: int, size: int, index: int, span: tuple[i
 
 
 def test_chollet_last_map_is_a_3x3_grid_of_18x18_windows_4_apart() -> None:
-    last = last_map(explain(CHOLLET))
+    last = last_map(explain(CHOLLET).rows)
     assert last is not None and last.name == "conv2d_2"
     assert last.receptive_field is not None
     windows = {(r, c): field_window(last.receptive_field, r, c) for r in range(3) for c in range(3)}

@@ -7,7 +7,8 @@ import textwrap
 import pytest
 
 from convscope.core.errors import ShapeError
-from convscope.core.explain import Explanation, explain
+from convscope.core.explain import explain
+from convscope.core.explanation import Explanation
 from convscope.core.keras_source import read_model
 from convscope.core.presets import PRESETS, model
 

@@ -15,8 +15,10 @@ from convscope.core.experiments import PoolingResults
 from convscope.core.explain import explain
 from convscope.core.keras_source import read_model
 from convscope.core.presets import get, model
+from convscope.core.rundir import PoolingDir, RunDir, default_pooling_dir
+from convscope.core.settings import Settings
 from convscope.core.variants import POOLING_VARIANTS
-from convscope.runtime import pooling, runs
+from convscope.runtime import pooling
 from convscope.runtime.train import Silent, StopFlag
 
 from ..conftest import Cli, run_cli
@@ -31,7 +33,7 @@ def experiment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     folder = tmp_path_factory.mktemp("pooling") / "chollet"
     chollet = model("chollet")
     assert chollet.training is not None
-    settings = runs.Settings(
+    settings = Settings(
         model="chollet",
         source="chollet",
         input_shape=(28, 28, 1),
@@ -42,18 +44,18 @@ def experiment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         precision="fp32",
         train_images=1500,
     )
-    exp = pooling.open_experiment(folder, settings, chollet, get("chollet").source, 2)
+    exp = pooling.open_experiment(PoolingDir(folder), settings, chollet, get("chollet").source, 2)
     stop = StopFlag()
     seen: list[tuple[int, str, object]] = []
 
     def on_run(index: int, total: int, planned: pooling.PlannedRun, run: object) -> Silent:
-        seen.append((index, planned.dir.name, run))
+        seen.append((index, planned.run.path.name, run))
         if index == 3:
             stop.request()  # as Ctrl-C would: the run stops after its first batch
         return Silent()
 
     partial = pooling.run_all(exp, stop, on_run)
-    first_weights = (folder / "runs" / "max-seed1" / runs.WEIGHTS).stat().st_mtime_ns
+    first_weights = RunDir(folder / "runs" / "max-seed1").weights.stat().st_mtime_ns
     stopped = folder / "runs" / "strided-seed1"
     left = sorted(p.name for p in stopped.iterdir())
     # the CLI, as a user repeats the command: it finishes what is left
@@ -76,7 +78,9 @@ def test_stopping_keeps_finished_runs_and_a_checkpoint(experiment: dict[str, obj
     done = {v.key: len(v.runs) for v in partial.variants}
     assert done == {"max": 1, "average": 1, "strided": 0, "none": 0}
     # the stopped run: its checkpoint, no finished epoch, no test score
-    assert experiment["stopped_run_files"] == [runs.CHECKPOINT, runs.MODEL, runs.SETTINGS]
+    stopped = RunDir(Path("."))
+    names = [stopped.checkpoint.name, stopped.model_py.name, stopped.settings_json.name]
+    assert experiment["stopped_run_files"] == names
 
 
 def test_repeating_the_command_resumes_without_redoing(experiment: dict[str, object]) -> None:
@@ -87,7 +91,7 @@ def test_repeating_the_command_resumes_without_redoing(experiment: dict[str, obj
     assert "[3/8] stride-2 convolution, seed 1: resuming from epoch 1" in err
     assert "[4/8] no pooling, seed 1: training" in err
     folder = Path(str(experiment["folder"]))
-    weights = folder / "runs" / "max-seed1" / runs.WEIGHTS
+    weights = RunDir(folder / "runs" / "max-seed1").weights
     assert weights.stat().st_mtime_ns == experiment["first_weights"]  # not trained again
     results = json.loads(out)
     assert results["complete"] and results["folder"] == str(folder)
@@ -185,7 +189,7 @@ def test_augmented_experiment_trains_every_variant_augmented(cli: Cli, tmp_path:
 
 
 def test_default_folder_names_what_differs() -> None:
-    base = runs.Settings(
+    base = Settings(
         model="chollet",
         source="chollet",
         input_shape=(28, 28, 1),
@@ -197,7 +201,7 @@ def test_default_folder_names_what_differs() -> None:
         train_images=2000,
         augment=parse_augment("shift=2,rotate=10"),
     )
-    folder = pooling.default_folder(Path("experiments"), base)
+    folder = default_pooling_dir(base).path
     assert folder == Path("experiments/pooling-chollet-mnist-e5-shift2-rotate10-n2000")
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from convscope.core.explain import explain, field_window
+from convscope.core.explain import explain
+from convscope.core.explanation import field_window
 from convscope.core.keras_source import read_model
 from convscope.runtime.torch_model import KerasModel
 

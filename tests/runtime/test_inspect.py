@@ -15,10 +15,12 @@ import torch.nn.functional as F
 from PIL import Image
 
 from convscope.core.errors import ConvscopeError
-from convscope.present import figures, plots
+from convscope.core.rundir import RunDir
+from convscope.present import plots
 from convscope.runtime import data
 from convscope.runtime.inspect import choose_image, conv_filters, layer_outputs
-from convscope.runtime.runs import WEIGHTS, load_tensors, load_trained
+from convscope.runtime.runs import load_tensors, load_trained
+from convscope.runtime.view import build_view, field_grid, fields_at, open_run
 
 IMAGE = 7  # a test image index, as in `convscope show RUN --image 7`
 
@@ -30,7 +32,7 @@ def mnist() -> data.Dataset:
 
 def by_hand(run_dir: Path, image: np.ndarray) -> list[torch.Tensor]:
     """chollet's layers, recomputed with torch.nn.functional from the saved weights (NCHW)."""
-    w, _ = load_tensors(run_dir / WEIGHTS)
+    w, _ = load_tensors(RunDir(run_dir).weights)
     x = torch.tensor(image, dtype=torch.float32)[None, None] / 255  # (1, 1, 28, 28)
     conv1 = F.relu(
         F.conv2d(x, w["layers.0.conv.weight"], w["layers.0.conv.bias"])
@@ -91,7 +93,7 @@ def test_the_feature_map_mosaic_holds_each_channel(
 def test_filters_are_the_saved_kernels(chollet_run: tuple[Path, dict[str, object]]) -> None:
     run_dir = chollet_run[0]
     _, model, _ = load_trained(run_dir)
-    saved, _ = load_tensors(run_dir / WEIGHTS)
+    saved, _ = load_tensors(RunDir(run_dir).weights)
     found = conv_filters(model)
     assert [(f.name, f.kernels.shape) for f in found] == [
         ("conv2d", (32, 1, 3, 3)),
@@ -118,8 +120,8 @@ def test_filter_mosaic_caps_deep_layers_with_a_note(
 def test_receptive_field_grid_of_chollet_on_a_real_digit(
     chollet_run: tuple[Path, dict[str, object]],
 ) -> None:
-    view = figures.view_run(chollet_run[0], str(IMAGE))
-    grid = figures.field_grid(view.explanation)
+    view = build_view(open_run(chollet_run[0]), str(IMAGE))
+    grid = field_grid(view.explanation)
     assert grid is not None and grid.layer == "conv2d_2" and grid.map_shape == (3, 3, 64)
     assert sorted(grid.windows) == [(r, c) for r in range(3) for c in range(3)]
     assert {(w.top, w.left) for w in grid.windows.values()} == {
@@ -132,8 +134,8 @@ def test_receptive_field_grid_of_chollet_on_a_real_digit(
 def test_position_per_layer_marks_the_strongest_channel(
     chollet_run: tuple[Path, dict[str, object]],
 ) -> None:
-    view = figures.view_run(chollet_run[0], str(IMAGE))
-    found = {f.row.name: f for f in figures.fields_at(view, "conv2d_1:2,3")}
+    view = build_view(open_run(chollet_run[0]), str(IMAGE))
+    found = {f.row.name: f for f in fields_at(view, "conv2d_1:2,3")}
     assert list(found) == ["conv2d", "max_pooling2d", "conv2d_1", "max_pooling2d_1", "conv2d_2"]
     chosen = found["conv2d_1"]
     assert chosen.position == (2, 3)
@@ -158,9 +160,9 @@ def test_position_per_layer_marks_the_strongest_channel(
 def test_bad_positions(
     chollet_run: tuple[Path, dict[str, object]], position: str, message: str
 ) -> None:
-    view = figures.view_run(chollet_run[0], "0")
+    view = build_view(open_run(chollet_run[0]), "0")
     with pytest.raises(ConvscopeError, match=message.replace("(", r"\(")):
-        figures.fields_at(view, position)
+        fields_at(view, position)
 
 
 def test_choose_a_users_own_image(mnist: data.Dataset, tmp_path: Path) -> None:

@@ -20,9 +20,12 @@ import torch
 from PIL import Image
 
 from convscope.core.augment import parse_augment
+from convscope.core.errors import Diverged
+from convscope.core.rundir import RunDir
+from convscope.core.settings import Settings
 from convscope.runtime import data, runs
-from convscope.runtime.runs import WEIGHTS, load_tensors
-from convscope.runtime.train import Diverged, Silent, StopFlag
+from convscope.runtime.runs import load_tensors
+from convscope.runtime.train import Silent, StopFlag
 
 from ..conftest import Cli
 
@@ -152,7 +155,7 @@ model = keras.Sequential([
 
 def quick_settings(
     seed: int = 5, epochs: int = 2, source: str | None = None, augment: str = ""
-) -> tuple[runs.Settings, object, str]:
+) -> tuple[Settings, object, str]:
     from dataclasses import replace
 
     from convscope.core import presets
@@ -162,7 +165,7 @@ def quick_settings(
     assert chollet.training is not None
     training = replace(chollet.training, epochs=epochs)
     spec = chollet if source is None else read_model(source, "dropout_bn.py").spec
-    settings = runs.Settings(
+    settings = Settings(
         model="quick",
         source="chollet",
         input_shape=spec.input_shape,
@@ -195,7 +198,7 @@ class StopAt:
 
 
 def weights(run_dir: Path) -> dict[str, torch.Tensor]:
-    return load_tensors(run_dir / WEIGHTS)[0]
+    return load_tensors(RunDir(run_dir).weights)[0]
 
 
 def history(run_dir: Path) -> list[dict[str, float]]:
@@ -256,7 +259,7 @@ def test_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
     settings, spec, source = quick_settings(epochs=1)
     run = runs.start(spec, source, settings, tmp_path)  # type: ignore[arg-type]
     assert run.fit(Silent(), StopFlag())
-    good = (run.dir / "checkpoint.safetensors").read_bytes(), (run.dir / WEIGHTS).read_bytes()
+    good = (run.dir / "checkpoint.safetensors").read_bytes(), (RunDir(run.dir).weights).read_bytes()
     more = runs.resume(run.dir, epochs=2)
     more.trainer.optimizer.lr = 1e30  # a learning rate no network survives
     with pytest.raises(
@@ -264,7 +267,7 @@ def test_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
     ):
         more.fit(Silent(), StopFlag())
     assert (run.dir / "checkpoint.safetensors").read_bytes() == good[0]
-    assert (run.dir / WEIGHTS).read_bytes() == good[1]
+    assert (RunDir(run.dir).weights).read_bytes() == good[1]
 
 
 def test_cli_nan_exit_code_and_message(cli: Cli, tmp_path: Path) -> None:
@@ -313,7 +316,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path: Path) -> None:
     assert process.returncode == 130, stderr
     assert "checkpoint saved" in stderr and "--resume" in stderr and "Traceback" not in stderr
     [run_dir] = list(tmp_path.iterdir())
-    assert (run_dir / "checkpoint.safetensors").exists() and not (run_dir / WEIGHTS).exists()
+    assert (run_dir / "checkpoint.safetensors").exists() and not (RunDir(run_dir).weights).exists()
 
     done = subprocess.run(
         [sys.executable, "-m", "convscope", "train", "--resume", str(run_dir), "--quiet", "--json"],
@@ -403,10 +406,10 @@ def test_broken_or_foreign_weights_are_named(
 
     run_dir = tmp_path / "copy"
     shutil.copytree(chollet_run[0], run_dir)
-    (run_dir / WEIGHTS).write_bytes(b"not safetensors at all")
+    (RunDir(run_dir).weights).write_bytes(b"not safetensors at all")
     code, _, err = cli("evaluate", str(run_dir))
     assert code == 2 and "weights.safetensors: not a readable safetensors file" in err
-    shutil.copy(chollet_run[0] / WEIGHTS, run_dir / WEIGHTS)
+    shutil.copy(RunDir(chollet_run[0]).weights, RunDir(run_dir).weights)
     (run_dir / "model.py").write_text(DROPOUT_BN)  # another model than the weights'
     code, _, err = cli("evaluate", str(run_dir))
     assert code == 2 and "do not belong to the run's model.py" in err and "Traceback" not in err

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from .arith import product
 from .experiments import Measured, finding, probe_finding
-from .explain import Explanation, Row, explain, fmt_shape
-from .notes import article, last_map, last_map_note, parameter_note, shrink_note
-from .spec import ModelSpec
+from .explain import explain
+from .explanation import Explanation, Row, fmt_shape, last_map
+from .notes import article, last_map_note, parameter_note, shrink_note
+from .spec import LayerKind, ModelSpec
 from .variants import pooling_layers, without_pooling
 
 
@@ -45,7 +46,7 @@ def dims(shape: tuple[int, ...]) -> str:
 
 
 def _first_conv(ex: Explanation) -> Row | None:
-    return next((r for r in ex.rows if r.layer_type == "Conv2D"), None)
+    return next((r for r in ex.rows if r.layer_type == "Conv2D"), None)  # the class: Conv2D(...)
 
 
 def conv_meaning(ex: Explanation, model: ModelSpec) -> list[str]:
@@ -78,7 +79,7 @@ def shapes_answer(ex: Explanation, model: ModelSpec) -> Answer:
         f"{r.shape_formula}"
         for r in ex.rows
     ]
-    lead = shrink_note(ex)
+    lead = shrink_note(ex.input_shape, ex.rows)
     return Answer(
         "shapes",
         "Why is each output shape what it is?",
@@ -98,9 +99,9 @@ def parameters_answer(ex: Explanation) -> Answer:
         for r in ex.rows
         if r.params
     ]
-    conv = sum(r.params for r in ex.rows if "Conv" in r.layer_type)
-    dense = sum(r.params for r in ex.rows if r.layer_type == "Dense")
-    conv_macs = sum(r.macs for r in ex.rows if "Conv" in r.layer_type)
+    conv = sum(r.params for r in ex.rows if r.kind == LayerKind.CONV)
+    dense = sum(r.params for r in ex.rows if r.kind == LayerKind.DENSE)
+    conv_macs = sum(r.macs for r in ex.rows if r.kind == LayerKind.CONV)
     if conv and dense:
         points.append(
             f"Convolutions hold {_share(conv, total)} of the parameters but do "
@@ -111,7 +112,7 @@ def parameters_answer(ex: Explanation) -> Answer:
         "A layer's parameters are its weights plus one bias per output: "
         "(inputs to one unit + 1) x units. Pooling, Flatten and Dropout have none."
     )
-    lead = parameter_note(ex)
+    lead = parameter_note(ex.rows)
     return Answer(
         "parameters",
         f"Where are the {total:,} parameters?",
@@ -123,11 +124,11 @@ def parameters_answer(ex: Explanation) -> Answer:
 def last_map_answer(
     ex: Explanation, facts: RunFacts | None, measured: Measured | None = None
 ) -> Answer | None:
-    last = last_map(ex)
+    last = last_map(ex.rows)
     if last is None:
         return None
     h, w, c = last.output_shape
-    points = last_map_note(ex)
+    points = last_map_note(ex.input_shape, ex.rows)
     if measured is not None and measured.probe is not None:
         points = [*probe_finding(measured.probe), *points]
     after = ex.rows[ex.rows.index(last) + 1 :]
@@ -169,7 +170,7 @@ def _pool_point(ex: Explanation, row: Row) -> str:
     kept = product(after) / product(before)
     field = row.receptive_field
     nxt = next(
-        (r for r in ex.rows[ex.rows.index(row) + 1 :] if "Conv" in r.layer_type),
+        (r for r in ex.rows[ex.rows.index(row) + 1 :] if r.kind == LayerKind.CONV),
         None,
     )
     text = (
@@ -206,7 +207,7 @@ def pooling_answer(ex: Explanation, model: ModelSpec, measured: Measured | None 
     rows = [r for r in ex.rows if r.name in {p.name for p in pools}]
     points = measured_pooling_points(measured) + [_pool_point(ex, r) for r in rows]
     bare = explain(without_pooling(model))  # larger maps: every window still fits
-    last, bare_last = last_map(ex), last_map(bare)
+    last, bare_last = last_map(ex.rows), last_map(bare.rows)
     lead = (
         f"Pooling shrinks the maps, not the knowledge: {len(pools)} pooling layer"
         f"{'s' if len(pools) != 1 else ''} with no weights of their own cut this model from "
@@ -222,8 +223,8 @@ def pooling_answer(ex: Explanation, model: ModelSpec, measured: Measured | None 
             f"{article(str(last.receptive_field.size))}: the later layers would see "
             "small pieces of strokes, not parts of digits."
         )
-    dense_now = [r for r in ex.rows if r.layer_type == "Dense"]
-    dense_bare = [r for r in bare.rows if r.layer_type == "Dense"]
+    dense_now = [r for r in ex.rows if r.kind == LayerKind.DENSE]
+    dense_bare = [r for r in bare.rows if r.kind == LayerKind.DENSE]
     if dense_now and dense_bare and dense_now[0].params != dense_bare[0].params:
         points.append(
             f"{dense_now[0].name} would need {dense_bare[0].params:,} parameters instead of "

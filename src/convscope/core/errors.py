@@ -1,15 +1,17 @@
 """User-facing errors: one or two lines naming where, the rule, and what was received.
 
 Anything raised as a `ConvscopeError` is a user mistake (a bad file, a misspelt layer,
-a shape that cannot work). The CLI prints `str(error)` to stderr and exits with 2,
-never with a traceback.
+a shape that cannot work). The Python API raises it as it is; the CLI prints
+`str(error)` to stderr and exits with 2, never with a traceback.
 """
 
 from __future__ import annotations
 
 
-class ConvscopeError(Exception):
+class ConvscopeError(ValueError):
     """A mistake in the user's input, reported without a traceback.
+
+    A ValueError, so that code calling the Python API can catch it as the bad value it is.
 
     `where` is the place ("my_model.py, line 9" or "my_model.py: conv2d_3 (Conv2D,
     line 9)"), `message` the rule and the value received, `hint` an optional second
@@ -37,3 +39,7 @@ class SpecError(ConvscopeError):
 
 class ShapeError(ConvscopeError):
     """A layer cannot accept its input shape (Keras would refuse it when building)."""
+
+
+class Diverged(ConvscopeError):
+    """Training's loss became NaN or infinite; the last good checkpoint is kept."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import spec as s
 from .explain import explain
-from .notes import last_map
+from .explanation import last_map
 from .variants import Variant
 
 
@@ -84,7 +84,7 @@ def plural(n: int, word: str) -> str:
 def describe_variant(variant: Variant, model: s.ModelSpec) -> VariantResult:
     """The arithmetic half of a variant's row: no training needed."""
     ex = explain(variant.build(model))
-    last = last_map(ex)
+    last = last_map(ex.rows)
     field = last.receptive_field if last is not None else None
     return VariantResult(
         key=variant.key,
@@ -278,9 +278,19 @@ def probe_finding(results: ProbeResults) -> list[str]:
 
 
 @dataclass(frozen=True)
+class SavedOcclusion:
+    """An occlusion map as `convscope experiment occlusion` saved it: its figure and facts."""
+
+    key: str  # "occlusion-7"
+    about: dict[str, Any]  # the saved JSON: image, patch, fill, target_name, ...
+    png: bytes
+
+
+@dataclass(frozen=True)
 class Measured:
     """Experiment results that bear on one run's model, for its report's answers."""
 
     pooling: PoolingResults | None = None
     pooling_folder: str = ""  # where the pooling results were found
     probe: ProbeResults | None = None
+    occlusions: tuple[SavedOcclusion, ...] = ()

@@ -1,7 +1,5 @@
-"""Explain a model: one frozen row per layer with every number and how it comes about.
-
-Data only: the terminal table, Markdown, JSON and HTML renderers all read the same
-`Explanation`. Shapes exclude the batch axis here; renderers add `None`.
+"""Explain a model: the rules that give each layer its row (shape, parameters, formulas,
+receptive field, multiply-adds). The row types live in `core.explanation`.
 """
 
 from __future__ import annotations
@@ -13,111 +11,8 @@ from typing import TypeVar
 from . import arith
 from . import spec as s
 from .errors import ShapeError
+from .explanation import IMAGE_FIELD, Explanation, ReceptiveField, Row, Shape, fmt_shape
 from .notes import notes_for
-
-Shape = tuple[int, ...]
-BYTES_PER_VALUE = 4  # float32 activations and weights, as Keras's summary assumes
-
-
-@dataclass(frozen=True)
-class ReceptiveField:
-    """The input window one output position sees: its size, the step between positions
-    (jump) and where the first window starts on the input (negative inside padding)."""
-
-    size: s.Pair
-    jump: s.Pair
-    start: s.Pair
-
-
-@dataclass(frozen=True)
-class Window:
-    """The input pixels one output position sees: rows top..bottom, columns left..right,
-    inclusive. It may reach outside the image, into 'same' padding."""
-
-    top: int
-    left: int
-    bottom: int
-    right: int
-
-    @property
-    def height(self) -> int:
-        return self.bottom - self.top + 1
-
-    @property
-    def width(self) -> int:
-        return self.right - self.left + 1
-
-    def clipped(self, height: int, width: int) -> Window:
-        """The part that lies on a height x width image."""
-        return Window(
-            max(self.top, 0),
-            max(self.left, 0),
-            min(self.bottom, height - 1),
-            min(self.right, width - 1),
-        )
-
-
-def field_window(field: ReceptiveField, row: int, col: int) -> Window:
-    """The input window of output position (row, col) of a layer with this receptive field."""
-    top, bottom = arith.window_span(field.start.h, field.jump.h, field.size.h, row)
-    left, right = arith.window_span(field.start.w, field.jump.w, field.size.w, col)
-    return Window(top, left, bottom, right)
-
-
-IMAGE_FIELD = ReceptiveField(s.Pair(1, 1), s.Pair(1, 1), s.Pair(0, 0))
-
-
-@dataclass(frozen=True)
-class Row:
-    name: str
-    layer_type: str
-    line: int | None
-    input_shape: Shape
-    output_shape: Shape
-    trainable: int
-    non_trainable: int
-    shape_formula: str
-    params_formula: str
-    receptive_field: ReceptiveField | None
-    macs: int
-
-    @property
-    def params(self) -> int:
-        return self.trainable + self.non_trainable
-
-    @property
-    def activation_bytes(self) -> int:
-        """Memory of this layer's output for one image, in float32."""
-        return arith.product(self.output_shape) * BYTES_PER_VALUE
-
-
-@dataclass(frozen=True)
-class Explanation:
-    model: str
-    source: str
-    input_shape: Shape
-    rows: tuple[Row, ...]
-    notes: tuple[str, ...]
-
-    @property
-    def trainable_params(self) -> int:
-        return sum(r.trainable for r in self.rows)
-
-    @property
-    def non_trainable_params(self) -> int:
-        return sum(r.non_trainable for r in self.rows)
-
-    @property
-    def total_params(self) -> int:
-        return self.trainable_params + self.non_trainable_params
-
-    @property
-    def total_macs(self) -> int:
-        return sum(r.macs for r in self.rows)
-
-    @property
-    def activation_bytes(self) -> int:
-        return sum(r.activation_bytes for r in self.rows)
 
 
 @dataclass(frozen=True)
@@ -133,11 +28,6 @@ class Step:
     # The window geometry of a spatial layer, for the receptive field: (kernel, stride,
     # pad_before) per axis; None for layers that leave the field as it is.
     window: tuple[s.Pair, s.Pair, s.Pair] | None = None
-
-
-def fmt_shape(shape: Shape) -> str:
-    """(None, 26, 26, 32), as Keras prints it."""
-    return "(" + ", ".join(["None", *map(str, shape)]) + ")"
 
 
 def where(layer: s.Layer, source: str) -> str:
@@ -468,6 +358,7 @@ def explain(model: s.ModelSpec) -> Explanation:
             Row(
                 name=layer.name,
                 layer_type=layer.keras_class,
+                kind=layer.kind,
                 line=layer.line,
                 input_shape=shape,
                 output_shape=result.output_shape,
@@ -480,11 +371,5 @@ def explain(model: s.ModelSpec) -> Explanation:
             )
         )
         shape = result.output_shape
-    partial = Explanation(model.name, model.source, model.input_shape, tuple(rows), ())
-    return Explanation(
-        model.name,
-        model.source,
-        model.input_shape,
-        tuple(rows),
-        (*notes_for(partial), *model.notes),
-    )
+    notes = (*notes_for(model.input_shape, rows), *model.notes)
+    return Explanation(model.name, model.source, model.input_shape, tuple(rows), notes)

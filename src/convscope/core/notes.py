@@ -8,12 +8,13 @@ the last feature map means, where the compute goes.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 from .arith import product
+from .explanation import ReceptiveField, Row, Shape, last_map, total_macs, total_params
+from .spec import LayerKind
 
-if TYPE_CHECKING:
-    from .explain import Explanation, ReceptiveField, Row
+Rows = Sequence[Row]
 
 
 def article(text: str) -> str:
@@ -28,18 +29,18 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%"
 
 
-def parameter_note(ex: Explanation) -> list[str]:
+def parameter_note(rows: Rows) -> list[str]:
     """Which layer holds most of the parameters, and why when it sits after Flatten."""
-    total = ex.total_params
+    total = total_params(rows)
     if total == 0:
         return []
-    top = max(ex.rows, key=lambda r: r.params)
+    top = max(rows, key=lambda r: r.params)
     share = _pct(top.params, total)
     note = f"{top.name} holds {share} of all parameters ({top.params:,} of {total:,})"
-    if top.layer_type == "Dense" and len(top.input_shape) == 1:
-        index = ex.rows.index(top)
-        before = ex.rows[index - 1] if index else None
-        if before is not None and before.layer_type == "Flatten":
+    if top.kind == LayerKind.DENSE and len(top.input_shape) == 1:
+        index = list(rows).index(top)
+        before = rows[index - 1] if index else None
+        if before is not None and before.kind == LayerKind.FLATTEN:
             grid = " x ".join(map(str, before.input_shape))
             note += (
                 f": Flatten hands it {top.input_shape[0]:,} numbers ({grid}), each wired to all "
@@ -48,13 +49,13 @@ def parameter_note(ex: Explanation) -> list[str]:
     return [note + "."]
 
 
-def compute_note(ex: Explanation) -> list[str]:
+def compute_note(rows: Rows) -> list[str]:
     """Convolutions hold few weights but do most of the work: say so with this model's numbers."""
-    total = ex.total_macs
+    total = total_macs(rows)
     if total == 0:
         return []
-    top = max(ex.rows, key=lambda r: r.macs)
-    if "Conv" not in top.layer_type:
+    top = max(rows, key=lambda r: r.macs)
+    if top.kind != LayerKind.CONV:
         return []
     positions = product(top.output_shape[:-1])
     return [
@@ -64,14 +65,14 @@ def compute_note(ex: Explanation) -> list[str]:
     ]
 
 
-def shrink_note(ex: Explanation) -> list[str]:
+def shrink_note(input_shape: Shape, rows: Rows) -> list[str]:
     """How the spatial size shrinks, layer by layer, with the rounding made visible."""
-    if len(ex.input_shape) != 3:
+    if len(input_shape) != 3:
         return []
-    h, w = ex.input_shape[:2]
+    h, w = input_shape[:2]
     steps = [f"{h}x{w}"]
     rounded: list[str] = []
-    for row in ex.rows:
+    for row in rows:
         if len(row.output_shape) != 3 or row.output_shape[:2] == row.input_shape[:2]:
             continue
         steps.append(f"{row.output_shape[0]}x{row.output_shape[1]} ({row.name})")
@@ -111,29 +112,15 @@ def _coverage(field: ReceptiveField, positions: tuple[int, int], image: tuple[in
     return text
 
 
-def last_map(ex: Explanation) -> Row | None:
-    """The layer that made the last (height, width, channels) map, not a Dropout or an
-    activation passing it on; None when the model has no such map."""
-    spatial = [r for r in ex.rows if len(r.output_shape) == 3 and r.receptive_field is not None]
-    if not spatial:
-        return None
-    last: Row = spatial[-1]
-    index = ex.rows.index(last)
-    while index and ex.rows[index - 1].output_shape == last.output_shape and not last.params:
-        index -= 1
-        last = ex.rows[index]
-    return last
-
-
-def last_map_note(ex: Explanation) -> list[str]:
+def last_map_note(input_shape: Shape, rows: Rows) -> list[str]:
     """What the last feature map is: numbers, positions, and the input window each one sees."""
-    last = last_map(ex)
+    last = last_map(rows)
     if last is None:
         return []
     field = last.receptive_field
     assert field is not None
     h, w, c = last.output_shape
-    ih, iw = ex.input_shape[:2]
+    ih, iw = input_shape[:2]
     size = f"{field.size.h} x {field.size.w}"
     jump = f"{field.jump.h}" if field.jump.square else f"{field.jump.h} x {field.jump.w}"
     positions = h * w
@@ -154,19 +141,19 @@ def last_map_note(ex: Explanation) -> list[str]:
     return [note]
 
 
-def weightless_note(ex: Explanation) -> list[str]:
+def weightless_note(rows: Rows) -> list[str]:
     notes = []
-    dropouts = [r.name for r in ex.rows if "Dropout" in r.layer_type]
+    dropouts = [r.name for r in rows if r.kind == LayerKind.DROPOUT]
     if dropouts:
         notes.append(
             f"{' and '.join(dropouts)} {'has' if len(dropouts) == 1 else 'have'} no parameters and "
             "change no shape: dropout only zeroes random values while training."
         )
-    frozen = [r for r in ex.rows if r.non_trainable]
+    frozen = [r for r in rows if r.non_trainable]
     if frozen:
         amount = sum(r.non_trainable for r in frozen)
         why = []
-        if any(r.layer_type == "BatchNormalization" for r in frozen):
+        if any(r.kind == LayerKind.NORM for r in frozen):
             why.append("batch normalization's moving mean and variance are averaged, not learned")
         if any("frozen" in r.params_formula for r in frozen):
             why.append("layers with trainable=False keep their weights fixed")
@@ -178,11 +165,12 @@ def weightless_note(ex: Explanation) -> list[str]:
     return notes
 
 
-def notes_for(ex: Explanation) -> list[str]:
+def notes_for(input_shape: Shape, rows: Rows) -> list[str]:
+    """Every note that applies to these rows, in the order a learner asks the questions."""
     return [
-        *parameter_note(ex),
-        *shrink_note(ex),
-        *last_map_note(ex),
-        *compute_note(ex),
-        *weightless_note(ex),
+        *parameter_note(rows),
+        *shrink_note(input_shape, rows),
+        *last_map_note(input_shape, rows),
+        *compute_note(rows),
+        *weightless_note(rows),
     ]

@@ -10,12 +10,29 @@ shapes are (height, width, channels) without the batch axis.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import ClassVar, Literal
 
 from .arith import Padding
 from .errors import SpecError
 
 PoolOp = Literal["max", "average"]
+
+
+class LayerKind(StrEnum):
+    """What a layer does, as every reader asks it (no substring tests on class names)."""
+
+    CONV = "conv"  # Conv2D, DepthwiseConv2D, SeparableConv2D: a sliding window with weights
+    POOL = "pool"  # MaxPooling2D, AveragePooling2D: a sliding window without weights
+    GLOBAL_POOL = "global_pool"  # one number per channel
+    PADDING = "padding"  # ZeroPadding2D: moves the window's origin
+    FLATTEN = "flatten"
+    DENSE = "dense"
+    DROPOUT = "dropout"  # Dropout, SpatialDropout2D: identity at inference
+    NORM = "norm"  # BatchNormalization
+    ACTIVATION = "activation"  # Activation, ReLU, LeakyReLU, Softmax: value by value
+    RESCALE = "rescale"  # Rescaling
+
 
 # Activations accepted by name; each maps to a torch function in the runtime.
 ACTIVATIONS = (
@@ -65,6 +82,7 @@ class Layer:
     """Fields every layer has. `name` is Keras's (conv2d, conv2d_1, ...), `line` the source line."""
 
     keras_class: ClassVar[str] = ""
+    kind: ClassVar[LayerKind]
     name: str = ""
     line: int | None = None
     trainable: bool = True
@@ -79,6 +97,7 @@ class Layer:
 class ConvBase(Layer):
     """What every convolution has: a sliding kernel window, an activation, a bias."""
 
+    kind = LayerKind.CONV
     kernel_size: Pair
     strides: Pair = ONE
     padding: Padding = "valid"
@@ -115,6 +134,7 @@ class SeparableConv2D(ConvBase):
 class Pooling2D(Layer):
     """Max or average pooling; Keras's strides default to pool_size."""
 
+    kind = LayerKind.POOL
     op: ClassVar[PoolOp] = "max"
     pool_size: Pair
     strides: Pair
@@ -135,6 +155,7 @@ class AveragePooling2D(Pooling2D):
 
 @dataclass(frozen=True, kw_only=True)
 class GlobalPooling2D(Layer):
+    kind = LayerKind.GLOBAL_POOL
     op: ClassVar[PoolOp] = "average"
     keepdims: bool = False
 
@@ -153,6 +174,7 @@ class GlobalMaxPooling2D(GlobalPooling2D):
 
 @dataclass(frozen=True, kw_only=True)
 class ZeroPadding2D(Layer):
+    kind = LayerKind.PADDING
     keras_class = "ZeroPadding2D"
     top: int = 1
     bottom: int = 1
@@ -162,11 +184,13 @@ class ZeroPadding2D(Layer):
 
 @dataclass(frozen=True, kw_only=True)
 class Flatten(Layer):
+    kind = LayerKind.FLATTEN
     keras_class = "Flatten"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Dense(Layer):
+    kind = LayerKind.DENSE
     keras_class = "Dense"
     units: int
     activation: str = "linear"
@@ -175,18 +199,21 @@ class Dense(Layer):
 
 @dataclass(frozen=True, kw_only=True)
 class Dropout(Layer):
+    kind = LayerKind.DROPOUT
     keras_class = "Dropout"
     rate: float
 
 
 @dataclass(frozen=True, kw_only=True)
 class SpatialDropout2D(Layer):
+    kind = LayerKind.DROPOUT
     keras_class = "SpatialDropout2D"
     rate: float
 
 
 @dataclass(frozen=True, kw_only=True)
 class BatchNormalization(Layer):
+    kind = LayerKind.NORM
     keras_class = "BatchNormalization"
     momentum: float = 0.99
     epsilon: float = 0.001
@@ -196,12 +223,14 @@ class BatchNormalization(Layer):
 
 @dataclass(frozen=True, kw_only=True)
 class Activation(Layer):
+    kind = LayerKind.ACTIVATION
     keras_class = "Activation"
     activation: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReLU(Layer):
+    kind = LayerKind.ACTIVATION
     keras_class = "ReLU"
     max_value: float | None = None
     negative_slope: float = 0.0
@@ -210,18 +239,21 @@ class ReLU(Layer):
 
 @dataclass(frozen=True, kw_only=True)
 class LeakyReLU(Layer):
+    kind = LayerKind.ACTIVATION
     keras_class = "LeakyReLU"
     negative_slope: float = 0.3
 
 
 @dataclass(frozen=True, kw_only=True)
 class Softmax(Layer):
+    kind = LayerKind.ACTIVATION
     keras_class = "Softmax"
     axis: int = -1
 
 
 @dataclass(frozen=True, kw_only=True)
 class Rescaling(Layer):
+    kind = LayerKind.RESCALE
     keras_class = "Rescaling"
     scale: float
     offset: float = 0.0

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import ConvscopeError
-from .keras_source import KerasObject, Module, SourceModel
+from .keras_source import SourceModel
+from .source_values import KerasObject, Module
 from .spec import TrainingSpec
 
 Hyper = float | bool

@@ -6,7 +6,6 @@ from the run's model.py through the same arithmetic as `explain`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from ..core.augment import Augment
 from ..core.errors import ConvscopeError
 from ..core.explain import explain
 from ..core.keras_source import read_model
+from ..core.rundir import RunDir, is_run_dir
 from .plots import WIDTH, png
 from .progress import duration
 from .tables import COLOURS, table_markdown, table_text
@@ -73,30 +73,22 @@ SETTINGS = (
 )
 
 
-def _json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return None
-    except json.JSONDecodeError as error:
-        raise ConvscopeError(f"{path}: not readable JSON ({error})") from None
-
-
 def read_run(run_dir: Path) -> RunSummary:
-    settings = _json(run_dir / "settings.json") if run_dir.is_dir() else None
-    if settings is None:
+    """A run's settings, history and test results as saved; its parameters from model.py."""
+    run = RunDir(run_dir)
+    if not is_run_dir(run_dir):
         raise ConvscopeError(
-            f"{run_dir} is not a run directory (no settings.json)",
+            f"{run_dir} is not a run directory (no {run.settings_json.name})",
             hint="give folders that `convscope train` made, e.g. runs/<time>-<model>",
         )
-    source = (run_dir / "model.py").read_text(encoding="utf-8")
+    settings = run.raw_settings()
     shape = tuple(settings["input_shape"])
-    spec = read_model(source, str(run_dir / "model.py"), input_shape=shape).spec
+    spec = read_model(run.source(), str(run.model_py), input_shape=shape).spec
     return RunSummary(
         dir=run_dir,
         settings=settings,
-        history=_json(run_dir / "history.json") or [],
-        metrics=_json(run_dir / "metrics.json"),
+        history=run.history(),
+        metrics=run.metrics(),
         params=explain(spec).total_params,
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,6 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..core.errors import ConvscopeError
 from ..core.experiments import (
     Measured,
     PoolingResults,
@@ -24,8 +22,6 @@ from ..core.experiments import (
     probe_finding,
 )
 from ..runtime.occlusion import Occlusion
-from ..runtime.pooling import RESULTS, ROOT
-from ..runtime.runs import EXPERIMENTS
 from .figures import Picture
 from .plots import GRAY, VALUES, WEIGHTS, WIDTH, png
 from .progress import duration
@@ -286,56 +282,7 @@ def occlusion_png(occ: Occlusion) -> bytes:
 # ---- in a run's report ----
 
 
-def _results(path: Path) -> dict[str, Any] | None:
-    try:
-        found: dict[str, Any] = json.loads(path.read_text())
-        return found
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-
-
-def find_pooling(
-    run_dir: Path, model: str, dataset: str, folder: Path | None
-) -> tuple[PoolingResults | None, str]:
-    """The pooling results a run's report shows, and where they were found.
-
-    The folder given (--pooling), else the experiment the run is part of, else the most
-    complete experiments/pooling-<model>-<dataset>-* (the default output folder).
-    """
-    parent = run_dir.resolve().parent.parent
-    if folder is None and (parent / RESULTS).exists():
-        folder = parent
-    if folder is not None:
-        d = _results(folder / RESULTS)
-        if d is None:
-            raise ConvscopeError(
-                f"--pooling {folder}: no {RESULTS} there",
-                hint=f"run: convscope experiment pooling --model {model} --output {folder}",
-            )
-        return PoolingResults.from_dict(d), str(folder)
-    best: tuple[int, PoolingResults, str] | None = None
-    for candidate in sorted(Path(ROOT).glob(f"pooling-{model}-{dataset}-*")):
-        d = _results(candidate / RESULTS)
-        if d is None or d.get("model") != model or d.get("dataset") != dataset:
-            continue
-        results = PoolingResults.from_dict(d)
-        done = sum(len(v.runs) for v in results.variants)
-        if best is None or done > best[0]:
-            best = (done, results, str(candidate))
-    return (best[1], best[2]) if best else (None, "")
-
-
-def find_measured(run_dir: Path, model: str, dataset: str, pooling: Path | None) -> Measured:
-    results, folder = find_pooling(run_dir, model, dataset, pooling)
-    probe = _results(run_dir / EXPERIMENTS / "probe.json")
-    return Measured(
-        pooling=results,
-        pooling_folder=folder,
-        probe=None if probe is None else ProbeResults.from_dict(probe),
-    )
-
-
-def experiment_pictures(run_dir: Path, measured: Measured) -> list[Picture]:
+def experiment_pictures(measured: Measured) -> list[Picture]:
     """The experiments' figures: redrawn from their results, occlusion maps as saved."""
     found = []
     if measured.pooling is not None and any(v.runs for v in measured.pooling.variants):
@@ -356,17 +303,17 @@ def experiment_pictures(run_dir: Path, measured: Measured) -> list[Picture]:
                 probe_png(measured.probe),
             )
         )
-    for path in sorted((run_dir / EXPERIMENTS).glob("occlusion-*.png")):
-        about = _results(path.with_suffix(".json")) or {}
+    for saved in measured.occlusions:
+        about = saved.about
         found.append(
             Picture(
-                path.stem,
-                f"Occlusion: {about.get('image', path.stem)}",
+                saved.key,
+                f"Occlusion: {about.get('image', saved.key)}",
                 f"Where covering the image with a {about.get('patch', '?')} px patch of value "
                 f"{about.get('fill', '?')} "
                 f"lowers the probability of {about.get('target_name', 'the prediction')}: "
                 "the pixels this prediction relies on.",
-                path.read_bytes(),
+                saved.png,
             )
         )
     return found

@@ -10,8 +10,9 @@ pipe only each epoch's final line is written, so logs stay readable.
 
 from __future__ import annotations
 
+import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 WIDTH = 20
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -70,3 +71,58 @@ class KerasProgress:
         )
         self.stream.write(("\r" + line + "\033[K\n") if self.interactive else line + "\n")
         self.stream.flush()
+
+
+class NotebookProgress:
+    """Implements runtime.train.Observer in Jupyter: one static HTML bar per epoch, redrawn
+    in place through a display handle (no widget, no script), then the epoch's line."""
+
+    def __init__(self) -> None:
+        from IPython.display import HTML, display  # only in a notebook, where it is present
+
+        self._html, self._display = HTML, display
+        self.handle: Any = None
+        self.steps, self.epochs, self.epoch = 0, 0, 0
+        self.last_draw = 0.0
+
+    def _show(self, done: int, text: str) -> None:
+        from .html import progress_html
+
+        page = self._html(
+            progress_html(f"Epoch {self.epoch + 1}/{self.epochs}", done, self.steps, text)
+        )
+        if self.handle is None:
+            self.handle = self._display(page, display_id=True)
+        else:
+            self.handle.update(page)
+
+    def epoch_begin(self, epoch: int, epochs: int, steps: int) -> None:
+        self.steps, self.epochs, self.epoch, self.handle = steps, epochs, epoch, None
+        self._show(0, "")
+
+    def batch_end(self, step: int, logs: dict[str, float]) -> None:
+        now = time.monotonic()
+        if now - self.last_draw < 0.25 and step < self.steps:
+            return
+        self.last_draw = now
+        self._show(
+            step,
+            f"{step}/{self.steps} {logs['samples_per_second']:,.0f} samples/s, "
+            f"{duration(logs['seconds_left'])} left{metrics(logs)}",
+        )
+
+    def epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        self._show(
+            self.steps,
+            f"{duration(logs['seconds'])}, {logs['samples_per_second']:,.0f} samples/s"
+            f"{metrics(logs)}",
+        )
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where a terminal's carriage returns do not redraw)."""
+    shell = sys.modules.get("IPython")
+    if shell is None or "ipykernel" not in sys.modules:
+        return False
+    ipython = getattr(shell, "get_ipython", lambda: None)()
+    return type(ipython).__name__ == "ZMQInteractiveShell"  # Jupyter's, not a terminal IPython

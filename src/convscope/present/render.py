@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..core.arith import readable_bytes
-from ..core.explain import BYTES_PER_VALUE, Explanation, ReceptiveField, Row, fmt_shape
+from ..core.explanation import BYTES_PER_VALUE, Explanation, ReceptiveField, Row, fmt_shape
 from ..core.notes import article
+from ..core.spec import LayerKind
 
 HEADERS = ("Layer (type)", "Output Shape", "Param #", "Receptive field", "Mult-adds", "Memory")
 RIGHT = {"Param #", "Mult-adds", "Memory"}
@@ -94,7 +95,7 @@ def to_text(ex: Explanation) -> str:
         out.append(f" {row.name} ({row.layer_type}{line})")
         out.append(f"   shape   {row.shape_formula} -> {fmt_shape(row.output_shape)}")
         out.append(f"   params  {row.params_formula}")
-        if row.receptive_field is not None and row.layer_type != "Dense":
+        if row.receptive_field is not None and row.kind != LayerKind.DENSE:
             out.append(f"   sees    {sees(row.receptive_field)}")
     if ex.notes:
         out += ["", "Notes"]

@@ -19,8 +19,9 @@ from ..core.answers import answers
 from ..core.experiments import Measured
 from ..core.training import hyperparameters
 from ..runtime.runs import validation_name
+from ..runtime.view import View
 from .experiments import experiment_pictures, experiment_tables
-from .figures import Picture, View
+from .figures import Picture
 from .render import cells, totals
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -123,13 +124,11 @@ def context(view: View, found: list[Picture], measured: Measured | None = None) 
         "notes": ex.notes,
         "figures": pictures_context(found),
         "experiments": experiment_tables(measured),
-        "experiment_figures": pictures_context(
-            experiment_pictures(run.dir, measured) if run else []
-        ),
+        "experiment_figures": pictures_context(experiment_pictures(measured) if run else []),
         "facts": run_facts(view),
         "classes": run.report.classes if run else (),
         "history": run.history if run else [],
-        "model_source": view.source_text,
+        "model_source": view.subject.source_text,
         "missing": view.notes,
         "version": __version__,
         "image": view.image.title if view.image else None,

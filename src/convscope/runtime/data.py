@@ -29,7 +29,7 @@ from typing import TextIO
 import numpy as np
 
 from ..core.errors import ConvscopeError
-from .files import atomic_write
+from ..core.files import atomic_write
 
 IDX_UBYTE = 0x08
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..core import spec as s
 from ..core.errors import ConvscopeError
 from . import data
 from .images import prepare
@@ -93,3 +94,73 @@ def choose_image(choice: str, dataset_name: str, dataset: data.Dataset | None) -
         return ChosenImage(dataset.test_images[index], label, f"test image {index} (class {name})")
     image, steps = prepare(Path(choice), dataset_name)
     return ChosenImage(image, None, Path(choice).name, tuple(steps))
+
+
+def as_images(images: object) -> np.ndarray:
+    """A user's array -> float32 (N, H, W) on the training images' 0..255 scale.
+
+    Accepts (N, H, W), (N, H, W, 1) or one (H, W) image; integers 0..255 (uint8, as MNIST
+    is stored) or floats 0..1 (x / 255, as the tutorials feed Keras). Checked once, here.
+    """
+    a = np.asarray(images)
+    if a.ndim == 2:
+        a = a[None]  # one image
+    if a.ndim == 4 and a.shape[-1] == 1:
+        a = a[..., 0]  # (N, H, W, 1) -> (N, H, W)
+    if a.ndim != 3 or 0 in a.shape:
+        raise ConvscopeError(
+            f"images must be an array of shape (N, 28, 28) or (N, 28, 28, 1), got {a.shape}"
+        )
+    if a.dtype.kind not in "uif":
+        raise ConvscopeError(f"images must be numbers (uint8 0-255 or float 0-1), got {a.dtype}")
+    if a.dtype.kind == "f":
+        if not np.isfinite(a).all():
+            raise ConvscopeError("images hold NaN or infinite values")
+        low, high = float(a.min()), float(a.max())
+        if low < 0 or high > 1:
+            raise ConvscopeError(
+                f"float images must be scaled to 0-1 (x / 255), got values from {low:g} to "
+                f"{high:g}",
+                hint="pass uint8 0-255 images as they are, or divide by 255",
+            )
+        return (a * 255).astype(np.float32)
+    low, high = int(a.min()), int(a.max())
+    if low < 0 or high > 255:
+        raise ConvscopeError(f"integer images must be 0-255, got values from {low} to {high}")
+    return a.astype(np.float32)
+
+
+@torch.no_grad()
+def model_outputs(model: KerasModel, images: np.ndarray, batch: int = 1000) -> np.ndarray:
+    """(N, classes): what Keras's model.predict returns (probabilities after a softmax),
+    for float32 (N, H, W) images on the 0..255 scale; `batch` at a time."""
+    model.eval()
+    device = next(model.parameters()).device
+    outputs = []
+    for start in range(0, len(images), batch):
+        x = pixels(images[start : start + batch], model.spec, device)  # (B, C, H, W)
+        logits = model.logits_nchw(x).float()  # (B, classes)
+        outputs.append(torch.softmax(logits, -1) if model.softmax_output else logits)
+    return torch.cat(outputs).cpu().numpy()
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: int
+    class_names: tuple[str, ...]
+    probabilities: tuple[float, ...]
+    steps: tuple[str, ...]  # how the image was prepared, in order
+
+
+def predict_file(model: KerasModel, dataset: str, image: Path) -> Prediction:
+    """A user's PNG/JPEG, prepared as the data set's images were, through the model."""
+    prepared, steps = prepare(image, dataset)  # (28, 28) uint8
+    if not isinstance(model.spec.layers[0], s.Rescaling):
+        steps.append("pixel values divided by 255, as in training")
+    outputs = model_outputs(model, prepared[None].astype(np.float32))[0]  # (classes,)
+    return Prediction(
+        label=int(outputs.argmax()),
+        class_names=data.dataset_info(dataset).class_names,
+        probabilities=tuple(float(p) for p in outputs),
+        steps=tuple(steps),
+    )

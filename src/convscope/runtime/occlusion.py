@@ -8,18 +8,16 @@ network relies on those pixels. Every patch position is one image in one batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from ..core.errors import ConvscopeError
-from . import data, runs
-from .files import write_json
 from .inspect import ChosenImage, choose_image
 from .torch_model import KerasModel
 from .train import pixels
+from .view import Subject
 
 GREY = 128  # mid-grey in the data set's 0..255 pixels, the default patch
 # On MNIST's black background a grey patch is also half-strength ink: where it lands
@@ -109,8 +107,8 @@ def occlude(
     )
 
 
-def occlude_run(
-    run_dir: Path,
+def occlude_subject(
+    subject: Subject,
     choice: str,
     patch: int,
     stride: int,
@@ -118,19 +116,11 @@ def occlude_run(
     data_dir: str | None = None,
     stream: Any = None,
 ) -> Occlusion:
-    """Occlusion map of a test image (or a user's file) for a trained run; JSON saved too."""
-    settings, model, _ = runs.load_trained(run_dir)
-    name = settings.training.dataset
+    """Occlusion map of a test image (`7`) or a user's PNG/JPEG for a model."""
     dataset = None
     if choice.isdigit():  # a test image: the data set is needed; a file is not
-        dataset = data.load(name, data_dir or settings.data_dir, stream=stream)
-    image = choose_image(choice, name, dataset)
-    result = occlude(model, image, data.dataset_info(name).class_names, patch, stride, fill)
-    write_json(run_dir / runs.EXPERIMENTS / f"occlusion-{file_stem(choice)}.json", result.as_dict())
-    return result
-
-
-def file_stem(choice: str) -> str:
-    """`7` -> '7'; `my digit.png` -> 'my-digit': a safe part of a file name."""
-    stem = Path(choice).stem if not choice.isdigit() else choice
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)
+        dataset = subject.load_data(data_dir, stream=stream)
+    else:
+        subject.check_images()
+    image = choose_image(choice, subject.dataset, dataset)
+    return occlude(subject.model, image, subject.class_names, patch, stride, fill)

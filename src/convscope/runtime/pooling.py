@@ -1,14 +1,10 @@
 """The pooling experiment: the same network with max, average, stride-2 conv or no pooling.
 
-    experiments/pooling-<model>-<dataset>-e<epochs>[-<augment>][-n<images>]/
-      experiment.json     what is compared (model source, settings): checked on resume
-      runs/<variant>-seed<k>/   an ordinary run directory per variant and seed
-      pooling.json        the results (core.experiments.PoolingResults), after each run
-      pooling.png / .md   written by present.experiments
-
-Every variant trains with the same data, settings and seeds; only the pooling layers
-differ (core.variants). Runs go one at a time, each checkpointed by its epochs as any
-run is: a rerun of the same command skips finished runs and resumes a stopped one.
+The experiment's folder (core.rundir.PoolingDir) holds what is compared, one ordinary run
+directory per variant and seed, and the results, rewritten after each run. Every variant
+trains with the same data, settings and seeds; only the pooling layers differ
+(core.variants). Runs go one at a time, each checkpointed by its epochs as any run is: a
+rerun of the same command skips finished runs and resumes a stopped one.
 """
 
 from __future__ import annotations
@@ -17,20 +13,18 @@ import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from ..core import spec as s
 from ..core.errors import ConvscopeError
 from ..core.experiments import PoolingResults, SeedResult, describe_variant
 from ..core.keras_write import to_source
+from ..core.rundir import PoolingDir, RunDir
+from ..core.settings import Settings
 from ..core.variants import POOLING_VARIANTS, Variant, pooling_layers
 from . import runs
-from .files import write_json
 from .train import Observer, StopFlag
 
-EXPERIMENT, RESULTS = "experiment.json", "pooling.json"
-ROOT = "experiments"  # where experiment folders go by default, in the current folder
 # what makes two experiments the same one; seeds may grow, the device may change
 IDENTITY = ("input_shape", "training", "validation_split", "precision", "train_images", "augment")
 
@@ -39,33 +33,24 @@ IDENTITY = ("input_shape", "training", "validation_split", "precision", "train_i
 class PlannedRun:
     variant: Variant
     seed: int
-    dir: Path
+    run: RunDir
 
     @property
     def title(self) -> str:
         return f"{self.variant.title}, seed {self.seed}"
 
 
-def default_folder(root: Path, base: runs.Settings) -> Path:
-    name = f"pooling-{base.model}-{base.training.dataset}-e{base.training.epochs}"
-    if base.augment:
-        name += "-" + str(base.augment).replace("=", "").replace(",", "-")
-    if base.train_images:
-        name += f"-n{base.train_images}"
-    return root / name
-
-
 @dataclass
 class PoolingExperiment:
-    dir: Path
-    base: runs.Settings  # the settings every run shares; each run sets its own seed
+    folder: PoolingDir
+    base: Settings  # the settings every run shares; each run sets its own seed
     model: s.ModelSpec
     seeds: tuple[int, ...]
 
     def plan(self) -> list[PlannedRun]:
         """Seed by seed, every variant: an interrupted experiment has comparable parts."""
         return [
-            PlannedRun(v, seed, self.dir / "runs" / f"{v.key}-seed{seed}")
+            PlannedRun(v, seed, self.folder.run(v.key, seed))
             for seed in self.seeds
             for v in POOLING_VARIANTS
         ]
@@ -74,7 +59,7 @@ class PoolingExperiment:
         """Arithmetic for every variant, measurements for the runs that finished."""
         done: dict[str, list[SeedResult]] = {}
         for planned in self.plan():
-            if finished(planned.dir, self.base.training.epochs):
+            if planned.run.finished(self.base.training.epochs):
                 done.setdefault(planned.variant.key, []).append(seed_result(planned))
         variants = tuple(
             replace(describe_variant(v, self.model), runs=tuple(done.get(v.key, ())))
@@ -92,7 +77,7 @@ class PoolingExperiment:
 
 
 def open_experiment(
-    folder: Path, base: runs.Settings, model: s.ModelSpec, source_text: str, seeds: int
+    folder: PoolingDir, base: Settings, model: s.ModelSpec, source_text: str, seeds: int
 ) -> PoolingExperiment:
     """A new experiment folder, or the same experiment's folder to continue."""
     if not pooling_layers(model):
@@ -104,41 +89,29 @@ def open_experiment(
     identity = {"kind": "pooling", "model": base.model, "source": source_text}
     identity |= {k: v for k, v in base.as_dict().items() if k in IDENTITY}
     identity = json.loads(json.dumps(identity))  # tuples -> lists, as read back
-    path = folder / EXPERIMENT
-    if path.exists():
-        saved = json.loads(path.read_text())
+    saved = folder.identity()
+    if saved is not None:
         changed = [k for k in identity if saved.get(k) != identity[k]]
         if changed:
             raise ConvscopeError(
-                f"{folder} holds a pooling experiment with other settings "
+                f"{folder.path} holds a pooling experiment with other settings "
                 f"({', '.join(changed)} differ)",
                 hint="repeat its command to continue it, or pass --output for a new folder",
             )
     else:
-        write_json(path, identity)
+        folder.write_identity(identity)
     return PoolingExperiment(folder, base, model, tuple(range(1, seeds + 1)))
 
 
-def trained_epochs(run_dir: Path) -> int:
-    try:
-        return len(json.loads((run_dir / "history.json").read_text()))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return 0
-
-
-def finished(run_dir: Path, epochs: int) -> bool:
-    """Trained every epoch and scored on the test set."""
-    return trained_epochs(run_dir) >= epochs and (run_dir / "metrics.json").exists()
-
-
 def seed_result(planned: PlannedRun) -> SeedResult:
-    metrics = json.loads((planned.dir / "metrics.json").read_text())
-    history = json.loads((planned.dir / "history.json").read_text())
+    metrics = planned.run.metrics()
+    assert metrics is not None  # only finished runs are read
+    history = planned.run.history()
     return SeedResult(
         seed=planned.seed,
         accuracy=float(metrics["accuracy"]),
         loss=float(metrics["loss"]),
-        seconds=sum(float(h["seconds"]) for h in history),
+        seconds=planned.run.seconds(),
         val_accuracy=tuple(float(h["val_accuracy"]) for h in history),
     )
 
@@ -146,15 +119,16 @@ def seed_result(planned: PlannedRun) -> SeedResult:
 def open_run(planned: PlannedRun, experiment: PoolingExperiment, stream: Any) -> runs.Run | None:
     """The run to train: resumed from its checkpoint, or started; None when it is done."""
     epochs = experiment.base.training.epochs
-    if finished(planned.dir, epochs):
+    run = planned.run
+    if run.finished(epochs):
         return None
-    if (planned.dir / runs.CHECKPOINT).exists():
-        if trained_epochs(planned.dir) >= epochs:  # trained, stopped before its test score
-            runs.evaluate_run(planned.dir, stream=stream)
+    if run.checkpoint.exists():
+        if run.trained_epochs() >= epochs:  # trained, stopped before its test score
+            runs.evaluate_run(run.path, stream=stream)
             return None
-        return runs.resume(planned.dir, stream=stream)
-    if planned.dir.exists():
-        shutil.rmtree(planned.dir)  # stopped before its first checkpoint: nothing to keep
+        return runs.resume(run.path, stream=stream)
+    if run.path.exists():
+        shutil.rmtree(run.path)  # stopped before its first checkpoint: nothing to keep
     variant = planned.variant.build(experiment.model)
     source = to_source(
         variant,
@@ -166,9 +140,9 @@ def open_run(planned: PlannedRun, experiment: PoolingExperiment, stream: Any) ->
         replace(variant, training=settings.training),
         source,
         settings,
-        experiment.dir / "runs",
+        experiment.folder.runs_root,
         stream=stream,
-        run_dir=planned.dir,
+        run_dir=run.path,
     )
 
 
@@ -188,8 +162,8 @@ def run_all(
         run = open_run(planned, experiment, stream)
         observer = on_run(index, len(plan), planned, run)
         if run is not None and run.fit(observer, stop):
-            runs.write_test_report(run.dir, run.settings, run.data.dataset, run.test())
-        write_json(experiment.dir / RESULTS, experiment.results().as_dict())
+            run.score()
+        experiment.folder.write_results(experiment.results())
         if stop.requested:
             break
     return experiment.results()

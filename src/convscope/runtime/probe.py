@@ -17,7 +17,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -26,10 +25,9 @@ from torch.nn import functional as F
 
 from ..core import spec as s
 from ..core.experiments import ProbePoint, ProbeResults
-from . import data, runs
-from .files import write_json
 from .torch_model import KerasModel
-from .train import EVAL_BATCH, Split, to_split
+from .train import EVAL_BATCH, Split, resolve_device, to_split
+from .view import Subject
 
 # Layers whose output at inference holds the same numbers as their input (a probe can't
 # tell them apart: Flatten only reorders, and a linear classifier ignores order).
@@ -193,17 +191,17 @@ def probe_points(
     return points, network_accuracy
 
 
-def probe_run(
-    run_dir: Path,
+def probe_subject(
+    subject: Subject,
     settings: ProbeSettings,
     train_images: int | None = None,
     data_dir: str | None = None,
     stream: Any = None,
     progress: Callable[[int, int], None] = lambda epoch, epochs: None,
 ) -> ProbeResults:
-    """Probe every layer of a trained run; results also saved to RUN/experiments/probe.json."""
-    run, model, epochs = runs.load_trained(run_dir, "auto")
-    dataset = data.load(run.training.dataset, data_dir or run.data_dir, stream=stream)
+    """Probe every layer of a model (a trained run's, as a rule) on its data set."""
+    dataset = subject.load_data(data_dir, stream=stream)
+    model = subject.model.to(resolve_device("auto"))
     device = next(model.parameters()).device
     train = to_split(dataset.train_images, dataset.train_labels, model.spec, device)
     if train_images:
@@ -212,16 +210,15 @@ def probe_run(
     started = time.perf_counter()
     points, model_accuracy = probe_points(model, train, test, settings, progress)
     seconds = time.perf_counter() - started
-    results = ProbeResults(
-        run=str(run_dir),
-        model=run.model,
-        dataset=run.training.dataset,
-        model_epochs=epochs,
+    subject.model = model.to("cpu")
+    return ProbeResults(
+        run=str(subject.run.path) if subject.run else subject.name,
+        model=subject.name,
+        dataset=subject.dataset,
+        model_epochs=subject.epochs,
         model_accuracy=model_accuracy,
         train_images=len(train),
         probe_epochs=settings.epochs,
         points=tuple(points),
         seconds=round(seconds, 2),
     )
-    write_json(run_dir / runs.EXPERIMENTS / "probe.json", results.as_dict())
-    return results

@@ -23,7 +23,8 @@ from torch import Tensor, nn
 from ..core import arith
 from ..core import spec as s
 from ..core.errors import ConvscopeError
-from ..core.explain import Shape, step
+from ..core.explain import step
+from ..core.explanation import Shape
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "linear": lambda x: x,

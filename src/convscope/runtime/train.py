@@ -27,7 +27,7 @@ from torch import Tensor
 
 from ..core import spec as s
 from ..core.augment import NO_AUGMENT, Augment
-from ..core.errors import ConvscopeError
+from ..core.errors import ConvscopeError, Diverged
 from ..core.training import hyperparameters
 from .allocator import keep_freed_memory
 from .augment import augment_batch
@@ -36,10 +36,6 @@ from .torch_model import KerasModel
 
 EVAL_BATCH = 1000  # inference batch: larger than training's, the results are the same
 KERAS_EPSILON = 1e-7  # keras.config.epsilon(), clips probabilities in the loss
-
-
-class Diverged(ConvscopeError):
-    """The loss became NaN or infinite."""
 
 
 class Observer(Protocol):

@@ -1,0 +1,178 @@
+"""Experiments: `convscope.pooling`, and the results of `Model.probe` and `Model.occlusion`,
+each saved where the CLI saves it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..core.errors import Diverged
+from ..core.experiments import PoolingResults, ProbeResults, finding
+from ..core.rundir import PoolingDir, default_pooling_dir
+from ..core.settings import Options, plan_training
+from ..present import experiments as shown
+from ..present import html
+from ..runtime import pooling as pooling_runs
+from ..runtime.occlusion import Occlusion
+from ..runtime.train import Observer, StopFlag
+from .results import Figure
+from .shown import Shown
+from .training import Stopped, first_interrupt_stops, observer
+
+__all__ = ["Diverged", "OcclusionMap", "Pooling", "Probe", "pooling"]
+
+
+class Pooling(Shown):
+    """The pooling experiment's results: every variant's numbers and accuracy over seeds."""
+
+    def __init__(self, folder: PoolingDir, results: PoolingResults) -> None:
+        self.folder = folder.path
+        self.results = results
+
+    @property
+    def complete(self) -> bool:
+        return self.results.complete
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"folder": str(self.folder), **self.results.as_dict()}
+
+    def text(self) -> str:
+        return (
+            shown.pooling_text(self.results)
+            + f"Saved in {self.folder}: pooling.json, pooling.md, pooling.png\n"
+        )
+
+    def html(self) -> str:
+        rows = [shown.pooling_cells(v) for v in self.results.variants]
+        body = f"<p><b>{html.escape(shown.title(self.results))}</b></p>" + html.table(
+            shown.POOLING_HEAD, rows, set(shown.POOLING_HEAD[1:])
+        )
+        body += "".join(f"<p>{html.escape(line)}</p>" for line in finding(self.results))
+        if any(v.runs for v in self.results.variants):
+            return html.with_figure(body, "Pooling experiment", shown.pooling_png(self.results))
+        return body
+
+    def summary(self) -> str:
+        done = sum(len(v.runs) for v in self.results.variants)
+        return f"pooling experiment in {self.folder}, {done} runs finished"
+
+
+def pooling(
+    model: str | os.PathLike[str],
+    *,
+    seeds: int = 3,
+    output: str | os.PathLike[str] | None = None,
+    quiet: bool = False,
+    stream: TextIO | None = None,
+    **options: Any,
+) -> Pooling:
+    """Train the model with max pooling, average pooling, stride-2 convolutions in place of
+    pooling, and no pooling, on the same data and seeds (1..seeds); other keywords are
+    train's (epochs=, dataset=, train_images=, augment=, ...). Calling it again with the
+    same settings skips finished runs and resumes a stopped one."""
+    err = stream or sys.stderr
+    plan = plan_training(os.fspath(model), Options.given(seed=0, **options))
+    for note in plan.notes:
+        err.write(f"convscope: {note}\n")
+    folder = PoolingDir(Path(output)) if output else default_pooling_dir(plan.settings)
+    experiment = pooling_runs.open_experiment(
+        folder, plan.settings, plan.spec, plan.source_text, seeds
+    )
+    err.write(
+        f"Pooling experiment in {folder.path}: {len(experiment.plan())} runs, one at a time\n"
+    )
+
+    def on_run(index: int, total: int, planned: pooling_runs.PlannedRun, run: Any) -> Observer:
+        state = "done" if run is None else "training"
+        if run is not None and run.resumed_from is not None:
+            state = f"resuming from epoch {run.resumed_from.epoch + 1}"
+        err.write(f"[{index}/{total}] {planned.title}: {state}\n")
+        return observer(quiet, err)
+
+    stop = StopFlag()
+    with first_interrupt_stops(stop, err):
+        results = pooling_runs.run_all(experiment, stop, on_run, stream=err)
+    has_runs = any(v.runs for v in results.variants)
+    folder.write_figures(
+        shown.pooling_markdown(results), shown.pooling_png(results) if has_runs else None
+    )
+    outcome = Pooling(folder, results)
+    if not results.complete:
+        done = sum(len(v.runs) for v in results.variants)
+        raise Stopped(
+            folder.path,
+            f"stopped with {done} of {len(experiment.plan())} runs finished; the stopped run "
+            "kept its checkpoint\n  continue: repeat the same command",
+            outcome,
+        )
+    return outcome
+
+
+class Probe(Shown):
+    """Linear probes: how much of the label a linear classifier reads after each layer."""
+
+    def __init__(self, results: ProbeResults, folder: Path | None) -> None:
+        self.results = results
+        self.folder = folder
+
+    @property
+    def points(self) -> dict[str, float]:
+        """{point: probe test accuracy}, from the input pixels to the last layer."""
+        return {p.name: p.test_accuracy for p in self.results.points}
+
+    def figure(self) -> Figure:
+        from ..present.figures import Picture
+
+        png = shown.probe_png(self.results)
+        return Figure(Picture("probe", "Linear probes", shown.probe_title(self.results), png))
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.results.as_dict()
+
+    def text(self) -> str:
+        saved = f"Saved in {self.folder}: probe.json, probe.png\n" if self.folder else ""
+        return shown.probe_text(self.results) + saved
+
+    def html(self) -> str:
+        rows = [shown.probe_cells(p) for p in self.results.points]
+        body = f"<p><b>{html.escape(shown.probe_title(self.results))}</b></p>"
+        body += html.table(shown.PROBE_HEAD, rows)
+        return html.with_figure(body, "Linear probes", shown.probe_png(self.results))
+
+    def summary(self) -> str:
+        last = self.results.points[-1]
+        count = len(self.results.points)
+        return f"probes of {self.results.model}: {count} points, last {last.test_accuracy:.2%}"
+
+
+class OcclusionMap(Shown):
+    """Where covering the image with a patch lowers the predicted class's probability."""
+
+    def __init__(self, occlusion: Occlusion, png: bytes, path: Path | None) -> None:
+        self.occlusion = occlusion
+        self.png = png
+        self.path = path  # the saved PNG, for a run
+
+    @property
+    def drop(self) -> Any:
+        """(H, W) numpy: the mean probability drop over the patches covering each pixel."""
+        return self.occlusion.drop
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.occlusion.as_dict(), "png": None if self.path is None else str(self.path)}
+
+    def text(self) -> str:
+        saved = f"Saved: {self.path} (and .json)\n" if self.path else ""
+        return shown.occlusion_text(self.occlusion) + saved
+
+    def html(self) -> str:
+        body = f"<p>{html.escape(shown.occlusion_text(self.occlusion))}</p>"
+        return html.with_figure(body, "Occlusion", self.png)
+
+    def summary(self) -> str:
+        return shown.occlusion_text(self.occlusion).strip()
+
+    def _repr_png_(self) -> bytes:
+        return self.png

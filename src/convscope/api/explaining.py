@@ -1,0 +1,136 @@
+"""`convscope.explain` and `convscope.presets`: the model's numbers, without torch.
+
+Standard library only below this module too, so `cs.explain` in a notebook is instant.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import fields
+from typing import Any
+
+from ..core import presets as preset_table
+from ..core.explain import explain as explain_spec
+from ..core.explanation import Explanation as Rows
+from ..core.explanation import fmt_shape
+from ..core.keras_source import read_model
+from ..core.load import load_model, parse_shape
+from ..core.spec import ModelSpec
+from ..present import html, render
+from .shown import Shown
+
+
+class Explanation(Rows):
+    """Every layer's output shape and parameters as Keras counts them, with the formulas,
+    receptive fields, multiply-adds and notes: `print()` gives the terminal table,
+    Jupyter the HTML table, `to_dict()` the same JSON as `convscope explain --json`."""
+
+    @classmethod
+    def of(cls, spec: ModelSpec) -> Explanation:
+        rows = explain_spec(spec)
+        return cls(**{f.name: getattr(rows, f.name) for f in fields(rows)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return render.to_dict(self)
+
+    def to_json(self) -> str:
+        return render.to_json(self)
+
+    def to_markdown(self) -> str:
+        return render.to_markdown(self)
+
+    def text(self) -> str:
+        """The terminal table, as `convscope explain` prints it."""
+        return render.to_text(self)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return (
+            f"<Explanation of {self.model}: {len(self.rows)} layers, {self.total_params:,} "
+            f"parameters, input {fmt_shape(self.input_shape)}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return html.explanation_html(self)
+
+
+def as_shape(value: str | tuple[int, ...] | list[int] | None) -> tuple[int, ...] | None:
+    """`"28,28,1"`, `(28, 28, 1)` or None, checked once."""
+    if value is None:
+        return None
+    return parse_shape(value if isinstance(value, str) else ",".join(map(str, value)))
+
+
+def explain(
+    model: str | os.PathLike[str] = "",
+    *,
+    input_shape: str | tuple[int, ...] | None = None,
+    code: str | None = None,
+) -> Explanation:
+    """Explain a Keras Sequential model the way Keras's model.summary() counts it.
+
+    model: a preset name (see `presets()`), or a path to a Keras .py file, which is read,
+    never run. code: Keras source text instead of a file (model then names it).
+    input_shape: another input, e.g. (32, 32, 3) or "32,32,3".
+
+    >>> cs.explain("chollet").total_params
+    93322
+    """
+    shape = as_shape(input_shape)
+    target = os.fspath(model)
+    if code is not None:
+        spec = read_model(code, target or "<code>", input_shape=shape).spec
+    else:
+        spec = load_model(target, input_shape=shape)
+    return Explanation.of(spec)
+
+
+class Presets(Shown):
+    """The built-in models with their training settings."""
+
+    def __init__(self) -> None:
+        self.presets = tuple(preset_table.PRESETS.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "presets": [
+                {
+                    "name": p.name,
+                    "title": p.title,
+                    "dataset": p.training.dataset,
+                    "optimizer": p.training.optimizer,
+                    "batch_size": p.training.batch_size,
+                    "epochs": p.training.epochs,
+                }
+                for p in self.presets
+            ]
+        }
+
+    def text(self) -> str:
+        return "".join(
+            f"{p.name:18} {p.title}\n{'':18} {p.training.dataset}, {p.training.optimizer}, "
+            f"batch {p.training.batch_size}, {p.training.epochs} epochs\n"
+            for p in self.presets
+        )
+
+    def html(self) -> str:
+        head = ("preset", "from", "data set", "optimizer", "batch", "epochs")
+        rows = [
+            (p.name, p.title, p.training.dataset, p.training.optimizer,
+             str(p.training.batch_size), str(p.training.epochs))
+            for p in self.presets
+        ]  # fmt: skip
+        return html.table(head, rows)
+
+    def summary(self) -> str:
+        return ", ".join(p.name for p in self.presets)
+
+    def __iter__(self) -> Any:
+        return iter(p.name for p in self.presets)
+
+
+def presets() -> Presets:
+    """The built-in models: `list(cs.presets())` gives their names."""
+    return Presets()

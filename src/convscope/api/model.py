@@ -1,0 +1,283 @@
+"""`convscope.load`: a model to look inside, from a run directory or a preset / Keras file.
+
+    m = cs.load("runs/20261201-120000-chollet")   # trained: its latest weights
+    m = cs.load("chollet")                        # untrained: Keras's initial weights
+    m.predict(images); m.evaluate(); m.figures(image=7); m.report("report.html")
+
+A thin layer: the runtime computes (runtime.view, inspect, runs), present draws and
+renders, core.rundir knows where files go.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ..core.errors import ConvscopeError
+from ..core.files import atomic_write
+from ..core.rundir import RunDir
+from ..core.settings import Options
+from ..core.training import DEFAULT_TRAINING
+from ..present import experiments as shown
+from ..present import html
+from ..present.figures import drawers, pictures
+from ..present.report import render_html
+from ..runtime import inspect, runs
+from ..runtime import occlusion as occluding
+from ..runtime import probe as probing
+from ..runtime.view import Subject, View, build_view, open_model, open_run
+from .experiments import OcclusionMap, Probe
+from .explaining import Explanation
+from .results import Figure, Figures, Prediction, Report, TestResults, Written
+from .shown import Shown
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .training import Run
+
+Target = str | os.PathLike[str]
+Image = int | str | os.PathLike[str] | Any  # a test index, a PNG/JPEG, or a numpy image
+
+
+class Model(Shown):
+    """A model with its weights: a trained run's, or an untrained preset's or file's."""
+
+    def __init__(self, subject: Subject) -> None:
+        self.subject = subject
+
+    # ---- what it is ----
+    @property
+    def name(self) -> str:
+        return self.subject.name
+
+    @property
+    def trained(self) -> bool:
+        return self.subject.trained
+
+    @property
+    def path(self) -> Path | None:
+        """The run directory; None for an untrained model."""
+        return None if self.subject.run is None else self.subject.run.path
+
+    @property
+    def dataset(self) -> str:
+        return self.subject.dataset
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.subject.class_names
+
+    @property
+    def epochs(self) -> int:
+        return self.subject.epochs
+
+    def explain(self) -> Explanation:
+        """The explain table of this model."""
+        return Explanation.of(self.subject.spec)
+
+    # ---- predictions ----
+    def predict(self, images: Any) -> np.ndarray:
+        """What Keras's model.predict gives: (N, classes), probabilities after a softmax.
+
+        images: (N, 28, 28) or (N, 28, 28, 1), or one (28, 28) image; uint8 0-255 (as
+        MNIST is stored) or float 0-1 (x / 255, as the tutorials feed Keras).
+        """
+        self.subject.check_images()
+        found: np.ndarray = inspect.model_outputs(self.subject.model, inspect.as_images(images))
+        return found
+
+    def predict_image(self, path: str | os.PathLike[str]) -> Prediction:
+        """A PNG or JPEG of your own, prepared as the data set's images were (`predict`)."""
+        self.subject.check_images()
+        found = inspect.predict_file(self.subject.model, self.dataset, Path(path))
+        return Prediction(found, os.fspath(path))
+
+    def evaluate(self, *, data_dir: str | None = None) -> TestResults:
+        """Loss and accuracy on the full test set, per class, with the confusion matrix.
+
+        For a run the results are also saved to its metrics (as `convscope evaluate` does).
+        """
+        s = self.subject
+        dataset = s.load_data(data_dir)
+        result = runs.test_evaluation(s.model, s.spec.training or DEFAULT_TRAINING, dataset)
+        if s.run is None:
+            return TestResults(runs.score(dataset, result), self.name, 0)
+        report = runs.write_test_report(s.run, dataset, result)
+        return TestResults(report, str(s.run.path), s.epochs)
+
+    def layer_outputs(self, image: Image, *, data_dir: str | None = None) -> dict[str, np.ndarray]:
+        """{layer name: its output} for one image, in Keras's layout without the batch axis:
+        (H, W, C) maps, (F,) vectors. image: a test index, a PNG/JPEG, or a (28, 28) array."""
+        pixels = self._pixels(image, data_dir)
+        return {o.name: o.values for o in inspect.layer_outputs(self.subject.model, pixels)[1:]}
+
+    def _pixels(self, image: Image, data_dir: str | None) -> np.ndarray:
+        if isinstance(image, int | str | os.PathLike):
+            choice = str(image) if isinstance(image, int) else os.fspath(image)
+            dataset = self.subject.load_data(data_dir) if choice.isdigit() else None
+            return inspect.choose_image(choice, self.dataset, dataset).pixels
+        self.subject.check_images()
+        found = inspect.as_images(image)
+        if len(found) != 1:
+            raise ConvscopeError(f"layer_outputs takes one image, got {len(found)}")
+        one: np.ndarray = found[0]  # (H, W)
+        return one
+
+    # ---- figures and the report ----
+    def view(self, image: Image | None = None, data_dir: str | None = None) -> View:
+        """The data behind the figures: activations of `image`, filters, test results."""
+        choice = None if image is None else str(image) if isinstance(image, int) else image
+        if choice is not None and not isinstance(choice, str | os.PathLike):
+            raise ConvscopeError(
+                f"image must be a test-set index or a PNG/JPEG path, got {type(image).__name__}"
+            )
+        return build_view(self.subject, os.fspath(choice) if choice else None, data_dir, sys.stderr)
+
+    def figures(
+        self,
+        image: Image | None = None,
+        *,
+        position: str | None = None,
+        data_dir: str | None = None,
+    ) -> Figures:
+        """The figures of `convscope show`: filters, feature maps of `image` (a test index
+        or a PNG/JPEG; default test image 0), receptive fields and, for a run, its results.
+        position: LAYER:ROW,COL, the position whose window to draw for that layer."""
+        view = self.view(image, data_dir)
+        return Figures([Figure(p) for p in pictures(view, position)], view.notes)
+
+    def show(
+        self,
+        output: str | os.PathLike[str] | None = None,
+        *,
+        image: Image | None = None,
+        position: str | None = None,
+        data_dir: str | None = None,
+    ) -> Figures:
+        """The figures, saved as PNGs: into RUN/figures (default) or `output`."""
+        figures = self.figures(image, position=position, data_dir=data_dir)
+        figures.save(self._default(output, "figures", "{name}-figures"))
+        return figures
+
+    def report(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        image: Image | None = None,
+        position: str | None = None,
+        pooling: str | os.PathLike[str] | None = None,
+        data_dir: str | None = None,
+    ) -> Report:
+        """Write the self-contained HTML report: RUN/report.html or <name>-report.html by
+        default. pooling: a pooling experiment's folder whose results it includes."""
+        view = self.view(image, data_dir)
+        drawn = [d.drawn() for d in drawers(view, position)]
+        measured = None
+        if self.subject.run is not None:
+            measured = self.subject.run.measured(Path(pooling) if pooling else None)
+        page = render_html(view, drawn, measured)
+        target = self._default(path, "report", "{name}-report.html")
+        data = page.encode()
+        atomic_write(target, data)
+        return Report(Written(target, len(data), len(drawn)))
+
+    def _default(self, given: str | os.PathLike[str] | None, run_file: str, name: str) -> Path:
+        if given is not None:
+            return Path(given)
+        if self.subject.run is not None:
+            found: Path = getattr(self.subject.run, run_file)
+            return found
+        return Path(name.format(name=self.name))
+
+    # ---- experiments on this model ----
+    def probe(
+        self,
+        *,
+        epochs: int = 5,
+        train_images: int | None = None,
+        data_dir: str | None = None,
+        stream: TextIO | None = None,
+    ) -> Probe:
+        """A linear probe (logistic regression) on the input pixels and on every layer's
+        frozen output, scored on the test set; saved in RUN/experiments for a run."""
+        Options(epochs=epochs, train_images=train_images)  # checked as train checks them
+        err = stream or sys.stderr
+
+        def progress(epoch: int, total: int) -> None:
+            if epoch < total:
+                err.write(f"probe epoch {epoch + 1}/{total}\n")
+
+        settings = probing.ProbeSettings(epochs=epochs)
+        results = probing.probe_subject(
+            self.subject, settings, train_images, data_dir, stream=err, progress=progress
+        )
+        folder = None
+        if self.subject.run is not None:
+            self.subject.run.write_probe(results.as_dict(), shown.probe_png(results))
+            folder = self.subject.run.experiments
+        return Probe(results, folder)
+
+    def occlusion(
+        self,
+        image: Image = 0,
+        *,
+        patch: int = 5,
+        stride: int = 1,
+        fill: int = occluding.GREY,
+        data_dir: str | None = None,
+    ) -> OcclusionMap:
+        """Slide a patch over a test image (or a PNG/JPEG) and map how the predicted class's
+        probability drops: the pixels the prediction relies on (Zeiler & Fergus 2014).
+        fill=128 grey (default); 0 is the background, which only erases ink."""
+        choice = str(image) if isinstance(image, int) else os.fspath(image)
+        occ = occluding.occlude_subject(self.subject, choice, patch, stride, fill, data_dir)
+        png = shown.occlusion_png(occ)
+        path = None
+        if self.subject.run is not None:
+            self.subject.run.write_occlusion(choice, occ.as_dict(), png)
+            path = self.subject.run.occlusion(choice)[1]
+        return OcclusionMap(occ, png, path)
+
+    # ---- Shown ----
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.name,
+            "trained": self.trained,
+            "run_dir": None if self.path is None else str(self.path),
+            "epochs": self.epochs,
+            "dataset": self.dataset,
+            "input_shape": list(self.subject.spec.input_shape),
+            "parameters": self.explain().total_params,
+        }
+
+    def text(self) -> str:
+        return self.summary() + "\n"
+
+    def html(self) -> str:
+        d = self.to_dict()
+        facts = [(k.replace("_", " "), str(v)) for k, v in d.items() if v is not None]
+        return html.facts_html(f"convscope model: {self.name}", facts)
+
+    def summary(self) -> str:
+        state = f"trained {self.epochs} epochs, {self.path}" if self.trained else "untrained"
+        return f"{self.name} ({state}; {self.dataset})"
+
+
+def load(target: Target | Run, *, seed: int = 0) -> Model:
+    """A model to look inside.
+
+    target: a run directory (its latest weights), the object `convscope.train` returned,
+    or a preset name / Keras .py file (untrained: Keras's initial weights for `seed`).
+    """
+    from .training import Run
+
+    if isinstance(target, Run):
+        return Model(open_run(target.path))
+    path = Path(os.fspath(target))
+    if path.is_dir():
+        RunDir(path).check()
+        return Model(open_run(path))
+    return Model(open_model(os.fspath(target), seed))

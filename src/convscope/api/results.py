@@ -1,0 +1,240 @@
+"""The results of looking at a model: test results, predictions, figures, a written report.
+
+Each is a `Shown`: `to_dict()` is the command's `--json`, `str()` its terminal output,
+and Jupyter shows `_repr_html_()` (figures also as PNG).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..core.files import atomic_write
+from ..present import html
+from ..present import results as text
+from .shown import Shown
+
+if TYPE_CHECKING:  # types only: these load numpy and torch
+    from ..present.figures import Picture
+    from ..runtime.inspect import Prediction as Predicted
+    from ..runtime.metrics import ClassResult, Confusion, TestReport
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+class TestResults(Shown):
+    """Test-set loss and accuracy, per class, with the confusion matrix (`convscope evaluate`)."""
+
+    __test__ = False  # not a pytest class, despite its name
+
+    def __init__(self, report: TestReport, source: str, epochs: int) -> None:
+        self.report = report
+        self.source = source  # the run directory, or the model for an untrained one
+        self.epochs = epochs
+
+    @property
+    def accuracy(self) -> float:
+        return self.report.accuracy
+
+    @property
+    def loss(self) -> float:
+        return self.report.loss
+
+    @property
+    def count(self) -> int:
+        return self.report.count
+
+    @property
+    def classes(self) -> tuple[ClassResult, ...]:
+        return self.report.classes
+
+    @property
+    def confusion(self) -> tuple[tuple[int, ...], ...]:
+        """[true][predicted] counts."""
+        return self.report.confusion
+
+    @property
+    def most_confused(self) -> tuple[Confusion, ...]:
+        return self.report.most_confused
+
+    @property
+    def title(self) -> str:
+        return f"{self.source} (after {plural(self.epochs, 'epoch')})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_dir": self.source, "epochs": self.epochs, **self.report.as_dict()}
+
+    def text(self) -> str:
+        return text.report_text(self.report, self.title)
+
+    def html(self) -> str:
+        return html.test_report_html(self.report, self.title)
+
+    def summary(self) -> str:
+        return f"{self.accuracy:.2%} on {self.count:,} {self.report.dataset} test images"
+
+
+class Prediction(Shown):
+    """One image's class probabilities, and how the image was prepared (`convscope predict`)."""
+
+    def __init__(self, predicted: Predicted, image: str) -> None:
+        self.image = image
+        self.label = predicted.label
+        self.class_names = predicted.class_names
+        self.probabilities = predicted.probabilities
+        self.steps = predicted.steps
+
+    @property
+    def class_name(self) -> str:
+        return self.class_names[self.label]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "image": self.image,
+            "predicted": self.label,
+            "class_name": self.class_name,
+            "probabilities": dict(zip(self.class_names, self.probabilities, strict=True)),
+            "preparation": list(self.steps),
+        }
+
+    def text(self) -> str:
+        return text.prediction_text(self.class_names, self.probabilities, self.steps, self.image)
+
+    def html(self) -> str:
+        title = f"{self.image}: {self.class_name} ({self.probabilities[self.label]:.1%})"
+        return html.bars_html(title, self.class_names, self.probabilities, self.steps)
+
+    def summary(self) -> str:
+        return f"{self.image}: {self.class_name} ({self.probabilities[self.label]:.1%})"
+
+
+class Figure(Shown):
+    """One titled figure: shows inline in a notebook, saves as PNG."""
+
+    def __init__(self, picture: Picture) -> None:
+        self.key, self.title, self.caption, self.png = (
+            picture.key,
+            picture.title,
+            picture.caption,
+            picture.png,
+        )
+
+    def save(self, path: str | Path) -> Path:
+        """Write the PNG (atomically); a folder gets <key>.png inside it."""
+        target = Path(path)
+        if target.is_dir():
+            target = target / f"{self.key}.png"
+        atomic_write(target, self.png)
+        return target
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "title": self.title, "caption": self.caption}
+
+    def text(self) -> str:
+        return f"{self.title}: {self.caption}"
+
+    def html(self) -> str:
+        return html.figure_html(self.title, self.caption, self.png)
+
+    def summary(self) -> str:
+        return f"{self.key} ({len(self.png) / 1000:.0f} kB PNG)"
+
+    def _repr_png_(self) -> bytes:
+        return self.png
+
+
+class Figures(Shown):
+    """The figures of `convscope show`: by index or key (`figs["feature_maps"]`)."""
+
+    def __init__(
+        self, figures: Sequence[Figure], notes: Sequence[str] = (), folder: Path | None = None
+    ):
+        self.figures = tuple(figures)
+        self.notes = tuple(notes)  # what could not be drawn, and why
+        self.folder = folder  # where they were saved, when they were
+
+    def __len__(self) -> int:
+        return len(self.figures)
+
+    def __iter__(self) -> Iterator[Figure]:
+        return iter(self.figures)
+
+    def __getitem__(self, key: int | str) -> Figure:
+        if isinstance(key, int):
+            return self.figures[key]
+        for figure in self.figures:
+            if figure.key == key:
+                return figure
+        raise KeyError(f"no figure {key!r}; these are: {', '.join(self.keys())}")
+
+    def keys(self) -> list[str]:
+        return [f.key for f in self.figures]
+
+    def save(self, folder: str | Path) -> list[Path]:
+        """Every figure as <folder>/<key>.png."""
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        self.folder = target
+        return [f.save(target / f"{f.key}.png") for f in self.figures]
+
+    def to_dict(self) -> dict[str, Any]:
+        folder = self.folder
+        return {
+            "folder": None if folder is None else str(folder),
+            "figures": [
+                {**f.to_dict(), "png": None if folder is None else str(folder / f"{f.key}.png")}
+                for f in self.figures
+            ],
+            "notes": list(self.notes),
+        }
+
+    def text(self) -> str:
+        where = f" in {self.folder}" if self.folder else ""
+        lines = [f"{len(self.figures)} figures{where}:", *(f"  {f.key}.png" for f in self.figures)]
+        return "\n".join([*lines, *self.notes]) + "\n"
+
+    def html(self) -> str:
+        notes = "".join(f"<p>{n}</p>" for n in map(html.escape, self.notes))
+        return "<div>" + "".join(f.html() for f in self.figures) + notes + "</div>"
+
+    def summary(self) -> str:
+        return f"{len(self.figures)} figures: {', '.join(self.keys())}"
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file written: the report's path, size and what it holds."""
+
+    path: Path
+    size: int  # bytes
+    figures: int
+
+
+class Report(Shown):
+    """The self-contained HTML report, written (`convscope report`)."""
+
+    def __init__(self, written: Written) -> None:
+        self.path, self.size, self.figures = written.path, written.size, written.figures
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"report": str(self.path), "bytes": self.size, "figures": self.figures}
+
+    def text(self) -> str:
+        return (
+            f"Report written to {self.path} ({self.size / 1e6:.1f} MB, {self.figures} figures, "
+            "self-contained: open it in any browser, offline)\n"
+        )
+
+    def html(self) -> str:
+        return (
+            f'<p>Report written to <a href="{html.escape(str(self.path))}" target="_blank">'
+            f"{html.escape(str(self.path))}</a> ({self.size / 1e6:.1f} MB, {self.figures} "
+            "figures): one self-contained file that opens in any browser, offline.</p>"
+        )
+
+    def summary(self) -> str:
+        return f"{self.path} ({self.size / 1e6:.1f} MB)"

@@ -1,0 +1,226 @@
+"""`convscope.train` and `convscope.resume`: a training run, as the CLI's `train` does it.
+
+    run = cs.train("chollet", epochs=1, seed=1, train_images=2000)
+    run.test_accuracy, run.history, run.path
+
+Progress is a notebook bar in Jupyter, Keras's bar on a terminal, nothing with
+quiet=True. The first Ctrl-C (or Jupyter's interrupt) stops after the batch and keeps a
+checkpoint: `Stopped` is raised, and `cs.resume(path)` goes on from there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..core.errors import Diverged
+from ..core.rundir import RUNS_ROOT, RunDir
+from ..core.settings import Options, Settings, plan_training
+from ..present import html
+from ..present.progress import KerasProgress, NotebookProgress, duration, in_notebook
+from ..present.results import run_header
+from ..runtime import runs
+from ..runtime.train import Observer, Silent, StopFlag
+from .results import TestResults, plural
+from .shown import Shown
+
+__all__ = ["Diverged", "Run", "Stopped", "resume", "train"]
+
+
+class Stopped(KeyboardInterrupt):
+    """Training was interrupted; the run kept its checkpoint and can be resumed."""
+
+    def __init__(self, run_dir: Path, message: str, outcome: Any = None) -> None:
+        super().__init__(message)
+        self.run_dir = run_dir
+        self.message = message
+        self.outcome = outcome  # what was finished, for an experiment: its partial results
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@contextlib.contextmanager
+def first_interrupt_stops(stop: StopFlag, err: TextIO) -> Iterator[None]:
+    """The first Ctrl-C asks training to stop after the batch; a second one stops at once."""
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.request()
+        err.write(
+            "\nconvscope: stopping after this batch to save a checkpoint (Ctrl-C again "
+            "to quit now)\n"
+        )
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave Ctrl-C as it is
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def observer(quiet: bool, stream: TextIO) -> Observer:
+    if quiet:
+        return Silent()
+    return NotebookProgress() if in_notebook() else KerasProgress(stream)
+
+
+class Run(Shown):
+    """A finished training run: its directory, test results and per-epoch history."""
+
+    def __init__(self, path: Path, settings: Settings, results: TestResults) -> None:
+        self.path = path
+        self.settings = settings
+        self.results = results
+        self.history: list[dict[str, float]] = RunDir(path).history()
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.results.accuracy
+
+    @property
+    def test_loss(self) -> float:
+        return self.results.loss
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history)
+
+    @property
+    def seconds(self) -> float:
+        """Training time, the sum over its epochs."""
+        return sum(float(h["seconds"]) for h in self.history)
+
+    def load(self) -> Any:
+        """The trained model, to look inside (`convscope.load(run)`)."""
+        from .model import load
+
+        return load(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_dir": str(self.path),
+            "test_accuracy": self.test_accuracy,
+            "test_loss": self.test_loss,
+            "epochs": self.epochs,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def text(self) -> str:
+        r = self.results
+        return (
+            f"Test accuracy: {r.accuracy:.2%} (loss {r.loss:.4f}) on {r.count:,} "
+            f"{r.report.dataset} test images, after {plural(self.epochs, 'epoch')} "
+            f"({duration(self.seconds)} of training).\nRun saved in {self.path}; details: "
+            f"convscope evaluate {self.path}\n"
+        )
+
+    def html(self) -> str:
+        head = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+        rows = [
+            tuple(str(int(h["epoch"])) if k == "epoch" else f"{h.get(k, 0.0):.4f}" for k in head)
+            for h in self.history
+        ]
+        return html.facts_html(
+            f"Run {self.path.name}",
+            [
+                ("test accuracy", f"{self.test_accuracy:.2%} (loss {self.test_loss:.4f})"),
+                ("epochs", f"{self.epochs}, {duration(self.seconds)} of training"),
+                ("directory", str(self.path)),
+            ],
+        ) + html.table(head, rows, set(head[1:]))
+
+    def summary(self) -> str:
+        return f"{self.path.name}: {self.test_accuracy:.2%} after {plural(self.epochs, 'epoch')}"
+
+
+def fit(run: runs.Run, *, quiet: bool, stream: TextIO) -> Run:
+    """Train a started or resumed run to its end, then score it on the test set."""
+    if not quiet:
+        stream.write(run_header(run))
+    stop = StopFlag()
+    with first_interrupt_stops(stop, stream):
+        try:
+            done = run.fit(observer(quiet, stream), stop)
+        except Diverged as error:
+            raise Diverged(
+                error.message,
+                hint=f"resume the last good epoch with another rate: edit "
+                f"{run.files.settings_json} or start again with --lr",
+            ) from None
+    if not done:
+        pos = run.trainer.position
+        raise Stopped(
+            run.dir,
+            f"stopped in epoch {pos.epoch + 1} after batch {pos.step} of {run.trainer.steps}; "
+            f"checkpoint saved\n  continue with: convscope train --resume {run.dir}",
+        )
+    report = run.score()
+    return Run(run.dir, run.settings, TestResults(report, str(run.dir), run.trainer.position.epoch))
+
+
+def train(
+    model: str | os.PathLike[str],
+    *,
+    dataset: str | None = None,
+    epochs: int | None = None,
+    optimizer: str | None = None,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    validation_split: float | None = None,
+    train_images: int | None = None,
+    augment: str | None = None,
+    seed: int | None = None,
+    device: str = "auto",
+    precision: str = "fp32",
+    data_dir: str | None = None,
+    input_shape: str | tuple[int, ...] | None = None,
+    runs_dir: str | os.PathLike[str] = RUNS_ROOT,
+    quiet: bool = False,
+    stream: TextIO | None = None,
+) -> Run:
+    """Train a preset or your own Keras file on MNIST or Fashion-MNIST, with Keras's semantics.
+
+    Settings come from the preset or from the file's compile() and fit() calls; each
+    keyword overrides one (the names are `convscope train`'s options: batch_size is
+    --batch-size). train_images=N trains on the first N training images, for quick runs;
+    augment="shift=2,rotate=10" shifts and turns each image a little each epoch. A run
+    with a seed repeats exactly on the CPU. The run directory goes under runs_dir.
+    """
+    err = stream or sys.stderr
+    options = Options.given(
+        dataset=dataset, epochs=epochs, optimizer=optimizer, lr=lr, batch_size=batch_size,
+        validation_split=validation_split, train_images=train_images, augment=augment,
+        seed=seed, device=device, precision=precision, data_dir=data_dir,
+        input_shape=input_shape,
+    )  # fmt: skip
+    plan = plan_training(os.fspath(model), options)
+    for note in plan.notes:
+        err.write(f"convscope: {note}\n")
+    run = runs.start(plan.spec, plan.source_text, plan.settings, Path(runs_dir), stream=err)
+    return fit(run, quiet=quiet, stream=err)
+
+
+def resume(
+    run: str | os.PathLike[str] | Run,
+    *,
+    epochs: int | None = None,
+    quiet: bool = False,
+    stream: TextIO | None = None,
+) -> Run:
+    """Continue a stopped run from its checkpoint; epochs: a new total, to train further."""
+    err = stream or sys.stderr
+    path = run.path if isinstance(run, Run) else Path(os.fspath(run))
+    if epochs is not None:
+        Options(epochs=epochs)  # checked as train checks it
+    return fit(runs.resume(path, epochs=epochs, stream=err), quiet=quiet, stream=err)

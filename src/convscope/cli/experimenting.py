@@ -1,0 +1,51 @@
+"""`convscope experiment pooling|probe|occlusion` and `convscope compare`."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..core.settings import Options
+from .codes import ExitCode, Streams
+
+
+def experiment(args: argparse.Namespace, io: Streams) -> ExitCode:
+    kinds = {"pooling": pooling, "probe": probe, "occlusion": occlusion}
+    return kinds[args.experiment](args, io)
+
+
+def pooling(args: argparse.Namespace, io: Streams) -> ExitCode:
+    from ..api.experiments import pooling as run_pooling
+
+    options = {k: getattr(args, k) for k in Options.__dataclass_fields__ if hasattr(args, k)}
+    found = run_pooling(
+        args.model, seeds=args.seeds, output=args.output, quiet=args.quiet, stream=io.err, **options
+    )
+    return io.result(found, args.json)
+
+
+def probe(args: argparse.Namespace, io: Streams) -> ExitCode:
+    from ..api.model import load
+    from .looking import run_dir
+
+    model = load(run_dir(args.run))
+    found = model.probe(
+        epochs=args.epochs, train_images=args.train_images, data_dir=args.data_dir, stream=io.err
+    )
+    return io.result(found, args.json)
+
+
+def occlusion(args: argparse.Namespace, io: Streams) -> ExitCode:
+    from ..api.model import load
+    from .looking import run_dir
+
+    model = load(run_dir(args.run))
+    found = model.occlusion(
+        args.image, patch=args.patch, stride=args.stride, fill=args.fill, data_dir=args.data_dir
+    )
+    return io.result(found, args.json)
+
+
+def compare(args: argparse.Namespace, io: Streams) -> ExitCode:
+    from ..api.comparing import compare as compare_runs
+
+    return io.result(compare_runs(args.runs, output=args.output), args.json)

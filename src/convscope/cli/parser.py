@@ -1,0 +1,237 @@
+"""The command line's grammar, as data: each command's help and its arguments.
+
+No behaviour here: `cli.__init__` parses with this and hands the namespace to the
+command's function. Values are checked by the public API (core.settings), once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core import presets, training
+from ..core.errors import ConvscopeError
+from ..core.settings import DEVICES, PRECISIONS
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so main() stays in control."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConvscopeError(f"{self.prog}: {message}", hint=f"see: {self.prog} --help")
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One add_argument call: its names and keywords."""
+
+    names: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def arg(*names: str, **options: Any) -> Arg:
+    return Arg(names, options)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    description: str
+    args: Sequence[Arg] = ()
+    exclusive: Sequence[Arg] = ()  # at most one of these
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
+JSON = arg("--json", action="store_true", help="print one JSON object")
+DATA_DIR = arg("--data-dir", help="where the data set's IDX files are")
+MODEL = f"a preset ({', '.join(presets.PRESETS)}), a Keras .py file"
+
+TRAINING_OPTIONS = (
+    arg("--dataset", choices=training.DATASETS, help="the data set"),
+    arg("--epochs", type=positive_int, help="epochs (with --resume: the new total)"),
+    arg("--optimizer", help=f"one of {', '.join(training.OPTIMIZERS)}"),
+    arg("--lr", type=positive_float, help="learning rate"),
+    arg("--batch-size", type=positive_int, help="samples per batch"),
+    arg("--validation-split", type=float,
+        help="validate on this last fraction of the training set (Keras's validation_split); "
+        "otherwise on the test set, as the tutorials do"),
+    arg("--train-images", type=positive_int, metavar="N",
+        help="train on the first N training images only (like x_train[:N]), for quick runs"),
+    arg("--augment", metavar="shift=N,rotate=DEG",
+        help="random whole-pixel shifts (up to N px) and rotations (up to DEG degrees) of "
+        "each training image, each epoch; e.g. shift=2,rotate=10"),
+    arg("--device", default="auto", choices=DEVICES),
+    arg("--precision", default="fp32", choices=PRECISIONS,
+        help="bf16: mixed precision (autocast), faster on CPUs with AMX or AVX512-BF16"),
+    DATA_DIR,
+    arg("--input-shape", help="override the model's input shape"),
+)  # fmt: skip
+
+LOOK_OPTIONS = (
+    arg("target", help="a run directory, or a preset / Keras file (untrained)"),
+    arg("--image",
+        help="a test-set index (e.g. 7) or a PNG/JPEG of your own (default: test image 0)"),
+    arg("--position", metavar="LAYER:ROW,COL",
+        help="the position whose window to draw for that layer (default: each centre)"),
+    arg("--output", help="where to write (a folder for show, a file for report)"),
+    DATA_DIR,
+    arg("--seed", type=int, default=0, help="initial weights of an untrained model"),
+    JSON,
+)  # fmt: skip
+
+COMMANDS = (
+    Command(
+        "explain", "every layer's shape and parameters, with worked formulas",
+        "Explain a Keras Sequential model (a preset, a .py file, or - for stdin) the way "
+        "Keras's model.summary() counts it, with each number's formula, receptive field, "
+        "multiply-adds and memory. The file is read, never run.",
+        (arg("model", help=f"{MODEL}, or -"),
+         arg("--input-shape", type=str, help="override the input shape, e.g. 28,28,1"),
+         arg("--source", action="store_true", help="print the preset's Keras source")),
+        (JSON, arg("--markdown", action="store_true", help="print Markdown")),
+    ),
+    Command("presets", "list the built-in models", "The built-in models and their settings.",
+            (JSON,)),
+    Command(
+        "train", "train a model on MNIST or Fashion-MNIST with Keras semantics",
+        "Train a preset or your own Keras file with PyTorch. Settings come from the preset or "
+        "from the file's compile() and fit() calls; options override them.",
+        (arg("model", nargs="?", help=f"{MODEL} (not with --resume)"),
+         *TRAINING_OPTIONS,
+         arg("--seed", type=int, help="random seed; a CPU run with a seed repeats exactly"),
+         arg("--resume", metavar="RUN", help="continue a stopped run from its checkpoint"),
+         arg("--runs-dir", default="runs", help="where run directories go (default: runs)"),
+         arg("--quiet", action="store_true", help="no progress, only the result"),
+         JSON),
+    ),
+    Command(
+        "evaluate", "test loss and accuracy of a run, per class, with its confusion matrix",
+        "Evaluate a training run's latest weights on its data set's test images.",
+        (arg("run", help="a run directory, e.g. runs/<time>-<model>"), JSON, DATA_DIR),
+    ),
+    Command(
+        "predict", "class probabilities for your own image",
+        "Classify an image with a trained run. Any size, colour or not: it is prepared the way "
+        "the data set's images were (and the output says how).",
+        (arg("run", help="a run directory"), arg("image", help="a PNG or JPEG file"), JSON),
+    ),
+    Command(
+        "show", "figures of a run or model: filters, feature maps, receptive fields, results",
+        "Draw PNG figures from a run's real weights and activations into RUN/figures/ (or, for "
+        "an untrained preset or file, into --output).",
+        LOOK_OPTIONS,
+    ),
+    Command(
+        "report", "one self-contained HTML page: explain table, answers, every figure",
+        "Write one HTML file that works offline (images inline, no scripts): the explain "
+        "table with formulas, answers to the common questions with this model's numbers, and "
+        "every figure. A run gives RUN/report.html; a preset or file (untrained) gives "
+        "<name>-report.html.",
+        (*LOOK_OPTIONS,
+         arg("--pooling", metavar="EXPERIMENT",
+             help="a pooling experiment's folder whose results the report includes (default: "
+             "the experiment the run belongs to, else experiments/pooling-<model>-<dataset>-*)")),
+    ),
+    Command(
+        "compare", "several runs side by side: settings, parameters, time, accuracy, curves",
+        "Compare training runs: the settings that differ, parameters, training time and test "
+        "results in a table, and their curves overlaid in compare.png.",
+        (arg("runs", nargs="+", help="run directories"),
+         arg("--output", default="compare", help="folder for compare.png/.json/.md"), JSON),
+    ),
+)  # fmt: skip
+
+EXPERIMENTS = (
+    Command(
+        "pooling", "the same network with max, average, stride-2 conv or no pooling",
+        "Train the model with its pooling as max pooling, average pooling, stride-2 "
+        "convolutions in place of pooling, and no pooling (all else equal), on the same data "
+        "and seeds; compare parameters, activations, receptive field, time and test accuracy. "
+        "Repeat the command to continue a stopped experiment.",
+        (arg("--model", required=True, help="a preset or a Keras .py file with pooling"),
+         arg("--seeds", type=positive_int, default=3, help="seeds per variant (default 3)"),
+         *TRAINING_OPTIONS,
+         arg("--output", help="the experiment's folder (default: "
+             "experiments/pooling-<model>-<dataset>-e<N>...)"),
+         arg("--quiet", action="store_true", help="no progress bars, only run lines"),
+         JSON),
+    ),
+    Command(
+        "probe", "what each layer still knows about the label: linear probes",
+        "Train a logistic regression on the frozen output of every layer (and on the input "
+        "pixels) of a trained run, and score it on the test set. Results in "
+        "RUN/experiments/probe.json and probe.png.",
+        (arg("run", help="a trained run directory"),
+         arg("--train-images", type=positive_int, metavar="N", help="probe on the first N only"),
+         arg("--epochs", type=positive_int, default=5, help="probe epochs (default 5)"),
+         DATA_DIR, JSON),
+    ),
+    Command(
+        "occlusion", "which pixels the prediction relies on: a sliding grey patch",
+        "Cover a test image (or your own) with a grey patch at every position and map how the "
+        "probability of the predicted class drops. Results in "
+        "RUN/experiments/occlusion-<image>.json and .png.",
+        (arg("run", help="a trained run directory"),
+         arg("--image", default="0", help="a test-set index or a PNG/JPEG (default 0)"),
+         arg("--patch", type=positive_int, default=5, help="patch side in px (default 5)"),
+         arg("--stride", type=positive_int, default=1, help="patch step in px (default 1)"),
+         arg("--fill", type=int, default=128,
+             help="the patch's pixel value: 128 grey (default); 0 is the background, which only "
+             "erases ink (grey on a black background can also look like a stroke)"),
+         DATA_DIR, JSON),
+    ),
+)  # fmt: skip
+
+
+def add_command(commands: Any, command: Command) -> argparse.ArgumentParser:
+    sub: argparse.ArgumentParser = commands.add_parser(
+        command.name, help=command.help, description=command.description
+    )
+    for a in command.args:
+        sub.add_argument(*a.names, **a.options)
+    if command.exclusive:
+        group = sub.add_mutually_exclusive_group()
+        for a in command.exclusive:
+            group.add_argument(*a.names, **a.options)
+    sub.set_defaults(**command.defaults)
+    return sub
+
+
+def build_parser(version: str) -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="convscope",
+        description="Understand and train small Keras-style convolutional networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"convscope {version}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for command in COMMANDS:
+        add_command(commands, command)
+    experiment = commands.add_parser(
+        "experiment",
+        help="controlled experiments: pooling variants, per-layer probes, occlusion",
+        description="Experiments that answer the classic questions with measurements.",
+    )
+    kinds = experiment.add_subparsers(dest="experiment", required=True, parser_class=Parser)
+    for kind in EXPERIMENTS:
+        add_command(kinds, kind)
+    return parser

@@ -1,0 +1,349 @@
+"""The interpreter that walks Keras source statement by statement, to find Sequential models.
+
+It runs the statements convscope needs (imports, assignments, `if` on values it can
+work out, `for` over literal lists and ranges, function definitions) and models the
+calls that build a model: layer constructors, `Sequential([...])`, `model.add`,
+`compile` and `fit`, and the file's own functions. Expressions are the `Evaluator`'s.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from . import keras_layers, keras_names
+from .keras_api import LayerCall
+from .source_expressions import Evaluator
+from .source_values import (
+    MAX_DEPTH,
+    Function,
+    Functional,
+    KerasClass,
+    KerasObject,
+    Method,
+    Misspelt,
+    Module,
+    Sequential,
+    Unknown,
+    _Break,
+    _Continue,
+    _is_plain,
+    _Return,
+    _size_ok,
+)
+from .spec import ACTIVATIONS
+
+
+class Interpreter(Evaluator):
+    """Walks a module's statements, modelling just enough Python to find Sequential models."""
+
+    def __init__(self, filename: str) -> None:
+        super().__init__(filename)
+        self.star_keras = False  # `from keras.layers import *` seen
+        self.models: list[Sequential] = []
+        self.functional: list[Functional] = []
+        self.notes: list[str] = []
+        self.functions_called: set[str] = set()
+        self.depth = 0
+
+    # ---- statements ----
+
+    def run_block(self, body: list[ast.stmt], scopes: tuple[dict[str, Any], ...]) -> None:
+        for statement in body:
+            self.run(statement, scopes)
+
+    def run(self, node: ast.stmt, scopes: tuple[dict[str, Any], ...]) -> None:
+        self.tick(node)
+        local = scopes[-1]
+        match node:
+            case ast.Import(names=names):
+                for alias in names:
+                    if alias.asname:
+                        local[alias.asname] = Module(alias.name)
+                    else:
+                        top = alias.name.split(".")[0]
+                        local[top] = Module(top)
+            case ast.ImportFrom(module=module, names=names):
+                base = Module(module or "")
+                for alias in names:
+                    if alias.name == "*":
+                        self.star_keras = self.star_keras or base.is_keras
+                    else:
+                        local[alias.asname or alias.name] = self.attribute(base, alias.name)
+            case ast.Assign(targets=targets, value=value):
+                result = self.eval(value, scopes)
+                for target in targets:
+                    self.assign(target, result, scopes)
+            case ast.AnnAssign(target=target, value=value) if value is not None:
+                self.assign(target, self.eval(value, scopes), scopes)
+            case ast.AugAssign(target=ast.Name() as target, op=op, value=value):
+                current = self.eval(target, scopes)
+                self.assign(target, self.binop(op, current, self.eval(value, scopes)), scopes)
+            case ast.Expr(value=value):
+                self.eval(value, scopes)
+            case ast.If(test=test, body=body, orelse=orelse):
+                self.run_if(node, test, body, orelse, scopes)
+            case ast.For(target=target, iter=iterable, body=body, orelse=orelse):
+                self.run_for(node, target, iterable, body, orelse, scopes)
+            case ast.With(body=body) | ast.AsyncWith(body=body):
+                self.run_block(body, scopes)
+            case (
+                ast.Try(body=body, orelse=orelse, finalbody=finalbody)
+                | ast.TryStar(body=body, orelse=orelse, finalbody=finalbody)
+            ):
+                self.run_block([*body, *orelse, *finalbody], scopes)
+            case ast.FunctionDef() | ast.AsyncFunctionDef():
+                defaults = tuple(self.eval(d, scopes) for d in node.args.defaults)
+                kw_defaults = {
+                    arg.arg: self.eval(d, scopes)
+                    for arg, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
+                    if d is not None
+                }
+                local[node.name] = Function(node, scopes, defaults, kw_defaults)
+            case ast.ClassDef(name=name, bases=bases):
+                self.note_subclass(node, bases, scopes)
+                local[name] = Unknown(f"class {name}")
+            case ast.Return(value=value):
+                raise _Return(None if value is None else self.eval(value, scopes))
+            case ast.Break():
+                raise _Break
+            case ast.Continue():
+                raise _Continue
+            case _:
+                pass  # while, del, global, raise, assert, pass: nothing a model depends on
+
+    def run_if(
+        self,
+        node: ast.If,
+        test: ast.expr,
+        body: list[ast.stmt],
+        orelse: list[ast.stmt],
+        scopes: tuple[dict[str, Any], ...],
+    ) -> None:
+        condition = self.truth(self.eval(test, scopes))
+        if condition is None:
+            self.notes.append(
+                f"line {node.lineno}: `if {ast.unparse(test)}` depends on values only known "
+                "when the file runs; convscope followed its first branch"
+            )
+            condition = True
+        self.run_block(body if condition else orelse, scopes)
+
+    def run_for(
+        self,
+        node: ast.For,
+        target: ast.expr,
+        iterable: ast.expr,
+        body: list[ast.stmt],
+        orelse: list[ast.stmt],
+        scopes: tuple[dict[str, Any], ...],
+    ) -> None:
+        items = self.eval(iterable, scopes)
+        if not isinstance(items, (list, tuple, str)):
+            return  # a loop over data (batches, epochs of a custom loop): no model in it
+        for item in items:
+            self.assign(target, item, scopes)
+            try:
+                self.run_block(body, scopes)
+            except _Break:
+                return
+            except _Continue:
+                continue
+        self.run_block(orelse, scopes)
+
+    # ---- calls ----
+
+    def call(self, node: ast.Call, scopes: tuple[dict[str, Any], ...]) -> Any:
+        callee = self.eval(node.func, scopes)
+        args = tuple(self.eval_elements(node.args, scopes))
+        kwargs: dict[str, Any] = {}
+        for keyword in node.keywords:
+            value = self.eval(keyword.value, scopes)
+            if keyword.arg is None:
+                if isinstance(value, dict):
+                    kwargs.update(value)
+                continue
+            kwargs[keyword.arg] = value
+        match callee:
+            case KerasClass(name="Sequential"):
+                return self.new_sequential(node, args, kwargs)
+            case KerasClass(name="Model"):
+                self.functional.append(Functional(node.lineno, "keras.Model(inputs, outputs)"))
+                return Unknown("a functional keras.Model")
+            case KerasClass(name=name):
+                return self.layer_call(node, name, args, kwargs)
+            case Misspelt(name=name):
+                suggestion = keras_names.suggest(name)
+                hint = f"did you mean {suggestion}?" if suggestion else ""
+                raise self.error(node, f"unknown layer `{name}`: Keras has no such layer", hint)
+            case LayerCall():
+                # layer(x): calling a layer on a tensor is the functional API.
+                self.functional.append(Functional(node.lineno, f"{callee.cls}(...)(x)"))
+                return Unknown("a functional-API tensor")
+            case Method():
+                return self.call_method(node, callee, args, kwargs)
+            case Function():
+                return self.call_function(callee, args, kwargs)
+            case Module():
+                return self.call_module(callee, args, kwargs)
+            case _ if callable(callee) and not isinstance(callee, type):
+                if all(_is_plain(a) for a in args) and all(_is_plain(v) for v in kwargs.values()):
+                    try:
+                        return _size_ok(callee(*args, **kwargs))
+                    except (TypeError, ValueError, ZeroDivisionError):
+                        pass
+                return Unknown(f"`{ast.unparse(node)}`")
+            case _:
+                return Unknown(f"`{ast.unparse(node)}` is only known at run time")
+
+    def layer_call(
+        self, node: ast.Call, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> LayerCall:
+        canonical = keras_names.canonical(name)
+        if canonical not in keras_layers.SIGNATURES and canonical not in keras_names.INPUT_CLASSES:
+            raise self.error(
+                node,
+                f"`{name}` is a Keras layer that convscope does not support yet",
+                "supported: " + ", ".join(keras_layers.SUPPORTED),
+            )
+        args = tuple(self.argument(node, name, a) for a in args)
+        kwargs = {k: self.argument(node, name, v, k) for k, v in kwargs.items()}
+        return LayerCall(name, args, kwargs, node.lineno)
+
+    def argument(self, node: ast.Call, layer: str, value: Any, key: str | None = None) -> Any:
+        """A layer argument as a plain value: activations given as functions become names."""
+        if isinstance(value, Module) and value.leaf in ACTIVATIONS:
+            return value.leaf  # activation=tf.nn.relu, keras.activations.softmax
+        if isinstance(value, LayerCall):
+            raise self.error(
+                node,
+                f"{layer}: {'`' + key + '`' if key else 'an argument'} is a layer object "
+                f"({value.cls}(...)), which convscope does not read there",
+                f"add it as its own layer after {layer}, e.g. model.add({value.cls}(...))",
+            )
+        if isinstance(value, Unknown) or not _is_plain(value):
+            what = f"`{key}`" if key else "an argument"
+            reason = value.reason if isinstance(value, Unknown) else f"{type(value).__name__}"
+            raise self.error(
+                node,
+                f"{layer}: {what} cannot be worked out without running the file ({reason})",
+                "use a number or a name set to a constant earlier in the file",
+            )
+        return value
+
+    def new_sequential(
+        self, node: ast.Call, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Sequential:
+        items = kwargs.get("layers", args[0] if args else None)
+        name = kwargs.get("name", args[2] if len(args) > 2 else None)
+        model = Sequential([], node.lineno, name if isinstance(name, str) else None)
+        if items is not None:
+            if not isinstance(items, (list, tuple)):
+                raise self.error(node, "Sequential() takes a list of layers, got something else")
+            for position, item in enumerate(items, 1):
+                self.add_layer(node, model, item, f"item {position} of Sequential([...])")
+        self.models.append(model)
+        return model
+
+    def add_layer(self, node: ast.AST, model: Sequential, item: Any, what: str) -> None:
+        if isinstance(item, LayerCall):
+            model.calls.append(item)
+        elif isinstance(item, Sequential):
+            model.calls.extend(item.calls)  # a nested Sequential adds its layers in order
+        else:
+            received = item.reason if isinstance(item, Unknown) else type(item).__name__
+            raise self.error(node, f"{what} is not a Keras layer convscope can read ({received})")
+
+    def call_method(
+        self, node: ast.Call, method: Method, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        obj, name = method.obj, method.name
+        if isinstance(obj, list):
+            if name == "append" and len(args) == 1:
+                obj.append(args[0])
+            elif name == "extend" and len(args) == 1 and isinstance(args[0], (list, tuple)):
+                obj.extend(args[0])
+            elif name == "insert" and len(args) == 2 and isinstance(args[0], int):
+                obj.insert(args[0], args[1])
+            return None
+        assert isinstance(obj, Sequential)
+        if name == "add" and args:
+            self.add_layer(node, obj, args[0], "the argument of model.add()")
+        elif name == "pop" and obj.calls:
+            obj.calls.pop()
+        elif name == "compile":
+            params = ("optimizer", "loss", "loss_weights", "metrics")
+            obj.compile_args = {**dict(zip(params, args, strict=False)), **kwargs}
+        elif name == "fit":
+            fit_params = ("x", "y", "batch_size", "epochs", "verbose")
+            obj.fit_args = {**dict(zip(fit_params, args, strict=False)), **kwargs}
+        return Unknown(f"the result of model.{name}()")
+
+    def call_function(
+        self, function: Function, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        if self.depth >= MAX_DEPTH:
+            return Unknown("a call nested too deeply to follow")
+        local = bind_arguments(function, args, kwargs)
+        self.functions_called.add(function.node.name)
+        self.depth += 1
+        try:
+            self.run_block(function.node.body, (*function.scopes, local))
+        except _Return as returned:
+            return returned.value
+        finally:
+            self.depth -= 1
+        return None
+
+    def call_module(self, callee: Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if callee.leaf == "image_data_format":
+            return "channels_last"  # Keras's default; convscope models are channels_last
+        if callee.is_keras:
+            return KerasObject(callee.path, args, kwargs)
+        return Unknown(f"`{callee.path}(...)` is only known at run time")
+
+    def note_subclass(
+        self, node: ast.ClassDef, bases: list[ast.expr], scopes: tuple[dict[str, Any], ...]
+    ) -> None:
+        for base in bases:
+            value = self.eval(base, scopes)
+            if isinstance(value, KerasClass) and value.name in ("Model", "Sequential", "Layer"):
+                self.functional.append(Functional(node.lineno, f"class {node.name}({value.name})"))
+            elif isinstance(value, Module) and value.leaf in ("Model", "Layer"):
+                self.functional.append(Functional(node.lineno, f"class {node.name}({value.leaf})"))
+
+    def call_uncalled_functions(self) -> None:
+        """A file that only defines `build_model()`: walk its functions with unknown arguments.
+
+        Parameters without defaults become Unknown; an error inside (a misspelt layer) is
+        the user's to see, so it is not swallowed.
+        """
+        for value in list(self.globals.values()):
+            if isinstance(value, Function) and value.node.name not in self.functions_called:
+                self.call_function(value, (), {})
+
+
+def bind_arguments(
+    function: Function, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """Bind a call's arguments to the function's parameters, as Python would (simply)."""
+    spec = function.node.args
+    positional = [a.arg for a in (*spec.posonlyargs, *spec.args)]
+    local: dict[str, Any] = {}
+    first_default = len(positional) - len(function.defaults)
+    for index, param in enumerate(positional):
+        if index < len(args):
+            local[param] = args[index]
+        elif param in kwargs:
+            local[param] = kwargs[param]
+        elif index >= first_default:
+            local[param] = function.defaults[index - first_default]
+        else:
+            local[param] = Unknown(f"argument `{param}`")
+    for arg in spec.kwonlyargs:
+        local[arg.arg] = kwargs.get(arg.arg, function.kw_defaults.get(arg.arg))
+    if spec.vararg:
+        local[spec.vararg.arg] = tuple(args[len(positional) :])
+    if spec.kwarg:
+        local[spec.kwarg.arg] = {k: v for k, v in kwargs.items() if k not in local}
+    return local
