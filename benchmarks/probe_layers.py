@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from convscope.core.rundir import RunDir
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 RUNS = ROOT / "benchmarks" / ".runs"
@@ -25,8 +27,7 @@ RUNS = ROOT / "benchmarks" / ".runs"
 
 def trained_chollet() -> Path:
     for run in sorted(RUNS.glob("*-chollet"), reverse=True):
-        settings = json.loads((run / "settings.json").read_text())
-        history = json.loads((run / "history.json").read_text())
+        settings, history = RunDir(run).raw_settings(), RunDir(run).history()
         if settings["precision"] == "fp32" and len(history) == 5 and not settings.get("augment"):
             return run
     cmd = [sys.executable, "-m", "convscope", "train", "chollet", "--seed", "1"]
@@ -43,7 +44,7 @@ def main() -> int:
     code = subprocess.call([*command, "--epochs", str(args.epochs)], cwd=ROOT)
     if code == 0:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(run / "experiments" / "probe.json", RESULTS / "probe.json")
+        shutil.copyfile(RunDir(run).probe_json, RESULTS / "probe.json")
         from convscope.core.experiments import ProbeResults
         from convscope.present.experiments import probe_markdown
 

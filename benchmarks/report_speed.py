@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from convscope.core.rundir import RunDir
+
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "benchmarks" / ".runs"
 RESULTS = ROOT / "benchmarks" / "results" / "report_speed.json"
@@ -37,8 +39,9 @@ from pathlib import Path
 t0 = time.perf_counter()
 import torch, matplotlib, jinja2
 from convscope.present import figures, report
+from convscope.runtime.view import build_view, open_run
 t1 = time.perf_counter()
-view = figures.view_run(Path(sys.argv[1]), "0")
+view = build_view(open_run(Path(sys.argv[1])), "0")
 t2 = time.perf_counter()
 found, times = [], {}
 for drawer in figures.drawers(view, None):
@@ -55,9 +58,9 @@ print(json.dumps({"imports": t1 - t0, "view (weights, data, test set, activation
 
 def full_chollet_run() -> Path:
     for run in sorted(RUNS.glob("*-chollet"), reverse=True):
-        settings = json.loads((run / "settings.json").read_text())
+        settings = RunDir(run).raw_settings()
         if (
-            (run / "weights.safetensors").exists()
+            RunDir(run).weights.exists()
             and settings["training"]["epochs"] == 5
             and not settings.get("train_images")
             and settings["precision"] == "fp32"

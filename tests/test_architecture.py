@@ -1,19 +1,22 @@
-"""The layers of ARCHITECTURE.md, enforced: who may import whom.
+"""The floors of ARCHITECTURE.md, enforced: who may import whom.
 
 core     -> the standard library only (so `convscope explain` never loads torch or numpy)
-runtime  -> core, torch, numpy; never present or cli
-present  -> core (runtime only where a renderer needs tensors); never cli
-cli      -> anything, but imports runtime lazily inside the commands that train
+runtime  -> core, torch, numpy; never present, api or cli
+present  -> core, runtime (the view it draws); never api or cli
+api      -> core, runtime, present; never cli
+cli      -> api and core only: every command is a call of the public API
 """
 
 from __future__ import annotations
 
 import ast
-import subprocess
+import re
 import sys
 from pathlib import Path
 
 import pytest
+
+from .helpers import fresh_python
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "convscope"
 
@@ -52,18 +55,66 @@ def test_core_imports_only_the_standard_library(path: Path) -> None:
             )
 
 
-@pytest.mark.parametrize("path", files("runtime"), ids=lambda p: p.name)
-def test_runtime_does_not_import_cli_or_present(path: Path) -> None:
-    for module in imports_of(path):
-        assert not module.startswith(("convscope.cli", "convscope.present")), (
-            f"{path.name} imports {module}"
-        )
+@pytest.mark.parametrize(
+    ("floor", "above"),
+    [
+        ("runtime", ("convscope.present", "convscope.api", "convscope.cli")),
+        ("present", ("convscope.api", "convscope.cli")),
+        ("api", ("convscope.cli",)),
+    ],
+)
+def test_no_floor_imports_a_floor_above_it(floor: str, above: tuple[str, ...]) -> None:
+    for path in files(floor):
+        for module in imports_of(path):
+            assert not module.startswith(above), f"{floor}/{path.name} imports {module}"
 
 
-@pytest.mark.parametrize("path", files("present"), ids=lambda p: p.name)
-def test_present_does_not_import_cli(path: Path) -> None:
+@pytest.mark.parametrize("path", files("cli"), ids=lambda p: p.name)
+def test_cli_calls_the_public_api_only(path: Path) -> None:
+    allowed = ("convscope.api", "convscope.core", "convscope.cli")
     for module in imports_of(path):
-        assert not module.startswith("convscope.cli"), f"{path.name} imports {module}"
+        if module.startswith("convscope"):
+            assert module.startswith(allowed) or module == "convscope", (
+                f"cli/{path.name} imports {module}"
+            )
+
+
+def test_no_source_file_is_over_400_lines() -> None:
+    long = {
+        p.name: n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 400
+    }
+    assert not long
+
+
+def test_one_module_spells_the_run_directory_file_names() -> None:
+    names = re.compile(
+        r"[\"'](settings\.json|model\.py|weights\.safetensors|checkpoint\.safetensors|"
+        r"history\.(json|csv)|metrics\.json|probe\.(json|png)|report\.html|experiment\.json|"
+        r"pooling\.(json|md|png)|compare\.(json|md|png))[\"']|/\s*[\"'](figures|experiments|runs)[\"']"
+    )
+    spelling = sorted(
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if any(names.search(line) for line in code_lines(p))
+    )
+    assert spelling == ["core/rundir.py"]
+
+
+def code_lines(path: Path) -> list[str]:
+    """The file's lines of code: docstrings and comments left out (prose may name files)."""
+    tree = ast.parse(path.read_text())
+    prose = {
+        n.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        for n in [node]
+    }
+    docs: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            docs.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    lines = path.read_text().splitlines()
+    return [line.split("#")[0] for i, line in enumerate(lines, 1) if i not in docs | prose]
 
 
 def test_explain_loads_neither_torch_nor_numpy() -> None:
@@ -75,7 +126,14 @@ def test_explain_loads_neither_torch_nor_numpy() -> None:
         "heavy = sorted(m for m in ('torch', 'numpy', 'keras', 'matplotlib', 'jinja2') if m in sys.modules)\n"
         "print(','.join(heavy) or 'none')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "none"
+    assert fresh_python(code) == "none"
+
+
+@pytest.mark.parametrize(
+    "module", ["convscope", "convscope.api.explaining", "convscope.api.comparing"]
+)
+def test_light_modules_load_no_torch(module: str) -> None:
+    code = f"import sys, {module}\nprint('torch' in sys.modules or 'numpy' in sys.modules)"
+    if module == "convscope.api.comparing":  # matplotlib draws the curves, which needs numpy
+        code = f"import sys, {module}\nprint('torch' in sys.modules)"
+    assert fresh_python(code) == "False"

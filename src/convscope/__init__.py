@@ -30,6 +30,7 @@ _PUBLIC = {
     "Stopped": "training",
     "Diverged": "training",
     "load": "model",
+    "load_data": "datasets",
     "Model": "model",
     "pooling": "experiments",
     "compare": "comparing",
@@ -46,6 +47,7 @@ __all__ = [
     "compare",
     "explain",
     "load",
+    "load_data",
     "pooling",
     "presets",
     "resume",
@@ -54,6 +56,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .api.comparing import compare
+    from .api.datasets import load_data
     from .api.experiments import pooling
     from .api.explaining import Explanation, explain, presets
     from .api.model import Model, load

@@ -15,8 +15,9 @@ import torch
 from convscope.runtime import data, runs
 from convscope.runtime.train import pixels
 
-from ..conftest import Cli, run_cli
-from ..present.test_report import Page, png_size
+from ..helpers import Cli, Page, png_size, run_cli
+
+pytestmark = pytest.mark.slow  # real trainings and reports: the full suite runs them
 
 
 @pytest.fixture(scope="module")

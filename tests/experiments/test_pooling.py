@@ -21,8 +21,9 @@ from convscope.core.variants import POOLING_VARIANTS
 from convscope.runtime import pooling
 from convscope.runtime.train import Silent, StopFlag
 
-from ..conftest import Cli, run_cli
-from ..present.test_report import Page, png_size
+from ..helpers import Cli, Page, png_size, run_cli
+
+pytestmark = pytest.mark.slow  # real trainings and reports: the full suite runs them
 
 SMALL = ["--epochs", "1", "--seeds", "2", "--train-images", "1500", "--quiet"]
 

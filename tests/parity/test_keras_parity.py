@@ -64,6 +64,7 @@ def test_pooling_variants_match_keras() -> None:
             assert tuple(layer.output.shape[1:]) == row.output_shape, (variant.key, row.name)
 
 
+@pytest.mark.slow
 def test_written_variant_source_runs_in_keras(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """model.py of a variant run is real Keras code: Keras itself builds the same model."""
     import subprocess

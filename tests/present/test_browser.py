@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import run_cli
+from ..helpers import run_cli
+
+pytestmark = pytest.mark.slow  # real trainings and reports: the full suite runs them
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # As the machine's notes advise: no sandbox as root, and no background calls to the network.

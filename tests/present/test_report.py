@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
-import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
-from ..conftest import Cli, run_cli
+from ..helpers import Cli, Page, png_size, run_cli
+
+pytestmark = pytest.mark.slow  # real trainings and reports: the full suite runs them
 
 FIGURES = [
     "params",
@@ -25,36 +23,6 @@ FIGURES = [
     "confused_pairs",
     "misclassified",
 ]
-
-
-class Page(HTMLParser):
-    """Every tag with its attributes, and the visible text."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-    def all(self, tag: str) -> list[dict[str, str | None]]:
-        return [a for t, a in self.tags if t == tag]
-
-    @property
-    def words(self) -> str:
-        return re.sub(r"\s+", " ", " ".join(self.text))
-
-
-def png_size(raw: bytes) -> tuple[int, int]:
-    with Image.open(io.BytesIO(raw)) as image:
-        image.verify()
-        assert image.format == "PNG"
-        return image.size
 
 
 @pytest.fixture(scope="module")

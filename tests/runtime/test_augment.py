@@ -13,7 +13,7 @@ from convscope.core.augment import Augment, parse_augment
 from convscope.runtime import data
 from convscope.runtime.augment import augment_batch, rotate_batch
 
-from ..conftest import Cli
+from ..helpers import Cli
 
 
 @pytest.mark.parametrize(
@@ -96,6 +96,7 @@ def test_same_generator_state_same_batch_and_flat_inputs(digits: torch.Tensor) -
     assert not torch.equal(a, c)
 
 
+@pytest.mark.slow
 def test_train_records_augmentation_and_learns(cli: Cli, tmp_path: Path) -> None:
     code, out, err = cli(
         "train", "chollet", "--augment", "shift=2,rotate=10", "--train-images", "5000",

@@ -27,7 +27,7 @@ from convscope.runtime import data, runs
 from convscope.runtime.runs import load_tensors
 from convscope.runtime.train import Silent, StopFlag
 
-from ..conftest import Cli
+from ..helpers import Cli
 
 
 def test_short_chollet_training_reaches_95_percent(
@@ -65,6 +65,7 @@ def test_short_chollet_training_reaches_95_percent(
     ] == "epoch,loss,accuracy,val_loss,val_accuracy,seconds"
 
 
+@pytest.mark.slow
 def test_fashion_short_training_reaches_75_percent(cli: Cli, tmp_path: Path) -> None:
     code, out, err = cli(
         *shlex.split(
@@ -76,6 +77,7 @@ def test_fashion_short_training_reaches_75_percent(cli: Cli, tmp_path: Path) -> 
     assert json.loads(out)["test_accuracy"] >= 0.75  # 1 epoch on 12,000 images; 5 on all: 90%
 
 
+@pytest.mark.slow
 def test_evaluate_matches_training_and_adds_up(
     cli: Cli, chollet_run: tuple[Path, dict[str, object]]
 ) -> None:
@@ -208,6 +210,7 @@ def history(run_dir: Path) -> list[dict[str, float]]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("model", "epoch", "step", "augment"),
     [
@@ -241,6 +244,7 @@ def test_interrupted_and_resumed_ends_where_uninterrupted_does(
     assert history(whole.dir) == history(part.dir)
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights_other_seed_other_weights(tmp_path: Path) -> None:
     settings, spec, source = quick_settings(epochs=1)
     first, second = (runs.start(spec, source, settings, tmp_path / n) for n in "ab")  # type: ignore[arg-type]
@@ -282,6 +286,7 @@ def test_cli_nan_exit_code_and_message(cli: Cli, tmp_path: Path) -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path: Path) -> None:
     """A real SIGINT to a real `convscope train` process, then --resume."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

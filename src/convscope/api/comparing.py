@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ConvscopeError
-from ..core.files import atomic_write, write_json, write_text
+from ..core.rundir import ComparisonDir
 from ..present import compare as compared
 from ..present import html
 from .shown import Shown
@@ -17,17 +17,18 @@ from .shown import Shown
 class Comparison(Shown):
     """Runs side by side: the settings that differ, parameters, time, accuracy, curves."""
 
-    def __init__(self, runs: Sequence[compared.RunSummary], folder: Path) -> None:
+    def __init__(self, runs: Sequence[compared.RunSummary], folder: ComparisonDir) -> None:
         self.runs = list(runs)
-        self.folder = folder
+        self.folder = folder.path
+        self.files = folder.files
 
-    def to_dict(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         return compared.compare_json(self.runs)
 
     def text(self) -> str:
         return (
             compared.compare_text(self.runs)
-            + f"Curves and tables in {self.folder}: compare.png, compare.md, compare.json\n"
+            + f"Curves and tables in {self.folder}: {', '.join(f.name for f in self.files)}\n"
         )
 
     def html(self) -> str:
@@ -48,8 +49,10 @@ def compare(
         raise ConvscopeError(f"compare needs at least two runs, got {len(runs)}")
     paths = [Path(getattr(r, "path", r)) for r in runs]
     summaries = [compared.read_run(p) for p in paths]
-    folder = Path(output)
-    atomic_write(folder / "compare.png", compared.compare_png(summaries))
-    write_json(folder / "compare.json", compared.compare_json(summaries))
-    write_text(folder / "compare.md", compared.compare_markdown(summaries))
+    folder = ComparisonDir(Path(output))
+    folder.write(
+        compared.compare_png(summaries),
+        compared.compare_markdown(summaries),
+        compared.compare_json(summaries),
+    )
     return Comparison(summaries, folder)

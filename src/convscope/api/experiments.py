@@ -14,6 +14,7 @@ from ..core.rundir import PoolingDir, default_pooling_dir
 from ..core.settings import Options, plan_training
 from ..present import experiments as shown
 from ..present import html
+from ..present.figures import Picture
 from ..runtime import pooling as pooling_runs
 from ..runtime.occlusion import Occlusion
 from ..runtime.train import Observer, StopFlag
@@ -29,19 +30,20 @@ class Pooling(Shown):
 
     def __init__(self, folder: PoolingDir, results: PoolingResults) -> None:
         self.folder = folder.path
+        self.files = (folder.results_json, folder.markdown, folder.png)
         self.results = results
 
     @property
     def complete(self) -> bool:
         return self.results.complete
 
-    def to_dict(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         return {"folder": str(self.folder), **self.results.as_dict()}
 
     def text(self) -> str:
         return (
             shown.pooling_text(self.results)
-            + f"Saved in {self.folder}: pooling.json, pooling.md, pooling.png\n"
+            + f"Saved in {self.folder}: {', '.join(f.name for f in self.files)}\n"
         )
 
     def html(self) -> str:
@@ -113,9 +115,9 @@ def pooling(
 class Probe(Shown):
     """Linear probes: how much of the label a linear classifier reads after each layer."""
 
-    def __init__(self, results: ProbeResults, folder: Path | None) -> None:
+    def __init__(self, results: ProbeResults, saved: tuple[Path, Path] | None) -> None:
         self.results = results
-        self.folder = folder
+        self.saved = saved  # (json, png), for a run
 
     @property
     def points(self) -> dict[str, float]:
@@ -123,16 +125,17 @@ class Probe(Shown):
         return {p.name: p.test_accuracy for p in self.results.points}
 
     def figure(self) -> Figure:
-        from ..present.figures import Picture
-
         png = shown.probe_png(self.results)
         return Figure(Picture("probe", "Linear probes", shown.probe_title(self.results), png))
 
-    def to_dict(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         return self.results.as_dict()
 
     def text(self) -> str:
-        saved = f"Saved in {self.folder}: probe.json, probe.png\n" if self.folder else ""
+        saved = ""
+        if self.saved:
+            json_path, png_path = self.saved
+            saved = f"Saved in {json_path.parent}: {json_path.name}, {png_path.name}\n"
         return shown.probe_text(self.results) + saved
 
     def html(self) -> str:
@@ -160,7 +163,7 @@ class OcclusionMap(Shown):
         """(H, W) numpy: the mean probability drop over the patches covering each pixel."""
         return self.occlusion.drop
 
-    def to_dict(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         return {**self.occlusion.as_dict(), "png": None if self.path is None else str(self.path)}
 
     def text(self) -> str:

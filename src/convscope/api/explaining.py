@@ -48,7 +48,8 @@ class Explanation(Rows):
 
     def __repr__(self) -> str:
         return (
-            f"<Explanation of {self.model}: {len(self.rows)} layers, {self.total_params:,} "
+            f"<Explanation of {self.source} ({self.model!r}): {len(self.rows)} layers, "
+            f"{self.total_params:,} "
             f"parameters, input {fmt_shape(self.input_shape)}>"
         )
 
@@ -93,7 +94,7 @@ class Presets(Shown):
     def __init__(self) -> None:
         self.presets = tuple(preset_table.PRESETS.values())
 
-    def to_dict(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         return {
             "presets": [
                 {

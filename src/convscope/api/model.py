@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,7 +23,7 @@ from ..core.settings import Options
 from ..core.training import DEFAULT_TRAINING
 from ..present import experiments as shown
 from ..present import html
-from ..present.figures import drawers, pictures
+from ..present.figures import pictures
 from ..present.report import render_html
 from ..runtime import inspect, runs
 from ..runtime import occlusion as occluding
@@ -32,11 +33,10 @@ from .experiments import OcclusionMap, Probe
 from .explaining import Explanation
 from .results import Figure, Figures, Prediction, Report, TestResults, Written
 from .shown import Shown
+from .training import Run
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from .training import Run
 
 Target = str | os.PathLike[str]
 Image = int | str | os.PathLike[str] | Any  # a test index, a PNG/JPEG, or a numpy image
@@ -159,7 +159,7 @@ class Model(Shown):
     ) -> Figures:
         """The figures, saved as PNGs: into RUN/figures (default) or `output`."""
         figures = self.figures(image, position=position, data_dir=data_dir)
-        figures.save(self._default(output, "figures", "{name}-figures"))
+        figures.save(self._where(output, lambda run: run.figures, "{name}-figures"))
         return figures
 
     def report(
@@ -174,23 +174,28 @@ class Model(Shown):
         """Write the self-contained HTML report: RUN/report.html or <name>-report.html by
         default. pooling: a pooling experiment's folder whose results it includes."""
         view = self.view(image, data_dir)
-        drawn = [d.drawn() for d in drawers(view, position)]
+        drawn = pictures(view, position)
         measured = None
         if self.subject.run is not None:
             measured = self.subject.run.measured(Path(pooling) if pooling else None)
         page = render_html(view, drawn, measured)
-        target = self._default(path, "report", "{name}-report.html")
+        target = self._where(path, lambda run: run.report, "{name}-report.html")
         data = page.encode()
         atomic_write(target, data)
         return Report(Written(target, len(data), len(drawn)))
 
-    def _default(self, given: str | os.PathLike[str] | None, run_file: str, name: str) -> Path:
+    def _where(
+        self,
+        given: str | os.PathLike[str] | None,
+        in_run: Callable[[RunDir], Path],
+        untrained: str,
+    ) -> Path:
+        """The path given, else the run's own place, else <name>... in the current folder."""
         if given is not None:
             return Path(given)
         if self.subject.run is not None:
-            found: Path = getattr(self.subject.run, run_file)
-            return found
-        return Path(name.format(name=self.name))
+            return in_run(self.subject.run)
+        return Path(untrained.format(name=self.name))
 
     # ---- experiments on this model ----
     def probe(
@@ -214,11 +219,11 @@ class Model(Shown):
         results = probing.probe_subject(
             self.subject, settings, train_images, data_dir, stream=err, progress=progress
         )
-        folder = None
-        if self.subject.run is not None:
-            self.subject.run.write_probe(results.as_dict(), shown.probe_png(results))
-            folder = self.subject.run.experiments
-        return Probe(results, folder)
+        run = self.subject.run
+        if run is None:
+            return Probe(results, None)
+        run.write_probe(results.as_dict(), shown.probe_png(results))
+        return Probe(results, (run.probe_json, run.probe_png))
 
     def occlusion(
         self,
@@ -242,7 +247,7 @@ class Model(Shown):
         return OcclusionMap(occ, png, path)
 
     # ---- Shown ----
-    def to_dict(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         return {
             "model": self.name,
             "trained": self.trained,
@@ -257,7 +262,7 @@ class Model(Shown):
         return self.summary() + "\n"
 
     def html(self) -> str:
-        d = self.to_dict()
+        d = self.data()
         facts = [(k.replace("_", " "), str(v)) for k, v in d.items() if v is not None]
         return html.facts_html(f"convscope model: {self.name}", facts)
 
@@ -272,8 +277,6 @@ def load(target: Target | Run, *, seed: int = 0) -> Model:
     target: a run directory (its latest weights), the object `convscope.train` returned,
     or a preset name / Keras .py file (untrained: Keras's initial weights for `seed`).
     """
-    from .training import Run
-
     if isinstance(target, Run):
         return Model(open_run(target.path))
     path = Path(os.fspath(target))

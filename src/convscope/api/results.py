@@ -65,7 +65,7 @@ class TestResults(Shown):
     def title(self) -> str:
         return f"{self.source} (after {plural(self.epochs, 'epoch')})"
 
-    def to_dict(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         return {"run_dir": self.source, "epochs": self.epochs, **self.report.as_dict()}
 
     def text(self) -> str:
@@ -92,7 +92,7 @@ class Prediction(Shown):
     def class_name(self) -> str:
         return self.class_names[self.label]
 
-    def to_dict(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         return {
             "image": self.image,
             "predicted": self.label,
@@ -131,7 +131,7 @@ class Figure(Shown):
         atomic_write(target, self.png)
         return target
 
-    def to_dict(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "caption": self.caption}
 
     def text(self) -> str:
@@ -181,12 +181,12 @@ class Figures(Shown):
         self.folder = target
         return [f.save(target / f"{f.key}.png") for f in self.figures]
 
-    def to_dict(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         folder = self.folder
         return {
             "folder": None if folder is None else str(folder),
             "figures": [
-                {**f.to_dict(), "png": None if folder is None else str(folder / f"{f.key}.png")}
+                {**f.data(), "png": None if folder is None else str(folder / f"{f.key}.png")}
                 for f in self.figures
             ],
             "notes": list(self.notes),
@@ -220,7 +220,7 @@ class Report(Shown):
     def __init__(self, written: Written) -> None:
         self.path, self.size, self.figures = written.path, written.size, written.figures
 
-    def to_dict(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         return {"report": str(self.path), "bytes": self.size, "figures": self.figures}
 
     def text(self) -> str:

@@ -12,10 +12,16 @@ from typing import Any
 
 
 class Shown:
-    """Base of the API's results: subclasses give to_dict, text, html and a short summary."""
+    """Base of the API's results: subclasses give data, text, html and a short summary."""
+
+    def data(self) -> dict[str, Any]:
+        """The result's values (tuples allowed); to_dict() makes them plain JSON."""
+        raise NotImplementedError
 
     def to_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """Exactly the command's --json object: lists, not tuples; str keys."""
+        plain: dict[str, Any] = json.loads(json.dumps(self.data()))
+        return plain
 
     def text(self) -> str:
         """What the command prints."""
@@ -30,7 +36,7 @@ class Shown:
         raise NotImplementedError
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2) + "\n"
+        return json.dumps(self.data(), indent=2) + "\n"
 
     def __str__(self) -> str:
         return self.text()

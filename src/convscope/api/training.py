@@ -101,13 +101,7 @@ class Run(Shown):
         """Training time, the sum over its epochs."""
         return sum(float(h["seconds"]) for h in self.history)
 
-    def load(self) -> Any:
-        """The trained model, to look inside (`convscope.load(run)`)."""
-        from .model import load
-
-        return load(self)
-
-    def to_dict(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         return {
             "run_dir": str(self.path),
             "test_accuracy": self.test_accuracy,

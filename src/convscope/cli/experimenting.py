@@ -1,4 +1,7 @@
-"""`convscope experiment pooling|probe|occlusion` and `convscope compare`."""
+"""`convscope experiment pooling|probe|occlusion` and `convscope compare`.
+
+The API modules are imported inside each command: compare reads JSON and model.py only
+and must not pay for torch, which the experiments need."""
 
 from __future__ import annotations
 

@@ -287,6 +287,23 @@ class PoolingDir:
             atomic_write(self.png, png)
 
 
+@dataclass(frozen=True)
+class ComparisonDir:
+    """`convscope compare`'s output folder: the table as JSON and Markdown, the curves."""
+
+    path: Path
+
+    @property
+    def files(self) -> tuple[Path, Path, Path]:
+        return self.path / "compare.png", self.path / "compare.md", self.path / "compare.json"
+
+    def write(self, png: bytes, markdown: str, data: dict[str, Any]) -> None:
+        png_path, md_path, json_path = self.files
+        atomic_write(png_path, png)
+        write_text(md_path, markdown)
+        write_json(json_path, data)
+
+
 def default_pooling_dir(base: Settings, root: Path = Path(EXPERIMENTS_ROOT)) -> PoolingDir:
     name = f"pooling-{base.model}-{base.training.dataset}-e{base.training.epochs}"
     if base.augment:

@@ -80,7 +80,8 @@ class NotebookProgress:
     def __init__(self) -> None:
         from IPython.display import HTML, display  # only in a notebook, where it is present
 
-        self._html, self._display = HTML, display
+        self._html: Any = HTML
+        self._display: Any = display
         self.handle: Any = None
         self.steps, self.epochs, self.epoch = 0, 0, 0
         self.last_draw = 0.0

@@ -96,20 +96,22 @@ def choose_image(choice: str, dataset_name: str, dataset: data.Dataset | None) -
     return ChosenImage(image, None, Path(choice).name, tuple(steps))
 
 
-def as_images(images: object) -> np.ndarray:
+def as_images(images: object, size: tuple[int, int] = (28, 28)) -> np.ndarray:
     """A user's array -> float32 (N, H, W) on the training images' 0..255 scale.
 
-    Accepts (N, H, W), (N, H, W, 1) or one (H, W) image; integers 0..255 (uint8, as MNIST
-    is stored) or floats 0..1 (x / 255, as the tutorials feed Keras). Checked once, here.
+    Accepts (N, H, W), (N, H, W, 1) or one (H, W) image of `size`; integers 0..255 (uint8,
+    as MNIST is stored) or floats 0..1 (x / 255, as the tutorials feed Keras). Checked
+    once, here.
     """
-    a = np.asarray(images)
-    if a.ndim == 2:
-        a = a[None]  # one image
+    given = np.asarray(images)
+    a = given[None] if given.ndim == 2 else given  # one image
     if a.ndim == 4 and a.shape[-1] == 1:
         a = a[..., 0]  # (N, H, W, 1) -> (N, H, W)
-    if a.ndim != 3 or 0 in a.shape:
+    if a.ndim != 3 or a.shape[1:] != size or not len(a):
+        h, w = size
         raise ConvscopeError(
-            f"images must be an array of shape (N, 28, 28) or (N, 28, 28, 1), got {a.shape}"
+            f"images must be an array of shape (N, {h}, {w}) or (N, {h}, {w}, 1), or one "
+            f"({h}, {w}) image; got {given.shape}"
         )
     if a.dtype.kind not in "uif":
         raise ConvscopeError(f"images must be numbers (uint8 0-255 or float 0-1), got {a.dtype}")

@@ -1,0 +1,79 @@
+"""What several test modules share: running the CLI in-process, reading HTML pages and
+PNGs. One module, imported by the tests and by conftest's fixtures."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from PIL import Image
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def __iter__(self) -> Iterator[object]:  # code, out, err = cli(...)
+        return iter((self.code, self.out, self.err))
+
+
+Cli = Callable[..., Result]
+
+
+def run_cli(*argv: str, stdin: str = "") -> Result:
+    """Run convscope's main() in-process, as a user would run the command."""
+    from convscope.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+# a quick real training: 1 epoch on the first 20,000 MNIST images, seed 3
+QUICK = ["--train-images", "20000", "--epochs", "1", "--seed", "3", "--quiet"]
+
+
+class Page(HTMLParser):
+    """Every tag with its attributes, and the visible text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def all(self, tag: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.tags if t == tag]
+
+    @property
+    def words(self) -> str:
+        return re.sub(r"\s+", " ", " ".join(self.text))
+
+
+def png_size(raw: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(raw)) as image:
+        image.verify()
+        assert image.format == "PNG"
+        return image.size
+
+
+def fresh_python(code: str) -> str:
+    """What `code` prints when run by a new Python process (nothing imported yet)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
