@@ -1,6 +1,7 @@
 """Trace `convscope report RUN` through the code: which modules it passes, in order, and
 how often a call crosses from one floor (ARCHITECTURE.md) to another, and how many of
-those crossings go up (a lower floor calling a higher one: a callback).
+those crossings go up (a lower floor calling a higher one: a callback). Module bodies
+run at import are left out.
 
   python benchmarks/trace_report.py [RUN]   # default: a 1-epoch chollet run it trains
 
@@ -24,6 +25,17 @@ def floor(module: str) -> int:
     return FLOORS.get(parts[1], 4) if len(parts) > 1 else 4  # convscope/__init__: the API
 
 
+def importing(frame) -> bool:  # type: ignore[no-untyped-def]
+    """Inside a convscope module's body, run by an import: not a step of the command."""
+    while frame is not None:
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__", "").startswith(
+            "convscope"
+        ):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def trace(argv: list[str]) -> tuple[list[str], int, int]:
     from convscope.cli import main
 
@@ -35,7 +47,7 @@ def trace(argv: list[str]) -> tuple[list[str], int, int]:
         if event != "call":
             return
         callee = frame.f_globals.get("__name__", "")
-        if not callee.startswith("convscope"):
+        if not callee.startswith("convscope") or importing(frame):
             return
         if callee not in order:
             order.append(callee)
