@@ -83,6 +83,10 @@ def main() -> int:
     for name in order:
         print(f"  floor {floor(name)}  {name}")
     print(f"calls that cross floors: {moves}, of them upwards (a callback): {ups}")
+    walk = [floor(name) for name in order]
+    changes = [(a, b) for a, b in zip(walk, walk[1:], strict=False) if a != b]
+    back_up = sum(b > a for a, b in changes)
+    print(f"the walk of first visits changes floor {len(changes)} times, {back_up} of them back up")
     return 0
 
 
