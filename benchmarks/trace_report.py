@@ -12,6 +12,7 @@ move when the caller's floor differs from the callee's.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import sys
 import tempfile
@@ -84,7 +85,7 @@ def main() -> int:
         print(f"  floor {floor(name)}  {name}")
     print(f"calls that cross floors: {moves}, of them upwards (a callback): {ups}")
     walk = [floor(name) for name in order]
-    changes = [(a, b) for a, b in zip(walk, walk[1:], strict=False) if a != b]
+    changes = [(a, b) for a, b in itertools.pairwise(walk) if a != b]
     back_up = sum(b > a for a, b in changes)
     print(f"the walk of first visits changes floor {len(changes)} times, {back_up} of them back up")
     return 0

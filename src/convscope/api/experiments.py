@@ -4,7 +4,6 @@ each saved where the CLI saves it."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,7 +19,7 @@ from ..runtime.occlusion import Occlusion
 from ..runtime.train import Observer, StopFlag
 from .results import Figure
 from .shown import Shown
-from .training import Stopped, first_interrupt_stops, observer
+from .training import Stopped, default_stream, first_interrupt_stops, observer
 
 __all__ = ["Diverged", "OcclusionMap", "Pooling", "Probe", "pooling"]
 
@@ -74,7 +73,7 @@ def pooling(
     pooling, and no pooling, on the same data and seeds (1..seeds); other keywords are
     train's (epochs=, dataset=, train_images=, augment=, ...). Calling it again with the
     same settings skips finished runs and resumes a stopped one."""
-    err = stream or sys.stderr
+    err = stream or default_stream()
     plan = plan_training(os.fspath(model), Options.given(seed=0, **options))
     for note in plan.notes:
         err.write(f"convscope: {note}\n")

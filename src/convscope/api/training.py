@@ -69,6 +69,12 @@ def first_interrupt_stops(stop: StopFlag, err: TextIO) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def default_stream() -> TextIO:
+    """Where progress and notes go: stderr on a terminal; stdout in Jupyter, which shows
+    stderr in red, as if something had gone wrong."""
+    return sys.stdout if in_notebook() else sys.stderr
+
+
 def observer(quiet: bool, stream: TextIO) -> Observer:
     if quiet:
         return Silent()
@@ -191,7 +197,7 @@ def train(
     augment="shift=2,rotate=10" shifts and turns each image a little each epoch. A run
     with a seed repeats exactly on the CPU. The run directory goes under runs_dir.
     """
-    err = stream or sys.stderr
+    err = stream or default_stream()
     options = Options.given(
         dataset=dataset, epochs=epochs, optimizer=optimizer, lr=lr, batch_size=batch_size,
         validation_split=validation_split, train_images=train_images, augment=augment,
@@ -213,7 +219,7 @@ def resume(
     stream: TextIO | None = None,
 ) -> Run:
     """Continue a stopped run from its checkpoint; epochs: a new total, to train further."""
-    err = stream or sys.stderr
+    err = stream or default_stream()
     path = run.path if isinstance(run, Run) else Path(os.fspath(run))
     if epochs is not None:
         Options(epochs=epochs)  # checked as train checks it

@@ -14,6 +14,7 @@ from html import escape as escape
 from typing import TYPE_CHECKING
 
 from ..core.explanation import Explanation, fmt_shape
+from ..core.spec import LayerKind
 from .render import HEADERS, RIGHT, cells, sees, totals
 
 if TYPE_CHECKING:
@@ -57,10 +58,10 @@ def explanation_html(ex: Explanation) -> str:
     for row in ex.rows:
         values = cells(row)
         first, rest = values[0], values[1:]
-        how = [f"{row.layer_type}, line {row.line} of the source"] if row.line else []
+        how = [f"line {row.line} of the source"] if row.line else []
         how.append(f"shape: {row.shape_formula} -> {fmt_shape(row.output_shape)}")
         how.append(f"params: {row.params_formula}")
-        if row.receptive_field is not None and row.kind != "dense":
+        if row.receptive_field is not None and row.kind != LayerKind.DENSE:
             how.append(f"sees: {sees(row.receptive_field)}")
         folded = "<br>".join(escape(h) for h in how)
         name = (
