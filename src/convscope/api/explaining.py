@@ -6,7 +6,8 @@ Standard library only below this module too, so `cs.explain` in a notebook is in
 from __future__ import annotations
 
 import os
-from dataclasses import fields
+from dataclasses import fields, replace
+from pathlib import Path
 from typing import Any
 
 from ..core import presets as preset_table
@@ -72,8 +73,9 @@ def explain(
 ) -> Explanation:
     """Explain a Keras Sequential model the way Keras's model.summary() counts it.
 
-    model: a preset name (see `presets()`), or a path to a Keras .py file, which is read,
-    never run. code: Keras source text instead of a file (model then names it).
+    model: a preset name (see `presets()`), a Keras .py file (read, never run), or a
+    saved model, .keras or .h5 (its architecture, read as data). code: Keras source
+    text instead of a file (model then names it).
     input_shape: another input, e.g. (32, 32, 3) or "32,32,3".
 
     >>> cs.explain("chollet").total_params
@@ -83,6 +85,11 @@ def explain(
     target = os.fspath(model)
     if code is not None:
         spec = read_model(code, target or "<code>", input_shape=shape).spec
+    elif Path(target).suffix.lower() in (".h5", ".hdf5"):
+        from ..runtime.keras_read import read_spec  # h5py and numpy; never torch or keras
+
+        spec = read_spec(Path(target))
+        spec = spec if shape is None else replace(spec, input_shape=shape)
     else:
         spec = load_model(target, input_shape=shape)
     return Explanation.of(spec)

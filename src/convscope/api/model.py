@@ -18,20 +18,22 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..core.errors import ConvscopeError
 from ..core.files import atomic_write
+from ..core.keras_archive import is_keras_file
 from ..core.rundir import RunDir
-from ..core.settings import Options
-from ..core.training import DEFAULT_TRAINING
+from ..core.settings import Options, one_of
+from ..core.training import DATASETS, DEFAULT_TRAINING
 from ..present import experiments as shown
 from ..present import html
 from ..present.figures import pictures
 from ..present.report import render_html
-from ..runtime import inspect, runs
+from ..runtime import inspect, keras_export, keras_read, runs
 from ..runtime import occlusion as occluding
 from ..runtime import probe as probing
+from ..runtime.keras_load import load_keras
 from ..runtime.view import Subject, View, build_view, open_model, open_run
 from .experiments import OcclusionMap, Probe
 from .explaining import Explanation
-from .results import Figure, Figures, Prediction, Report, TestResults, Written
+from .results import Exported, Figure, Figures, Prediction, Report, TestResults, Written
 from .shown import Shown
 from .training import Run
 
@@ -59,11 +61,12 @@ class Model(Shown):
 
     @property
     def path(self) -> Path | None:
-        """The run directory; None for an untrained model."""
-        return None if self.subject.run is None else self.subject.run.path
+        """The run directory or the Keras file; None for an untrained model."""
+        return self.subject.origin
 
     @property
-    def dataset(self) -> str:
+    def dataset(self) -> str | None:
+        """The data set it is for; None for a Keras file loaded without dataset=."""
         return self.subject.dataset
 
     @property
@@ -71,7 +74,8 @@ class Model(Shown):
         return self.subject.class_names
 
     @property
-    def epochs(self) -> int:
+    def epochs(self) -> int | None:
+        """Epochs behind the weights: 0 untrained, None when a Keras file does not say."""
         return self.subject.epochs
 
     def explain(self) -> Explanation:
@@ -92,7 +96,7 @@ class Model(Shown):
     def predict_image(self, path: str | os.PathLike[str]) -> Prediction:
         """A PNG or JPEG of your own, prepared as the data set's images were (`predict`)."""
         self.subject.check_images()
-        found = inspect.predict_file(self.subject.model, self.dataset, Path(path))
+        found = inspect.predict_file(self.subject.model, self.subject.need_dataset(), Path(path))
         return Prediction(found, os.fspath(path))
 
     def evaluate(self, *, data_dir: str | None = None) -> TestResults:
@@ -103,8 +107,8 @@ class Model(Shown):
         s = self.subject
         dataset = s.load_data(data_dir)
         result = runs.test_evaluation(s.model, s.spec.training or DEFAULT_TRAINING, dataset)
-        if s.run is None:
-            return TestResults(runs.score(dataset, result), self.name, 0)
+        if s.run is None:  # untrained, or trained in Keras: nowhere to keep the metrics
+            return TestResults(runs.score(dataset, result), str(s.origin or self.name), s.epochs)
         report = runs.write_test_report(s.run, dataset, result)
         return TestResults(report, str(s.run.path), s.epochs)
 
@@ -118,7 +122,7 @@ class Model(Shown):
         if isinstance(image, int | str | os.PathLike):
             choice = str(image) if isinstance(image, int) else os.fspath(image)
             dataset = self.subject.load_data(data_dir) if choice.isdigit() else None
-            return inspect.choose_image(choice, self.dataset, dataset).pixels
+            return inspect.choose_image(choice, self.subject.need_dataset(), dataset).pixels
         self.subject.check_images()
         found = inspect.as_images(image)
         if len(found) != 1:
@@ -246,6 +250,18 @@ class Model(Shown):
             path = self.subject.run.occlusion(choice)[1]
         return OcclusionMap(occ, png, path)
 
+    # ---- back out ----
+    def export(
+        self, path: str | os.PathLike[str], *, format: str | None = None, force: bool = False
+    ) -> Exported:
+        """Write the model with its weights as a .keras file (Keras 3 loads it with
+        keras.models.load_model) or as ONNX; the format comes from the suffix unless given.
+        An existing file is replaced only with force=True."""
+        target = Path(path)
+        fmt = format or target.suffix.lower().lstrip(".")
+        size = keras_export.export(self.subject.model, target, fmt, force)
+        return Exported(target, fmt, size)
+
     # ---- Shown ----
     def data(self) -> dict[str, Any]:
         return {
@@ -267,20 +283,41 @@ class Model(Shown):
         return html.facts_html(f"convscope model: {self.name}", facts)
 
     def summary(self) -> str:
-        state = f"trained {self.epochs} epochs, {self.path}" if self.trained else "untrained"
+        state = "untrained"
+        if self.trained:
+            state = (
+                f"trained in Keras, {self.path}"
+                if self.epochs is None
+                else (f"trained {self.epochs} epochs, {self.path}")
+            )
         return f"{self.name} ({state}; {self.dataset})"
 
 
-def load(target: Target | Run, *, seed: int = 0) -> Model:
+def load(target: Target | Run | Any, *, dataset: str | None = None, seed: int = 0) -> Model:
     """A model to look inside.
 
     target: a run directory (its latest weights), the object `convscope.train` returned,
-    or a preset name / Keras .py file (untrained: Keras's initial weights for `seed`).
+    a model trained in Keras (a .keras or .h5 file, or a live keras.Model), or a preset
+    name / Keras .py file (untrained: Keras's initial weights for `seed`).
+    dataset: "mnist" or "fashion-mnist", for a Keras model (a file does not say which).
     """
+    if dataset is not None:
+        one_of(dataset, DATASETS, "dataset")
     if isinstance(target, Run):
-        return Model(open_run(target.path))
+        target = target.path
+    if keras_read.is_keras_model(target):
+        return Model(load_keras(keras_read.from_keras_model(target), dataset))
     path = Path(os.fspath(target))
+    if is_keras_file(path):
+        return Model(load_keras(keras_read.open_keras_file(path), dataset))
     if path.is_dir():
-        RunDir(path).check()
-        return Model(open_run(path))
-    return Model(open_model(os.fspath(target), seed))
+        subject = open_run(RunDir(path).check().path)
+        if dataset is not None and dataset != subject.dataset:
+            raise ConvscopeError(
+                f"{path} was trained on {subject.dataset}, not {dataset}",
+                hint="a run knows its data set: leave dataset out",
+            )
+        return Model(subject)
+    subject = open_model(os.fspath(target), seed)
+    subject.dataset = dataset or subject.dataset
+    return Model(subject)

@@ -31,7 +31,7 @@ class TestResults(Shown):
 
     __test__ = False  # not a pytest class, despite its name
 
-    def __init__(self, report: TestReport, source: str, epochs: int) -> None:
+    def __init__(self, report: TestReport, source: str, epochs: int | None) -> None:
         self.report = report
         self.source = source  # the run directory, or the model for an untrained one
         self.epochs = epochs
@@ -63,6 +63,8 @@ class TestResults(Shown):
 
     @property
     def title(self) -> str:
+        if self.epochs is None:
+            return f"{self.source} (trained in Keras)"
         return f"{self.source} (after {plural(self.epochs, 'epoch')})"
 
     def data(self) -> dict[str, Any]:
@@ -238,3 +240,26 @@ class Report(Shown):
 
     def summary(self) -> str:
         return f"{self.path} ({self.size / 1e6:.1f} MB)"
+
+
+class Exported(Shown):
+    """A model written back out (`convscope export`): .keras or ONNX."""
+
+    def __init__(self, path: Path, fmt: str, size: int) -> None:
+        self.path, self.format, self.size = path, fmt, size
+
+    def data(self) -> dict[str, Any]:
+        return {"path": str(self.path), "format": self.format, "bytes": self.size}
+
+    def text(self) -> str:
+        how = {
+            "keras": "load it with keras.models.load_model",
+            "onnx": "input (N, 28, 28, 1) floats 0-1, as Keras's model.predict takes",
+        }[self.format]
+        return f"Exported to {self.path} ({self.format}, {self.size / 1e6:.2f} MB): {how}\n"
+
+    def html(self) -> str:
+        return f"<p>{html.escape(self.text())}</p>"
+
+    def summary(self) -> str:
+        return f"{self.path} ({self.format})"

@@ -29,6 +29,7 @@ COMMANDS = {
     "predict": ("looking", "predict"),
     "show": ("looking", "show"),
     "report": ("looking", "report"),
+    "export": ("looking", "export"),
     "experiment": ("experimenting", "experiment"),
     "compare": ("experimenting", "compare"),
 }

@@ -27,10 +27,9 @@ def pooling(args: argparse.Namespace, io: Streams) -> ExitCode:
 
 
 def probe(args: argparse.Namespace, io: Streams) -> ExitCode:
-    from ..api.model import load
-    from .looking import run_dir
+    from .looking import trained
 
-    model = load(run_dir(args.run))
+    model = trained(args)
     found = model.probe(
         epochs=args.epochs, train_images=args.train_images, data_dir=args.data_dir, stream=io.err
     )
@@ -38,10 +37,9 @@ def probe(args: argparse.Namespace, io: Streams) -> ExitCode:
 
 
 def occlusion(args: argparse.Namespace, io: Streams) -> ExitCode:
-    from ..api.model import load
-    from .looking import run_dir
+    from .looking import trained
 
-    model = load(run_dir(args.run))
+    model = trained(args)
     found = model.occlusion(
         args.image, patch=args.patch, stride=args.stride, fill=args.fill, data_dir=args.data_dir
     )

@@ -5,26 +5,29 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..api.model import load
+from ..api.model import Model, load
+from ..core.keras_archive import is_keras_file
 from ..core.rundir import RunDir
 from .codes import ExitCode, Streams
 
 
-def run_dir(text: str) -> Path:
-    """A run directory the user named, checked (a clear error for anything else)."""
-    return RunDir(Path(text)).check().path
+def trained(args: argparse.Namespace) -> Model:
+    """The trained model a command takes: a run directory, or a Keras file with --dataset."""
+    if is_keras_file(args.run):
+        return load(args.run, dataset=args.dataset)
+    return load(RunDir(Path(args.run)).check().path, dataset=args.dataset)
 
 
 def evaluate(args: argparse.Namespace, io: Streams) -> ExitCode:
-    return io.result(load(run_dir(args.run)).evaluate(data_dir=args.data_dir), args.json)
+    return io.result(trained(args).evaluate(data_dir=args.data_dir), args.json)
 
 
 def predict(args: argparse.Namespace, io: Streams) -> ExitCode:
-    return io.result(load(run_dir(args.run)).predict_image(args.image), args.json)
+    return io.result(trained(args).predict_image(args.image), args.json)
 
 
 def show(args: argparse.Namespace, io: Streams) -> ExitCode:
-    model = load(args.target, seed=args.seed)
+    model = load(args.target, dataset=args.dataset, seed=args.seed)
     figures = model.show(
         args.output, image=args.image, position=args.position, data_dir=args.data_dir
     )
@@ -32,7 +35,7 @@ def show(args: argparse.Namespace, io: Streams) -> ExitCode:
 
 
 def report(args: argparse.Namespace, io: Streams) -> ExitCode:
-    model = load(args.target, seed=args.seed)
+    model = load(args.target, dataset=args.dataset, seed=args.seed)
     written = model.report(
         args.output,
         image=args.image,
@@ -41,3 +44,8 @@ def report(args: argparse.Namespace, io: Streams) -> ExitCode:
         data_dir=args.data_dir,
     )
     return io.result(written, args.json)
+
+
+def export(args: argparse.Namespace, io: Streams) -> ExitCode:
+    found = trained(args).export(args.output, format=args.format, force=args.force)
+    return io.result(found, args.json)

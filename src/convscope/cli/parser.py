@@ -87,8 +87,16 @@ TRAINING_OPTIONS = (
     arg("--input-shape", help="override the model's input shape"),
 )  # fmt: skip
 
+KERAS_DATASET = arg(
+    "--dataset", choices=training.DATASETS,
+    help="for a Keras model file: the data set it learnt (the file does not say)",
+)  # fmt: skip
+MODEL_FILE = "a run directory, or a Keras model file (.keras, .h5) with --dataset"
+
 LOOK_OPTIONS = (
-    arg("target", help="a run directory, or a preset / Keras file (untrained)"),
+    arg("target", help="a run directory, a Keras model file (.keras, .h5), or a preset / "
+        "Keras .py file (untrained)"),
+    KERAS_DATASET,
     arg("--image",
         help="a test-set index (e.g. 7) or a PNG/JPEG of your own (default: test image 0)"),
     arg("--position", metavar="LAYER:ROW,COL",
@@ -127,13 +135,14 @@ COMMANDS = (
     Command(
         "evaluate", "test loss and accuracy of a run, per class, with its confusion matrix",
         "Evaluate a training run's latest weights on its data set's test images.",
-        (arg("run", help="a run directory, e.g. runs/<time>-<model>"), JSON, DATA_DIR),
+        (arg("run", help=MODEL_FILE), KERAS_DATASET, JSON, DATA_DIR),
     ),
     Command(
         "predict", "class probabilities for your own image",
         "Classify an image with a trained run. Any size, colour or not: it is prepared the way "
         "the data set's images were (and the output says how).",
-        (arg("run", help="a run directory"), arg("image", help="a PNG or JPEG file"), JSON),
+        (arg("run", help=MODEL_FILE), arg("image", help="a PNG or JPEG file"), KERAS_DATASET,
+         JSON),
     ),
     Command(
         "show", "figures of a run or model: filters, feature maps, receptive fields, results",
@@ -151,6 +160,17 @@ COMMANDS = (
          arg("--pooling", metavar="EXPERIMENT",
              help="a pooling experiment's folder whose results the report includes (default: "
              "the experiment the run belongs to, else experiments/pooling-<model>-<dataset>-*)")),
+    ),
+    Command(
+        "export", "write a run (or a Keras file) back out as a .keras file or ONNX",
+        "Write the model with its trained weights as a .keras file that Keras 3 loads with "
+        "keras.models.load_model, or as ONNX (needs the onnx extra). The file is written "
+        "atomically and an existing one only replaced with --force.",
+        (arg("run", help=MODEL_FILE),
+         arg("--format", choices=("keras", "onnx"), help="default: from the output's suffix"),
+         arg("-o", "--output", required=True, help="the file to write, e.g. chollet.keras"),
+         arg("--force", action="store_true", help="replace an existing file"),
+         KERAS_DATASET, JSON),
     ),
     Command(
         "compare", "several runs side by side: settings, parameters, time, accuracy, curves",
@@ -181,7 +201,7 @@ EXPERIMENTS = (
         "Train a logistic regression on the frozen output of every layer (and on the input "
         "pixels) of a trained run, and score it on the test set. Results in "
         "RUN/experiments/probe.json and probe.png.",
-        (arg("run", help="a trained run directory"),
+        (arg("run", help=MODEL_FILE), KERAS_DATASET,
          arg("--train-images", type=positive_int, metavar="N", help="probe on the first N only"),
          arg("--epochs", type=positive_int, default=5, help="probe epochs (default 5)"),
          DATA_DIR, JSON),
@@ -191,7 +211,7 @@ EXPERIMENTS = (
         "Cover a test image (or your own) with a grey patch at every position and map how the "
         "probability of the predicted class drops. Results in "
         "RUN/experiments/occlusion-<image>.json and .png.",
-        (arg("run", help="a trained run directory"),
+        (arg("run", help=MODEL_FILE), KERAS_DATASET,
          arg("--image", default="0", help="a test-set index or a PNG/JPEG (default 0)"),
          arg("--patch", type=positive_int, default=5, help="patch side in px (default 5)"),
          arg("--stride", type=positive_int, default=1, help="patch step in px (default 1)"),

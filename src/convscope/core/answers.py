@@ -37,7 +37,14 @@ class RunFacts:
     dataset: str  # as shown: "MNIST", "Fashion-MNIST"
     accuracy: float  # 0..1, on the full test set
     test_images: int
-    epochs: int
+    epochs: int | None  # None: trained elsewhere (a Keras file), epochs unknown
+
+
+def trained_for(epochs: int | None) -> str:
+    """'after 5 epochs'; 'as trained in Keras' when a Keras file does not say how long."""
+    if epochs is None:
+        return "as trained in Keras"
+    return f"after {epochs} epoch{'s' if epochs != 1 else ''}"
 
 
 def dims(shape: tuple[int, ...]) -> str:
@@ -153,8 +160,8 @@ def last_map_answer(
     else:
         lead = (
             f"They are enough: this run classifies {facts.accuracy:.2%} of the "
-            f"{facts.test_images:,} {facts.dataset} test images correctly after "
-            f"{facts.epochs} epoch{'s' if facts.epochs != 1 else ''}, reading only those "
+            f"{facts.test_images:,} {facts.dataset} test images correctly "
+            f"{trained_for(facts.epochs)}, reading only those "
             f"{h * w * c:,} numbers, each of which summarises a window of the input."
         )
     return Answer(

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from . import presets
 from .errors import ConvscopeError
+from .keras_archive import read_archive_config
+from .keras_config import read_config
 from .keras_source import SourceModel, read_model
+from .keras_write import to_source
 from .spec import ModelSpec
 
 
@@ -60,6 +64,13 @@ def load_with_source(
     """The model and the Keras source text it was read from (kept with a training run)."""
     if target in presets.PRESETS:
         return SourceModel(presets.model(target, input_shape)), presets.get(target).source
+    if Path(target).suffix.lower() == ".keras":  # a saved model's architecture (config.json)
+        config, version = read_archive_config(Path(target))
+        spec = read_config(config, Path(target).name)
+        if input_shape is not None:
+            spec = replace(spec, input_shape=input_shape)
+        text = to_source(spec, comment=f"Read from {target} (Keras {version or '?'}).")
+        return SourceModel(spec), text
     if target != "-" and not Path(target).exists():
         raise ConvscopeError(
             f"no preset or file named {target!r}",

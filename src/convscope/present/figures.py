@@ -43,7 +43,7 @@ class Drawer:
 def _run_drawers(view: View, run: RunResults) -> Iterable[Drawer]:
     names = view.class_names
     report = run.report
-    if run.history:
+    if run.history and run.settings is not None:
         validation = validation_name(run.settings)
         yield Drawer(
             "curves",

@@ -69,12 +69,27 @@ def explain_rows(view: View) -> list[dict[str, str]]:
     return rows
 
 
+def trained_for(epochs: int | None) -> str:
+    """'after 5 epochs', or where the weights came from when a Keras file does not say."""
+    if epochs is None:
+        return "(trained in Keras)"
+    return f"after {epochs} epoch{'s' if epochs != 1 else ''}"
+
+
 def run_facts(view: View) -> list[Fact]:
     """Settings and headline results of a trained run, as name/value pairs."""
     run = view.run
     if run is None:
         return []
-    st, t = run.settings, run.settings.training
+    st = run.settings
+    if st is None:  # trained in Keras: what the file and the test set say
+        return [
+            Fact("Model file", str(run.dir)),
+            Fact("Data set", f"{view.dataset} ({run.report.count:,} test images)"),
+            Fact("Test accuracy", f"{run.report.accuracy:.2%} (loss {run.report.loss:.4f})"),
+            Fact("Trained", "in Keras (weights read from the file)"),
+        ]
+    t = st.training
     hyper = ", ".join(f"{k}={v}" for k, v in hyperparameters(t).items())
     facts = [
         Fact("Run", str(run.dir)),
@@ -114,7 +129,7 @@ def context(view: View, found: list[Picture], measured: Measured | None = None) 
         "trained": run is not None,
         "headline": (
             f"{run.report.accuracy:.2%} on {run.report.count:,} {view.dataset_title} test images "
-            f"after {run.epochs} epoch{'s' if run.epochs != 1 else ''}"
+            + trained_for(run.epochs)
             if run
             else "untrained: the initial (random) weights Keras would start from"
         ),

@@ -65,3 +65,30 @@ def load_keras_weights(model: KerasModel, per_layer: list[list[np.ndarray]]) -> 
         raise ValueError(f"{len(per_layer)} layers of weights for a model of {len(model.layers)}")
     for module, arrays in zip(model.layers, per_layer, strict=True):
         load_layer(module, arrays)
+
+
+def layer_arrays(module: nn.Module) -> list[np.ndarray]:
+    """The inverse of load_layer: a torch module's weights as Keras's get_weights() lists them."""
+
+    def numpy(t: torch.Tensor) -> np.ndarray:
+        return t.detach().float().cpu().numpy()
+
+    if isinstance(module, Conv):
+        weight = numpy(module.conv.weight)  # (out, in / groups, kh, kw)
+        if module.depthwise:  # (in*m, 1, kh, kw) -> (kh, kw, in, m)
+            cin = module.conv.in_channels
+            arrays = [weight[:, 0].transpose(1, 2, 0).reshape(*weight.shape[2:], cin, -1)]
+        else:
+            arrays = [weight.transpose(2, 3, 1, 0)]  # (kh, kw, in, out)
+        bias = module.conv.bias
+        if module.pointwise is not None:
+            arrays.append(numpy(module.pointwise.weight).transpose(2, 3, 1, 0))
+            bias = module.pointwise.bias
+        return arrays + ([] if bias is None else [numpy(bias)])
+    if isinstance(module, Dense):
+        bias = module.linear.bias
+        return [numpy(module.linear.weight).T] + ([] if bias is None else [numpy(bias)])
+    if isinstance(module, BatchNorm):
+        targets = (module.gamma, module.beta, module.running_mean, module.running_var)
+        return [numpy(t) for t in targets if t is not None]
+    return []

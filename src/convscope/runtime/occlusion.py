@@ -122,5 +122,5 @@ def occlude_subject(
         dataset = subject.load_data(data_dir, stream=stream)
     else:
         subject.check_images()
-    image = choose_image(choice, subject.dataset, dataset)
+    image = choose_image(choice, subject.need_dataset(), dataset)
     return occlude(subject.model, image, subject.class_names, patch, stride, fill)

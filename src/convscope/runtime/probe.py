@@ -214,8 +214,8 @@ def probe_subject(
     return ProbeResults(
         run=str(subject.run.path) if subject.run else subject.name,
         model=subject.name,
-        dataset=subject.dataset,
-        model_epochs=subject.epochs,
+        dataset=subject.need_dataset(),
+        model_epochs=subject.epochs or 0,
         model_accuracy=model_accuracy,
         train_images=len(train),
         probe_epochs=settings.epochs,

@@ -1,7 +1,8 @@
 """What `show`, `report` and the Python API look at: a model with its weights, and its view.
 
-A `Subject` is the model being looked at: a trained run's (its latest weights) or an
-untrained preset's or file's (Keras's initial weights for a seed). A `View` adds one
+A `Subject` is the model being looked at: a trained run's (its latest weights), a model
+trained in Keras (runtime.keras_file), or an untrained preset's or file's (Keras's
+initial weights for a seed). A `View` adds one
 chosen image's activations, the filters and, for a run, fresh test-set predictions:
 everything the figures draw and the report states, as data (numpy), drawn by
 `present.figures` and rendered by `present.report`.
@@ -50,23 +51,32 @@ class Subject:
     """A model to look at, with the weights it has now."""
 
     spec: s.ModelSpec
-    source_text: str  # the Keras source the model was read from
+    source_text: str  # the Keras source the model was read from (or written for it)
     model: KerasModel  # in inference mode
-    dataset: str  # "mnist": the run's, or the preset's / file's
+    dataset: str | None  # "mnist": the run's, the preset's / file's, or the user's choice
     run: RunDir | None = None
     settings: Settings | None = None
-    epochs: int = 0  # behind the weights; 0 for initial weights
+    epochs: int | None = 0  # behind the weights; 0 for initial weights, None: unknown
+    trained: bool = False
+    origin: Path | None = None  # the run directory or the Keras file the weights came from
 
     @property
     def name(self) -> str:
         return self.spec.name
 
-    @property
-    def trained(self) -> bool:
-        return self.run is not None
+    def need_dataset(self) -> str:
+        """The data set, or a clear error for a Keras file that does not say which."""
+        if self.dataset is None:
+            raise ConvscopeError(
+                f"{self.origin or self.name} does not say which data set the model learnt",
+                hint="pass --dataset mnist or --dataset fashion-mnist (dataset= in Python)",
+            )
+        return self.dataset
 
     @property
     def class_names(self) -> tuple[str, ...]:
+        if self.dataset is None:  # a Keras file without --dataset: the outputs by number
+            return tuple(str(i) for i in range(self.model.shapes[-1][-1]))
         return data.dataset_info(self.dataset).class_names
 
     @property
@@ -79,7 +89,10 @@ class Subject:
         """The data set the model is for (data_dir, else the run's own, else the usual places)."""
         self.check_images()
         return data.load(
-            self.dataset, data_dir or self.data_dir, allow_download=allow_download, stream=stream
+            self.need_dataset(),
+            data_dir or self.data_dir,
+            allow_download=allow_download,
+            stream=stream,
         )
 
     def check_images(self) -> None:
@@ -97,7 +110,15 @@ def open_run(run_dir: Path) -> Subject:
     settings, model, epochs = load_trained(run_dir)
     run = RunDir(run_dir)
     return Subject(
-        model.spec, run.source(), model, settings.training.dataset, run, settings, epochs
+        model.spec,
+        run.source(),
+        model,
+        settings.training.dataset,
+        run,
+        settings,
+        epochs,
+        trained=True,
+        origin=run.path,
     )
 
 
@@ -108,13 +129,6 @@ def open_model(target: str, seed: int = 0) -> Subject:
     torch.manual_seed(seed)
     model = KerasModel(spec).eval()
     return Subject(spec, text, model, (spec.training or DEFAULT_TRAINING).dataset)
-
-
-def open_target(target: str | Path, seed: int = 0) -> Subject:
-    """A run directory, else a preset or Keras file with its initial weights."""
-    if Path(target).is_dir():
-        return open_run(Path(target))
-    return open_model(str(target), seed)
 
 
 # ---- the view: one image, the filters, the test set ----
@@ -141,9 +155,9 @@ class ConfusedPair:
 class RunResults:
     """What a trained run adds to a view: settings, history and fresh test-set results."""
 
-    dir: Path
-    settings: Settings
-    epochs: int
+    dir: Path  # the run directory, or the Keras file
+    settings: Settings | None  # None for a model trained in Keras
+    epochs: int | None  # None: the file does not say
     history: list[dict[str, float]]
     evaluation: Evaluation
     report: TestReport
@@ -196,7 +210,7 @@ class View:
 
     @property
     def dataset(self) -> str:
-        return self.subject.dataset
+        return self.subject.need_dataset()
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -216,13 +230,14 @@ class View:
 
 
 def run_results(subject: Subject, dataset: data.Dataset) -> RunResults:
-    assert subject.run is not None and subject.settings is not None
-    evaluation = test_evaluation(subject.model, subject.settings.training, dataset)
+    assert subject.origin is not None
+    training = subject.spec.training or DEFAULT_TRAINING
+    evaluation = test_evaluation(subject.model, training, dataset)
     return RunResults(
-        subject.run.path,
+        subject.origin,
         subject.settings,
         subject.epochs,
-        subject.run.history(),
+        [] if subject.run is None else subject.run.history(),
         evaluation,
         score(dataset, evaluation),
         dataset.test_images,
@@ -245,7 +260,7 @@ def build_view(
             f"sets' images are {fmt_shape(IMAGE_SHAPE)}."
         )
     elif image is not None and not image.isdigit():
-        chosen = choose_image(image, subject.dataset, None)  # the user's own file
+        chosen = choose_image(image, subject.need_dataset(), None)  # the user's own file
         if subject.trained:
             dataset = subject.load_data(data_dir, stream=stream)
     else:
@@ -253,7 +268,7 @@ def build_view(
         try:
             allow = subject.trained or image is not None
             dataset = subject.load_data(data_dir, allow_download=allow, stream=stream)
-            chosen = choose_image(image or "0", subject.dataset, dataset)
+            chosen = choose_image(image or "0", subject.need_dataset(), dataset)
         except data.DataError as error:
             if subject.trained or image is not None:
                 raise

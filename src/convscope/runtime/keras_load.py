@@ -1,0 +1,50 @@
+"""A model read from a Keras file (runtime.keras_read) in torch, with its trained weights:
+a Subject to explain, evaluate, draw and report on like a convscope run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..core.keras_archive import fail
+from ..core.keras_write import to_source
+from ..core.spec import LayerKind
+from .keras_read import KerasFile
+from .keras_weights import load_layer
+from .torch_model import KerasModel
+from .view import Subject
+
+WEIGHTED = frozenset({LayerKind.CONV, LayerKind.DENSE, LayerKind.NORM})
+
+
+def weights_by_layer(kf: KerasFile) -> list[list[np.ndarray]]:
+    """Each spec layer's arrays; a clear error for a layer with weights the file lacks."""
+    found = []
+    for layer in kf.spec.layers:
+        arrays = kf.weights.get(layer.name)
+        if arrays is None:
+            arrays = []
+            if kf.weights and layer.kind in WEIGHTED:
+                raise fail(kf.path, f"the weights have nothing for layer {layer.name!r}")
+        found.append(arrays)
+    return found
+
+
+def load_keras(kf: KerasFile, dataset: str | None) -> Subject:
+    """The file's model in torch with its trained weights, as a Subject to look at."""
+    model = KerasModel(kf.spec)
+    for layer, module, arrays in zip(
+        kf.spec.layers, model.layers, weights_by_layer(kf), strict=True
+    ):
+        try:
+            load_layer(module, arrays)
+        except (ValueError, IndexError) as error:
+            raise fail(
+                kf.path,
+                f"layer {layer.name!r} ({layer.keras_class}): the weights do not fit: {error}",
+            ) from None
+    model.eval()
+    spec = replace(kf.spec, name=kf.path.stem)  # what reports and default file names call it
+    source = to_source(spec, comment=f"Read from {kf.path.name} (Keras {kf.keras_version or '?'}).")
+    return Subject(spec, source, model, dataset, epochs=None, trained=True, origin=kf.path)
