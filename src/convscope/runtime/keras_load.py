@@ -11,7 +11,7 @@ from ..core.keras_archive import fail
 from ..core.keras_write import to_source
 from ..core.spec import LayerKind
 from .keras_read import KerasFile
-from .keras_weights import load_layer
+from .keras_weights import layer_arrays, load_layer
 from .torch_model import KerasModel
 from .view import Subject
 
@@ -31,19 +31,27 @@ def weights_by_layer(kf: KerasFile) -> list[list[np.ndarray]]:
     return found
 
 
+def check_shapes(
+    kf: KerasFile, label: str, given: list[tuple[int, ...]], wanted: list[np.ndarray]
+) -> None:
+    """The file's arrays against the ones the layer has, in Keras's layouts."""
+    shapes = [tuple(w.shape) for w in wanted]
+    if len(given) != len(shapes) or any(tuple(g) != w for g, w in zip(given, shapes, strict=False)):
+        raise fail(
+            kf.path,
+            f"{label}: the weights do not fit: the file has {given or 'none'}, the layer "
+            f"needs {shapes}",
+        )
+
+
 def load_keras(kf: KerasFile, dataset: str | None) -> Subject:
     """The file's model in torch with its trained weights, as a Subject to look at."""
     model = KerasModel(kf.spec)
     for layer, module, arrays in zip(
         kf.spec.layers, model.layers, weights_by_layer(kf), strict=True
     ):
-        try:
-            load_layer(module, arrays)
-        except (ValueError, IndexError) as error:
-            raise fail(
-                kf.path,
-                f"layer {layer.name!r} ({layer.keras_class}): the weights do not fit: {error}",
-            ) from None
+        check_shapes(kf, layer.label, [a.shape for a in arrays], layer_arrays(module))
+        load_layer(module, arrays)
     model.eval()
     spec = replace(kf.spec, name=kf.path.stem)  # what reports and default file names call it
     source = to_source(spec, comment=f"Read from {kf.path.name} (Keras {kf.keras_version or '?'}).")
