@@ -15,10 +15,12 @@ source importer (keras_api), so defaults, checks and names are Keras's.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from . import spec as s
 from .errors import SourceError, SpecError
+from .explain import explain
 from .keras_api import LayerCall, canonical, is_keras_layer, sequential
 from .keras_names import INPUT_CLASSES
 
@@ -204,5 +206,33 @@ def read_config(config: Any, source: str) -> s.ModelSpec:
     for call in calls:
         if call.cls not in INPUT_CLASSES and not isinstance(call.kwargs.get("name"), str):
             raise SourceError(f"a {call.cls} layer has no name", where=source)
+    axes = {str(c.kwargs["name"]): c.kwargs["axis"] for c in calls if "axis" in c.kwargs}
+    calls = [channels_axis(c) for c in calls]
     # The input shape: Keras 3's InputLayer(batch_shape=...), Keras 2's batch_input_shape.
-    return sequential(calls, source=source, name=str(inner.get("name") or "sequential"))
+    spec = sequential(calls, source=source, name=str(inner.get("name") or "sequential"))
+    check_axes(spec, axes, source)
+    return spec
+
+
+def channels_axis(call: LayerCall) -> LayerCall:
+    """tf.keras 2 saves BatchNormalization's axis as [3] (the batch axis counted): -1 here,
+    checked against the layer's input by check_axes once the shapes are known."""
+    axis = call.kwargs.get("axis")
+    if call.cls != "BatchNormalization" or axis in (None, -1):
+        return call
+    return replace(call, kwargs={**call.kwargs, "axis": -1})
+
+
+def check_axes(spec: s.ModelSpec, axes: dict[str, Any], source: str) -> None:
+    """Each BatchNormalization's saved axis is its input's last (the channels) axis."""
+    for row in explain(spec).rows:
+        axis = axes.get(row.name)
+        if row.kind != s.LayerKind.NORM or axis in (None, -1):
+            continue
+        last = len(row.input_shape)  # counting the batch axis, as Keras 2 saves it
+        if axis not in (last, [last], [-1]):
+            raise SpecError(
+                f"axis {axis!r} is not the channels axis of a {len(row.input_shape)}-d input; "
+                "only channels-last normalisation is supported",
+                where=where(source, row.name),
+            )
