@@ -156,3 +156,33 @@ def test_onnx_export_matches(chollet_run: tuple[Path, dict[str, object]], tmp_pa
     session = onnxruntime.InferenceSession(str(tmp_path / "c.onnx"))
     got = session.run(None, {"images": (images[..., None] / 255.0).astype("float32")})[0]
     np.testing.assert_allclose(got, model.predict(images), atol=1e-5)
+
+
+def test_a_live_keras_model_and_predict_from_h5(
+    keras_trained: tuple[Any, Path], cli: Cli, tmp_path: Path
+) -> None:
+    model, folder = keras_trained
+    images = data.load("mnist").test_images[:100]
+    live = cs.load(model, dataset="mnist")  # the object in the user's notebook
+    np.testing.assert_allclose(
+        live.predict(images), outputs(model, images[..., None] / 255.0), atol=1e-5
+    )
+    from PIL import Image
+
+    Image.fromarray(255 - images[0]).save(tmp_path / "seven.png")  # dark ink on white
+    r = cli(
+        "predict",
+        str(folder / "chollet.h5"),
+        str(tmp_path / "seven.png"),
+        "--dataset",
+        "mnist",
+        "--json",
+    )
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["class_name"] == "7"
+    r = cli("export", str(folder / "chollet.h5"), "-o", str(tmp_path / "again.keras"), "--json")
+    assert r.code == 0, r.err
+    again = cs.load(folder / "chollet.h5", dataset="mnist").export(
+        tmp_path / "again.keras", force=True
+    )
+    assert again.to_dict() == json.loads(r.out)
