@@ -262,6 +262,21 @@ class Model(Shown):
         size = keras_export.export(self.subject.model, target, fmt, force)
         return Exported(target, fmt, size)
 
+    # ---- live ----
+    def widget(self) -> Any:
+        """The live page in a notebook cell (anywidget): draw a digit, watch every layer."""
+        from .widget import widget
+
+        return widget(self)
+
+    def serve(
+        self, *, host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False
+    ) -> None:
+        """The live page at http://127.0.0.1:8765/ until Ctrl-C (`convscope serve`)."""
+        from .server import serve
+
+        serve(self, host=host, port=port, open_browser=open_browser)
+
     # ---- Shown ----
     def data(self) -> dict[str, Any]:
         return {

@@ -30,6 +30,7 @@ COMMANDS = {
     "show": ("looking", "show"),
     "report": ("looking", "report"),
     "export": ("looking", "export"),
+    "serve": ("looking", "serve"),
     "experiment": ("experimenting", "experiment"),
     "compare": ("experimenting", "compare"),
 }

@@ -49,3 +49,12 @@ def report(args: argparse.Namespace, io: Streams) -> ExitCode:
 def export(args: argparse.Namespace, io: Streams) -> ExitCode:
     found = trained(args).export(args.output, format=args.format, force=args.force)
     return io.result(found, args.json)
+
+
+def serve(args: argparse.Namespace, io: Streams) -> ExitCode:
+    from ..api.server import serve as run_server
+
+    model = load(args.target, dataset=args.dataset, seed=args.seed)
+    run_server(model, host=args.host, port=args.port, allow_remote=args.allow_remote,
+               open_browser=args.open, out=io.out, err=io.err)  # fmt: skip
+    return ExitCode.OK

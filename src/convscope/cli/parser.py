@@ -173,6 +173,19 @@ COMMANDS = (
          KERAS_DATASET, JSON),
     ),
     Command(
+        "serve", "the live page: draw a digit and watch every layer of your model respond",
+        "Serve an interactive page on this machine (127.0.0.1) for a run, a Keras model file "
+        "or an untrained preset: draw or upload a digit, see the 28x28 the network sees, every "
+        "layer's maps, each position's window and arithmetic. Ctrl-C stops it.",
+        (arg("target", help="a run directory, a Keras model file (with --dataset), or a preset"),
+         KERAS_DATASET,
+         arg("--port", type=positive_int, default=8765, help="default 8765"),
+         arg("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)"),
+         arg("--allow-remote", action="store_true", help="allow a --host beyond this machine"),
+         arg("--open", action="store_true", help="open the page in a browser"),
+         arg("--seed", type=int, default=0, help="initial weights of an untrained model")),
+    ),
+    Command(
         "compare", "several runs side by side: settings, parameters, time, accuracy, curves",
         "Compare training runs: the settings that differ, parameters, training time and test "
         "results in a table, and their curves overlaid in compare.png.",

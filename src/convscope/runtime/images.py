@@ -11,6 +11,7 @@ is reported, so the user sees what the network was shown.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -18,12 +19,20 @@ from PIL import Image, UnidentifiedImageError
 from ..core.errors import ConvscopeError
 
 SIZE = 28
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo; more is refused before it is decoded
 INK = 30  # of 255: darker than this (after inversion) counts as background when cropping
 
 
-def open_gray(path: Path, steps: list[str]) -> np.ndarray:
+def open_gray(path: Path | BinaryIO, steps: list[str], name: str = "") -> np.ndarray:
+    """A file or an upload as grayscale floats; its size is checked before it is decoded."""
+    name = name or str(path)
     try:
         with Image.open(path) as opened:
+            if opened.width * opened.height > MAX_PIXELS:
+                raise ConvscopeError(
+                    f"{name}: {opened.width}x{opened.height} pixels is more than this reads "
+                    f"({MAX_PIXELS:,})"
+                )
             opened.load()
             image: Image.Image = opened
             mode = image.mode
@@ -37,10 +46,10 @@ def open_gray(path: Path, steps: list[str]) -> np.ndarray:
                 image = image.convert("L")
             return np.asarray(image, dtype=np.float64)
     except FileNotFoundError:
-        raise ConvscopeError(f"{path}: no such image file") from None
+        raise ConvscopeError(f"{name}: no such image file") from None
     except (UnidentifiedImageError, OSError) as error:
         raise ConvscopeError(
-            f"{path}: not an image that Pillow can read ({error})",
+            f"{name}: not an image that Pillow can read ({error})",
             hint="give a PNG or JPEG file",
         ) from None
 
@@ -71,10 +80,11 @@ def place(patch: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
     return frame
 
 
-def prepare(path: Path, dataset: str) -> tuple[np.ndarray, list[str]]:
+def prepare(path: Path | BinaryIO, dataset: str, name: str = "") -> tuple[np.ndarray, list[str]]:
     """(28, 28) uint8 image as the data set's images are, and the steps that made it."""
     steps: list[str] = []
-    a = open_gray(path, steps)
+    name = name or str(path)
+    a = open_gray(path, steps, name)
     height, width = a.shape
     if border_median(a) > 127:
         a = 255 - a
@@ -86,7 +96,7 @@ def prepare(path: Path, dataset: str) -> tuple[np.ndarray, list[str]]:
     ink = np.argwhere(a > INK)
     if not len(ink):
         raise ConvscopeError(
-            f"{path}: the image is blank (no pixel stands out from the background)"
+            f"{name}: the image is blank (no pixel stands out from the background)"
         )
     (r0, c0), (r1, c1) = ink.min(0), ink.max(0) + 1
     a = a[r0:r1, c0:c1]

@@ -1,0 +1,174 @@
+"""The live page's requests, answered for one model: shared by the HTTP server
+(api.server) and the notebook widget (api.widget), so both speak the same JSON.
+
+    model      -> the explanation, each layer's window geometry, classes, state
+    predict    {"pixels": 28 rows of 28 numbers 0-255}  used as they are
+               {"image": "<base64 PNG or JPEG>"}         prepared as `predict` prepares it
+               -> {"predicted", "probabilities", "pixels", "steps", "layers": [...]}
+    position   {"pixels", "layer", "row", "col", "channel"} -> the value and its arithmetic
+    channel    {"layer", "channel"} -> that filter's kernel (float16, base64) and bias
+
+A bad request raises RequestError with the HTTP status it deserves (400 malformed, 422
+the wrong shape), and a message; nothing is kept between requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import threading
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import ConvscopeError
+from ..core.explanation import Row
+from ..core.spec import LayerKind
+from ..runtime import images, live
+from .model import Model
+
+MAX_BODY = 8 * 2**20  # bytes: a phone photo as base64 fits; more is refused with 413
+SIZE = 28
+
+
+class RequestError(ConvscopeError):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def geometry(row: Row, layer: Any) -> dict[str, Any] | None:
+    """How one position of this layer reads the layer before: kernel, stride, padding."""
+    if row.kind not in (LayerKind.CONV, LayerKind.POOL) or len(row.input_shape) != 3:
+        return None
+    kernel = layer.kernel_size if row.kind == LayerKind.CONV else layer.pool_size
+    top, left, _, _ = live.read_window(layer, row.input_shape, 0, 0)
+    dilation = getattr(layer, "dilation_rate", None)
+    span = [
+        (kernel.h - 1) * (dilation.h if dilation else 1) + 1,
+        (kernel.w - 1) * (dilation.w if dilation else 1) + 1,
+    ]
+    return {"span": span, "stride": [layer.strides.h, layer.strides.w], "start": [top, left]}
+
+
+class Live:
+    """One model behind the page: answers its requests, one forward pass at a time."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.lock = threading.Lock()  # torch inference of one model: one request at a time
+
+    def describe(self) -> dict[str, Any]:
+        ex = self.model.explain()
+        layers = self.model.subject.spec.layers
+        table = ex.to_dict()
+        for entry, row, layer in zip(table["layers"], ex.rows, layers, strict=True):
+            entry["kind"] = str(row.kind)
+            entry["reads"] = geometry(row, layer)
+        subject = self.model.subject
+        return {
+            "name": self.model.name,
+            "trained": self.model.trained,
+            "dataset": self.model.dataset,
+            "classes": list(self.model.class_names),
+            "input_shape": list(subject.spec.input_shape),
+            "live": subject.spec.input_shape in ((SIZE, SIZE, 1), (SIZE * SIZE,)),
+            "test_images": 10_000 if self.model.dataset else 0,
+            "explain": table,
+            "text": ex.text(),
+        }
+
+    def handle(self, kind: str, body: Any) -> dict[str, Any]:
+        """Answer one request (`kind`: model, predict, position, channel, test)."""
+        if kind == "model":
+            return self.describe()
+        if not isinstance(body, dict):
+            raise RequestError(422, "the request body must be a JSON object")
+        handlers = {"predict": self.predict, "position": self.position,
+                    "channel": self.channel, "test": self.test_image}  # fmt: skip
+        if kind not in handlers:
+            raise RequestError(404, f"no such request: {kind!r}")
+        try:
+            with self.lock:
+                return handlers[kind](body)
+        except RequestError:
+            raise
+        except ConvscopeError as error:
+            raise RequestError(422, str(error)) from None
+
+    def input_pixels(self, body: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
+        """The 28 x 28 the network sees, and how it was made from the request."""
+        self.model.subject.check_images()
+        if "pixels" in body:
+            return pixel_grid(body["pixels"]), ["used as given: 28x28, 0-255"]
+        if "image" in body:
+            if not isinstance(body["image"], str):
+                raise RequestError(400, "image must be a base64 PNG or JPEG string")
+            raw = body["image"].split(",", 1)[-1]  # a data: URL is fine too
+            try:
+                data = base64.b64decode(raw, validate=True)
+            except (binascii.Error, ValueError):
+                raise RequestError(400, "image is not valid base64") from None
+            try:
+                prepared, steps = images.prepare(
+                    io.BytesIO(data), self.model.subject.need_dataset(), "the image"
+                )
+            except ConvscopeError as error:
+                raise RequestError(400, str(error)) from None
+            return prepared, steps
+        raise RequestError(422, 'the request needs "pixels" (28 x 28 numbers) or "image"')
+
+    def predict(self, body: dict[str, Any]) -> dict[str, Any]:
+        pixels, steps = self.input_pixels(body)
+        return {**live.forward(self.model.subject.model, pixels).as_dict(), "steps": steps}
+
+    def position(self, body: dict[str, Any]) -> dict[str, Any]:
+        pixels, _ = self.input_pixels(body)
+        where = [body.get(k) for k in ("row", "col", "channel")]
+        if not isinstance(body.get("layer"), str) or not all(isinstance(v, int) for v in where):
+            raise RequestError(
+                422, "position needs layer (a name), row, col and channel (integers)"
+            )
+        row, col, k = (int(v) for v in where)  # type: ignore[arg-type]
+        return live.position(self.model.subject.model, pixels, body["layer"], row, col, k)
+
+    def channel(self, body: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(body.get("layer"), str) or not isinstance(body.get("channel"), int):
+            raise RequestError(422, "channel needs layer (a name) and channel (an integer)")
+        return live.channel(self.model.subject.model, body["layer"], body["channel"])
+
+    def test_image(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A test image by index (or a random one), with its true label."""
+        dataset = self.model.subject.load_data()
+        count = len(dataset.test_labels)
+        index = body.get("index")
+        if index is None:
+            index = int(np.random.default_rng().integers(count))
+        if not isinstance(index, int) or not 0 <= index < count:
+            raise RequestError(422, f"index must be a test-set index from 0 to {count - 1}")
+        pixels = dataset.test_images[index]
+        label = int(dataset.test_labels[index])
+        result = live.forward(self.model.subject.model, pixels).as_dict()
+        return {**result, "index": index, "label": label, "steps": [f"test image {index}"]}
+
+
+def pixel_grid(value: Any) -> np.ndarray:
+    """28 rows of 28 numbers 0-255 -> (28, 28) uint8; 422 for anything else."""
+    message = f"pixels must be {SIZE} rows of {SIZE} numbers from 0 to 255"
+    if not (isinstance(value, list) and len(value) == SIZE):
+        raise RequestError(422, message)
+    if not all(isinstance(row, list) and len(row) == SIZE for row in value):
+        raise RequestError(422, message)
+    try:
+        grid = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise RequestError(422, message) from None
+    if (
+        grid.shape != (SIZE, SIZE)
+        or not np.isfinite(grid).all()
+        or grid.min() < 0
+        or grid.max() > 255
+    ):
+        raise RequestError(422, message)
+    return np.rint(grid).astype(np.uint8)

@@ -1,0 +1,175 @@
+"""What the live page and the notebook widget ask of a model: one input through every
+layer, encoded compactly; one position's value worked out from its window; one channel's
+filter. Numpy out; the transport (HTTP or a widget's messages) is api.live's.
+
+Layer outputs travel as float16, little-endian, base64: chollet's 37,600 values are 75 KB,
+and float16's 3 significant digits are more than a colour map shows.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..core import arith
+from ..core import spec as s
+from ..core.errors import ConvscopeError
+from .inspect import LayerOutput, layer_outputs, model_outputs
+from .keras_weights import layer_arrays
+from .torch_model import KerasModel
+
+
+def encode(values: np.ndarray) -> str:
+    return base64.b64encode(values.astype("<f2").tobytes()).decode("ascii")
+
+
+def encoded_outputs(outputs: list[LayerOutput]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": o.name,
+            "type": o.layer_type,
+            "shape": list(o.shape),
+            "max": float(np.abs(o.values).max()) if o.values.size else 0.0,
+            "data": encode(o.values),
+        }
+        for o in outputs
+    ]
+
+
+@dataclass(frozen=True)
+class Forward:
+    """One prepared input through the model."""
+
+    pixels: np.ndarray  # (28, 28) uint8, as the network sees it
+    outputs: list[LayerOutput]  # the input, then every layer
+    probabilities: np.ndarray  # (classes,), what Keras's predict gives
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "predicted": int(self.probabilities.argmax()),
+            "probabilities": [round(float(p), 6) for p in self.probabilities],
+            "pixels": self.pixels.astype(int).tolist(),
+            "layers": encoded_outputs(self.outputs),
+        }
+
+
+@torch.no_grad()
+def forward(model: KerasModel, pixels: np.ndarray) -> Forward:
+    """Every layer's output and the class probabilities for one (28, 28) uint8 image."""
+    outputs = layer_outputs(model, pixels)
+    probabilities = model_outputs(model, pixels[None].astype(np.float32))[0]  # (classes,)
+    return Forward(pixels, outputs, probabilities)
+
+
+def layer_index(model: KerasModel, name: str) -> int:
+    names = [layer.name for layer in model.spec.layers]
+    if name not in names:
+        raise ConvscopeError(f"no layer {name!r}; the layers are: {', '.join(names)}")
+    return names.index(name)
+
+
+def channel(model: KerasModel, name: str, k: int) -> dict[str, Any]:
+    """A conv or dense layer's filter k in Keras's layout (kh, kw, in) and its bias."""
+    i = layer_index(model, name)
+    layer, arrays = model.spec.layers[i], layer_arrays(model.layers[i])
+    if not isinstance(layer, s.Conv2D | s.Dense) or not arrays:
+        raise ConvscopeError(f"{layer.label} has no filters of its own")
+    kernel = arrays[0][..., k]  # (kh, kw, in) or (in,)
+    bias = float(arrays[1][k]) if len(arrays) > 1 else 0.0
+    return {"layer": name, "channel": k, "shape": list(kernel.shape), "bias": bias,
+            "max": float(np.abs(kernel).max()), "data": encode(kernel)}  # fmt: skip
+
+
+def padded_window(values: np.ndarray, top: int, left: int, kh: int, kw: int) -> np.ndarray:
+    """values[top:top+kh, left:left+kw], zeros where the window hangs over the edge."""
+    h, w = values.shape[:2]
+    out = np.zeros((kh, kw, *values.shape[2:]), dtype=values.dtype)
+    t, lo = max(top, 0), max(left, 0)
+    b, r = min(top + kh, h), min(left + kw, w)
+    if b > t and r > lo:
+        out[t - top : b - top, lo - left : r - left] = values[t:b, lo:r]
+    return out
+
+
+def position(
+    model: KerasModel, pixels: np.ndarray, name: str, row: int, col: int, k: int
+) -> dict[str, Any]:
+    """How one output value comes about: its window in the layer before and the arithmetic."""
+    i = layer_index(model, name)
+    layer = model.spec.layers[i]
+    outputs = layer_outputs(model, pixels)
+    before, after = outputs[i].values, outputs[i + 1].values
+    if after.ndim == 3:
+        h, w, c = after.shape
+        if not (0 <= row < h and 0 <= col < w and 0 <= k < c):
+            raise ConvscopeError(f"{name} is {h}x{w}x{c}: ({row}, {col}, {k}) is outside")
+        value = float(after[row, col, k])
+    else:
+        if not 0 <= k < after.shape[0]:
+            raise ConvscopeError(f"{name} has {after.shape[0]} values: {k} is outside")
+        value = float(after[k])
+    found: dict[str, Any] = {"layer": name, "row": row, "col": col, "channel": k, "value": value}
+    if isinstance(layer, s.Conv2D) and layer.groups == 1:
+        found |= conv_terms(model, i, layer, before, row, col, k)
+    elif isinstance(layer, s.Pooling2D):
+        found |= pool_terms(layer, before, row, col, k)
+    elif isinstance(layer, s.Dense) and before.ndim == 1:
+        kernel, *bias = layer_arrays(model.layers[i])
+        pre = float(before @ kernel[:, k] + (bias[0][k] if bias else 0.0))
+        found["formula"] = (f"{layer.activation}(b + sum of {before.size:,} weights x inputs) = "
+                            f"{layer.activation}({pre:.4g}) = {value:.4g}")  # fmt: skip
+    else:
+        found["formula"] = f"{layer.keras_class} at this position: {value:.4g}"
+    return found
+
+
+def conv_terms(
+    model: KerasModel, i: int, layer: s.Conv2D, before: np.ndarray, row: int, col: int, k: int
+) -> dict[str, Any]:
+    kernel, *bias = layer_arrays(model.layers[i])  # (kh, kw, in, out)
+    top, left, kh, kw = read_window(layer, before.shape, row, col)
+    span_h = arith.effective_kernel(kh, layer.dilation_rate.h)
+    span_w = arith.effective_kernel(kw, layer.dilation_rate.w)
+    window = padded_window(before, top, left, span_h, span_w)
+    window = window[:: layer.dilation_rate.h, :: layer.dilation_rate.w]  # (kh, kw, in)
+    products = float((window * kernel[..., k]).sum())
+    b = float(bias[0][k]) if bias else 0.0
+    return {
+        "window": [top, left, top + span_h - 1, left + span_w - 1],
+        "bias": b,
+        "sum": products,
+        "terms": int(window.size),
+        "formula": f"{layer.activation}(b + sum of {window.size:,} weights x inputs) = "
+        f"{layer.activation}({b:.4g} + {products:.4g}) = {layer.activation}({b + products:.4g})",
+    }
+
+
+def pool_terms(
+    layer: s.Pooling2D, before: np.ndarray, row: int, col: int, k: int
+) -> dict[str, Any]:
+    top, left, kh, kw = read_window(layer, before.shape, row, col)
+    window = padded_window(before[..., k : k + 1], top, left, kh, kw)[..., 0]
+    verb = "max" if layer.op == "max" else "mean"
+    value = float(window.max() if layer.op == "max" else window.mean())
+    return {
+        "window": [top, left, top + kh - 1, left + kw - 1],
+        "formula": f"{verb} of the {kh}x{kw} window = {value:.4g}",
+    }
+
+
+def read_window(
+    layer: s.ConvBase | s.Pooling2D, shape: tuple[int, ...], row: int, col: int
+) -> tuple[int, int, int, int]:
+    """(top, left, kh, kw) of the window output (row, col) reads in the layer before."""
+    kernel = layer.kernel_size if isinstance(layer, s.ConvBase) else layer.pool_size
+    strides, padding = layer.strides, layer.padding
+    dilation = layer.dilation_rate if isinstance(layer, s.ConvBase) else s.ONE
+    pad_h = pad_w = 0
+    if padding == "same":
+        pad_h = arith.same_padding(shape[0], kernel.h, strides.h, dilation.h)[0]
+        pad_w = arith.same_padding(shape[1], kernel.w, strides.w, dilation.w)[0]
+    return row * strides.h - pad_h, col * strides.w - pad_w, kernel.h, kernel.w

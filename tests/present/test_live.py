@@ -1,0 +1,228 @@
+"""`convscope serve` and its page: the JSON API's answers and refusals, many clients at
+once, and the page in Debian's Chromium (Playwright) on a real trained run."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib import request
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import convscope as cs
+from convscope.api.server import app
+from convscope.runtime import data
+
+pytestmark = pytest.mark.slow  # a real server, a real browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def server(chollet_run: tuple[Path, dict[str, object]]) -> Iterator[str]:
+    """The live page of a trained chollet run, on a free port of 127.0.0.1."""
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        app(cs.load(chollet_run[0])), host="127.0.0.1", port=port, log_level="warning"
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if running.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(10)
+
+
+def post(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, Any]:
+    req = request.Request(url, data=body, headers={"content-type": content_type}, method="POST")
+    try:
+        with request.urlopen(req, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except request.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def png_of(pixels: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_the_api_answers(server: str) -> None:
+    with request.urlopen(f"{server}/api/model", timeout=30) as answer:
+        about = json.loads(answer.read())
+    assert about["explain"]["total_params"] == 93_322 and about["live"]
+    conv = next(layer for layer in about["explain"]["layers"] if layer["name"] == "conv2d_2")
+    assert conv["receptive_field"]["size"] == [18, 18] and conv["reads"]["span"] == [3, 3]
+    mnist = data.load("mnist")
+    status, found = post(
+        f"{server}/api/predict", json.dumps({"pixels": mnist.test_images[7].tolist()}).encode()
+    )
+    assert status == 200 and found["predicted"] == int(mnist.test_labels[7])
+    shapes = [layer["shape"] for layer in found["layers"]]
+    assert shapes[0] == [28, 28, 1] and [3, 3, 64] in shapes and shapes[-1] == [10]
+    decoded = np.frombuffer(base64.b64decode(found["layers"][-1]["data"]), "<f2")
+    np.testing.assert_allclose(decoded, found["probabilities"], atol=2e-3)
+    status, from_png = post(
+        f"{server}/api/predict", json.dumps({"image": png_of(255 - mnist.test_images[7])}).encode()
+    )
+    assert (
+        status == 200
+        and from_png["predicted"] == found["predicted"]
+        and "inverted" in " ".join(from_png["steps"])
+    )
+    body = {
+        "pixels": mnist.test_images[7].tolist(),
+        "layer": "conv2d_1",
+        "row": 5,
+        "col": 5,
+        "channel": 3,
+    }
+    status, where = post(f"{server}/api/position", json.dumps(body).encode())
+    assert status == 200 and where["window"] == [5, 5, 7, 7] and "relu(" in where["formula"]
+    status, filt = post(
+        f"{server}/api/channel", json.dumps({"layer": "conv2d_1", "channel": 3}).encode()
+    )
+    assert status == 200 and filt["shape"] == [3, 3, 32]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b"x" * (9 * 2**20), 413, "over 8,388,608 bytes"),
+        (b"{not json", 400, "not JSON"),
+        (json.dumps({"image": "%%%"}).encode(), 400, "not valid base64"),
+        (
+            json.dumps({"image": base64.b64encode(b"not an image").decode()}).encode(),
+            400,
+            "not an image",
+        ),
+        (json.dumps({"pixels": [[0] * 28] * 27}).encode(), 422, "28 rows of 28 numbers"),
+        (json.dumps({"pixels": [[300] * 28] * 28}).encode(), 422, "from 0 to 255"),
+        (json.dumps([1, 2]).encode(), 422, "a JSON object"),
+        (json.dumps({"nothing": 1}).encode(), 422, '"pixels"'),
+    ],
+    ids=[
+        "too-large",
+        "bad-json",
+        "bad-base64",
+        "bad-image",
+        "wrong-shape",
+        "out-of-range",
+        "not-object",
+        "no-input",
+    ],
+)
+def test_bad_requests(server: str, body: bytes, status: int, message: str) -> None:
+    got, answer = post(f"{server}/api/predict", body)
+    assert got == status and message in answer["error"] and "Traceback" not in answer["error"]
+
+
+def test_many_clients_at_once(server: str) -> None:
+    mnist = data.load("mnist")
+    bodies = [json.dumps({"pixels": mnist.test_images[i].tolist()}).encode() for i in range(8)]
+
+    def client(i: int) -> list[int]:
+        return [post(f"{server}/api/predict", bodies[i])[1]["predicted"] for _ in range(10)]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(client, range(8)))
+    alone = [post(f"{server}/api/predict", b)[1]["predicted"] for b in bodies]
+    assert all(a == [alone[i]] * 10 for i, a in enumerate(answers))  # nothing leaks between clients
+
+
+def stroke(page: Any, points: list[tuple[float, float]]) -> None:
+    box = page.locator("canvas.pad").bounding_box()
+    x0, y0, scale = box["x"], box["y"], box["width"] / 280
+    page.mouse.move(x0 + points[0][0] * scale, y0 + points[0][1] * scale)
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x0 + x * scale, y0 + y * scale, steps=2)
+    page.mouse.up()
+
+
+def wait_for_class(page: Any, expected: str) -> str:
+    page.wait_for_function(
+        f"document.querySelector('#predicted').dataset.class === '{expected}'", timeout=15000
+    )
+    return str(page.locator("#predicted").get_attribute("data-class"))
+
+
+ZERO = [(140 + 70 * np.sin(t), 140 - 95 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)]
+ONE = [(150, 50), (146, 120), (142, 230)]
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_page_in_chromium(server: str, width: int, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("CONVSCOPE_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    failed: list[str] = []
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("requestfailed", lambda r: failed.append(r.url))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(server + "/", wait_until="networkidle")
+            wait_for_class(page, "7")  # test image 0 to start with
+            page.get_by_role("button", name="Clear").click()
+            stroke(page, ONE)
+            assert wait_for_class(page, "1") == "1"
+            page.screenshot(path=str(shots / f"live-{width}-one.png"))
+            page.get_by_role("button", name="Clear").click()
+            stroke(page, [(float(x), float(y)) for x, y in ZERO])
+            assert wait_for_class(page, "0") == "0"
+            cell = page.locator('[data-layer="conv2d_2"] canvas').first
+            cell.scroll_into_view_if_needed()
+            cell.hover(position={"x": 30, "y": 30})
+            window = page.locator("#input-window")
+            assert (window.get_attribute("data-rows"), window.get_attribute("data-cols")) == (
+                "18",
+                "18",
+            )
+            page.screenshot(path=str(shots / f"live-{width}-hover.png"))
+            cell.click(position={"x": 30, "y": 30})
+            page.wait_for_function("document.querySelector('.detail .formula')", timeout=15000)
+            assert "relu(" in page.locator(".detail .formula").inner_text()
+            digit = data.load("mnist").test_images[3]  # a 0
+            png = tmp_path / "upload.png"
+            Image.fromarray(255 - digit).resize((140, 140)).save(png)
+            page.locator('input[type="file"]').set_input_files(str(png))
+            assert wait_for_class(page, str(int(data.load("mnist").test_labels[3])))
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            page.screenshot(path=str(shots / f"live-{width}-upload.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == [] and failed == []
+    assert all(r.startswith(server) for r in requests), requests  # nothing from a network
+    assert overflow == 0
