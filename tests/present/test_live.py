@@ -226,3 +226,41 @@ def test_the_page_in_chromium(server: str, width: int, tmp_path: Path) -> None:
     assert errors == [] and failed == []
     assert all(r.startswith(server) for r in requests), requests  # nothing from a network
     assert overflow == 0
+
+
+def test_a_port_in_use_and_a_remote_host_are_refused(cli: Any) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = cli("serve", "chollet", "--port", str(port))
+    assert r.code == 2 and f"port {port} on 127.0.0.1 is in use" in r.err and "try --port" in r.err
+    r = cli("serve", "chollet", "--host", "0.0.0.0")
+    assert r.code == 2 and "--allow-remote" in r.err
+
+
+def test_ctrl_c_stops_the_server_cleanly(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "convscope", "serve", "chollet", "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            try:
+                request.urlopen(f"http://127.0.0.1:{port}/api/model", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert f"http://127.0.0.1:{port}/" in out and "Stopped." in out and "Traceback" not in err
+    assert "random initial weights" not in out  # the page says so, the terminal names the state
+    assert "untrained" in out

@@ -146,5 +146,8 @@ def serve(
 
         webbrowser.open(url)
     config = uvicorn.Config(app(model), host=host, port=port, log_level="warning")
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:  # uvicorn shuts down, then re-raises the Ctrl-C it caught
+        pass
     out.write("Stopped.\n")
