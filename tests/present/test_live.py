@@ -212,6 +212,9 @@ def test_the_page_in_chromium(server: str, width: int, tmp_path: Path) -> None:
             cell.click(position={"x": 30, "y": 30})
             page.wait_for_function("document.querySelector('.detail .formula')", timeout=15000)
             assert "relu(" in page.locator(".detail .formula").inner_text()
+            page.locator(".detail .enlarged").hover(position={"x": 5, "y": 5})
+            assert page.locator(".detail .readout").inner_text().startswith("[0, 0] = ")
+            assert page.locator(".detail .kernel").count() == 64  # conv2d_2's 64 input channels
             digit = data.load("mnist").test_images[3]  # a 0
             png = tmp_path / "upload.png"
             Image.fromarray(255 - digit).resize((140, 140)).save(png)
@@ -226,6 +229,15 @@ def test_the_page_in_chromium(server: str, width: int, tmp_path: Path) -> None:
     assert errors == [] and failed == []
     assert all(r.startswith(server) for r in requests), requests  # nothing from a network
     assert overflow == 0
+
+
+def test_an_untrained_model_says_so() -> None:
+    from convscope.api.live import Live
+
+    about = Live(cs.load("chollet")).describe()
+    assert (
+        about["trained"] is False and about["live"] and about["explain"]["total_params"] == 93_322
+    )
 
 
 def test_a_port_in_use_and_a_remote_host_are_refused(cli: Any) -> None:

@@ -14,6 +14,7 @@ always as {"error": "..."}; never a traceback. One forward pass at a time (api.l
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import sys
@@ -146,8 +147,6 @@ def serve(
 
         webbrowser.open(url)
     config = uvicorn.Config(app(model), host=host, port=port, log_level="warning")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops, then re-raises the Ctrl-C
         uvicorn.Server(config).run()
-    except KeyboardInterrupt:  # uvicorn shuts down, then re-raises the Ctrl-C it caught
-        pass
     out.write("Stopped.\n")

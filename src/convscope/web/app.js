@@ -478,7 +478,7 @@ class LivePage {
     try {
       const where = await this.transport.request("position", { pixels: this.pixels, layer: s.name, row: s.r, col: s.c, channel: s.k });
       const parts = [h("p", { class: "value" }, `${s.name}[${s.r}, ${s.c}], channel ${s.k} = ${fmt(where.value)}`),
-        h("p", { class: "formula" }, where.formula)];
+        h("p", { class: "formula" }, where.formula), this.enlarged(s.name, s.k)];
       const row = this.rows.find((x) => x.name === s.name);
       if (row?.type === "Conv2D") {
         const filter = await this.transport.request("channel", { layer: s.name, channel: s.k });
@@ -490,10 +490,25 @@ class LivePage {
     }
   }
 
+  enlarged(name, k) { // the channel's whole map, large, with each value on hover
+    const layer = this.values.get(name);
+    const [hh, ww, channels] = layer.shape;
+    const canvas = h("canvas", { class: "enlarged", "aria-label": `${name} channel ${k}, enlarged` });
+    paint(canvas, ww, hh, (i) => colour(layer.values[i * channels + k] / (layer.max || 1)));
+    const readout = h("p", { class: "readout" }, `channel ${k} of ${name}, ${hh}x${ww}: hover for values`);
+    canvas.addEventListener("pointermove", (e) => {
+      const box = canvas.getBoundingClientRect();
+      const r = Math.min(hh - 1, Math.floor(((e.clientY - box.top) / box.height) * hh));
+      const c = Math.min(ww - 1, Math.floor(((e.clientX - box.left) / box.width) * ww));
+      readout.textContent = `[${r}, ${c}] = ${fmt(layer.values[(r * ww + c) * channels + k])}`;
+    });
+    return h("div", { class: "enlarged-box" }, canvas, readout);
+  }
+
   filterView(filter) {
     const [kh, kw, cin] = filter.shape;
     const values = decode(filter.data);
-    const shown = Math.min(cin, 32);
+    const shown = Math.min(cin, 256);
     const tiles = [];
     for (let i = 0; i < shown; i++) {
       const canvas = h("canvas", { class: "kernel", title: `input channel ${i}` });
