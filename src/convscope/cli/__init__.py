@@ -8,7 +8,9 @@ two lines to stderr and returns ExitCode.USAGE (2). Each command lives in a smal
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -43,7 +45,28 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    io = Streams(stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr)
+    err = stderr or sys.stderr
+    out = stdout or sys.stdout
+    if out is None or err is None:  # started with stdout or stderr closed (>&-)
+        if err is not None:
+            err.write("convscope: standard output is closed: nothing could be printed\n")
+        return ExitCode.FAILURE
+    io = Streams(stdin or sys.stdin, out, err)
+    try:
+        code = dispatch(argv, io)
+        out.flush()  # a full disk shows here, not at exit
+        return code
+    except BrokenPipeError:  # `convscope explain ... | head`: the reader has all it wanted
+        silence(out)
+        return ExitCode.OK
+    except OSError as error:  # stdout on a full disk, for one: the environment, not the input
+        silence(out)
+        err.write(f"convscope: cannot write the output: {error.strerror or error}\n")
+        return ExitCode.FAILURE
+
+
+def dispatch(argv: Sequence[str] | None, io: Streams) -> int:
+    """Parse, run the command, turn what went wrong into a message and an exit code."""
     try:
         args = build_parser(__version__).parse_args(argv)
         module, function = COMMANDS[args.command]
@@ -61,9 +84,15 @@ def main(
     except KeyboardInterrupt as stopped:
         outcome = getattr(stopped, "outcome", None)
         if outcome is not None:  # an experiment's finished part
-            io.out.write(outcome.text())
+            io.write(outcome.text())
         io.err.write(f"convscope: {stopped or 'interrupted'}\n")
         return ExitCode.INTERRUPTED
+
+
+def silence(out: TextIO) -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit stays quiet."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # tests' StringIO
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
 
 
 def entry() -> None:

@@ -7,6 +7,7 @@ import argparse
 from ..api.explaining import explain as explain_model
 from ..api.explaining import presets as preset_list
 from ..core import presets as preset_table
+from ..core.load import MAX_SOURCE, decode
 from .codes import ExitCode, Streams
 
 
@@ -15,7 +16,8 @@ def explain(args: argparse.Namespace, io: Streams) -> ExitCode:
         io.out.write(preset_table.get(args.model).source)
         return ExitCode.OK
     if args.model == "-":
-        found = explain_model("<stdin>", input_shape=args.input_shape, code=io.stdin.read())
+        code = decode(io.read_input(MAX_SOURCE + 1), "standard input")
+        found = explain_model("<stdin>", input_shape=args.input_shape, code=code)
     else:
         found = explain_model(args.model, input_shape=args.input_shape)
     if args.markdown:

@@ -43,6 +43,12 @@ def parse(text: str, filename: str) -> ast.Module:
     """Parse Python source; a syntax error names the line and, for a missing comma, both lines."""
     try:
         return ast.parse(text, filename)
+    except (RecursionError, MemoryError):  # 100,000 nested operators, and the like
+        raise SourceError(
+            "the file is nested too deeply for Python's parser (thousands of nested "
+            "operators or brackets)",
+            where=filename,
+        ) from None
     except SyntaxError as error:
         line = error.lineno or 0
         message = error.msg
@@ -77,8 +83,11 @@ def read_model(
             interpreter.call_uncalled_functions()
     except (_Return, _Break, _Continue):
         pass  # `return` or `break` at module level (ast.parse allows them): stop there
-    except RecursionError:
-        raise SourceError("the file nests too deeply to follow", where=filename) from None
+    except (RecursionError, MemoryError):
+        raise SourceError(
+            "the file is nested too deeply to follow (thousands of nested expressions)",
+            where=filename,
+        ) from None
     candidates = [m for m in interpreter.models if m.calls]
     if not candidates:
         raise _no_model_error(interpreter, filename)

@@ -15,41 +15,89 @@ from .keras_source import SourceModel, read_model
 from .keras_write import to_source
 from .spec import ModelSpec
 
+MAX_SOURCE = 1_000_000  # bytes of Keras source: a model file is a few KB; a 5 MB file of
+# statements makes Python's own parser use gigabytes
+MAX_DIMENSION = 1_000_000  # pixels or channels along one axis of an input
+
 
 def parse_shape(text: str) -> tuple[int, ...]:
     """`28,28,1`, `28x28x1` or `(28, 28, 1)` -> (28, 28, 1)."""
-    if not re.fullmatch(r"\s*\(?\s*\d+(\s*[,x]\s*\d+)*\s*,?\s*\)?\s*", text):
+    if len(text) > 100 or not re.fullmatch(r"\s*\(?\s*\d+(\s*[,x]\s*\d+)*\s*,?\s*\)?\s*", text):
         raise ConvscopeError(
-            f"--input-shape must be positive integers such as 28,28,1, got {text!r}"
+            f"--input-shape must be positive integers such as 28,28,1, got {shorten(text)!r}"
         )
     shape = tuple(int(n) for n in re.findall(r"\d+", text))
     if any(n < 1 for n in shape):
         raise ConvscopeError(f"--input-shape must be positive integers, got {text!r}")
+    if any(n > MAX_DIMENSION for n in shape):
+        raise ConvscopeError(
+            f"--input-shape: each size must be at most {MAX_DIMENSION:,}, got {text!r}"
+        )
     return shape
 
 
-def read_source(target: str, read_stdin: Callable[[], str]) -> tuple[str, str]:
-    """(text, display name) of a Keras source file, or of standard input for '-'."""
-    if target == "-":
-        return read_stdin(), "<stdin>"
-    path = Path(target)
-    if path.is_dir():
-        raise ConvscopeError(f"{target} is a directory; give a Keras .py file or a preset name")
+def shorten(text: str, most: int = 80) -> str:
+    """What an echo of the user's input shows of it: the start and the end of a long one."""
+    return text if len(text) <= most else f"{text[: most // 2]}...{text[-most // 4 :]}"
+
+
+def decode(data: bytes, name: str) -> str:
+    """Source bytes -> text: UTF-8 (a byte-order mark allowed), within MAX_SOURCE."""
+    if len(data) > MAX_SOURCE:
+        raise ConvscopeError(
+            f"{name} is larger than {MAX_SOURCE:,} bytes: not a Keras model file",
+            hint="a model's source is a few kilobytes; give that file",
+        )
     try:
-        return path.read_text(encoding="utf-8"), target
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ConvscopeError(
-            f"{target} is not UTF-8 text (byte {error.start}); give a Keras .py file"
+            f"{name} is not UTF-8 text (byte {error.start}); give a Keras .py file"
         ) from None
+
+
+def read_source(target: str, read_stdin: Callable[[], str | bytes]) -> tuple[str, str]:
+    """(text, display name) of a Keras source file, or of standard input for '-'.
+
+    Only regular files are read (not /dev/zero, a FIFO or a socket), at most MAX_SOURCE
+    bytes of them, so reading is bounded in time and memory.
+    """
+    if target == "-":
+        given = read_stdin()
+        if isinstance(given, str):
+            given = given.encode("utf-8", "surrogateescape")
+        return decode(given, "standard input"), "<stdin>"
+    if not target.strip():
+        raise ConvscopeError("give a preset name, a Keras .py file or - (the name is empty)")
+    path = Path(target)
+    shown = shorten(target)
+    try:
+        if path.is_dir():
+            raise ConvscopeError(f"{shown} is a directory; give a Keras .py file or a preset name")
+        if not path.is_file():
+            raise ConvscopeError(
+                f"{shown} is not a regular file (a device, a FIFO or a socket): give a Keras "
+                ".py file"
+            )
+        with path.open("rb") as f:
+            data = f.read(MAX_SOURCE + 1)
     except OSError as error:
-        raise ConvscopeError(f"cannot read {target}: {error.strerror}") from None
+        raise ConvscopeError(f"cannot read {shown}: {error.strerror}") from None
+    return decode(data, shown), target
+
+
+def exists(target: str) -> bool:
+    try:
+        return Path(target).exists()
+    except OSError:  # a name too long for the file system, for one
+        return False
 
 
 def load_source_model(
     target: str,
     *,
     input_shape: tuple[int, ...] | None = None,
-    read_stdin: Callable[[], str] = lambda: "",
+    read_stdin: Callable[[], str | bytes] = lambda: "",
 ) -> SourceModel:
     """A preset by name, else a Keras source file (or '-' for stdin), read without running it."""
     return load_with_source(target, input_shape=input_shape, read_stdin=read_stdin)[0]
@@ -59,7 +107,7 @@ def load_with_source(
     target: str,
     *,
     input_shape: tuple[int, ...] | None = None,
-    read_stdin: Callable[[], str] = lambda: "",
+    read_stdin: Callable[[], str | bytes] = lambda: "",
 ) -> tuple[SourceModel, str]:
     """The model and the Keras source text it was read from (kept with a training run)."""
     if target in presets.PRESETS:
@@ -71,9 +119,9 @@ def load_with_source(
             spec = replace(spec, input_shape=input_shape)
         text = to_source(spec, comment=f"Read from {target} (Keras {version or '?'}).")
         return SourceModel(spec), text
-    if target != "-" and not Path(target).exists():
+    if target != "-" and target.strip() and not exists(target):
         raise ConvscopeError(
-            f"no preset or file named {target!r}",
+            f"no preset or file named {shorten(target)!r}",
             hint=f"presets: {', '.join(presets.PRESETS)}; or a path to a Keras .py file, or - "
             "for standard input",
         )
@@ -85,6 +133,6 @@ def load_model(
     target: str,
     *,
     input_shape: tuple[int, ...] | None = None,
-    read_stdin: Callable[[], str] = lambda: "",
+    read_stdin: Callable[[], str | bytes] = lambda: "",
 ) -> ModelSpec:
     return load_source_model(target, input_shape=input_shape, read_stdin=read_stdin).spec

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,10 @@ from .source_values import (
     _PLAIN,
     IMPLICIT_MODULES,
     MAX_ITEMS,
+    MAX_PATH,
+    MAX_SECONDS,
     MAX_STEPS,
+    Exceeded,
     KerasClass,
     Method,
     Misspelt,
@@ -29,6 +33,8 @@ from .source_values import (
     Unknown,
     _is_plain,
     _size_ok,
+    check_arithmetic,
+    within_budget,
 )
 
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
@@ -61,6 +67,7 @@ class Evaluator:
         self.filename = filename
         self.globals: dict[str, Any] = {"__name__": "__main__"}
         self.steps = 0
+        self.started = time.monotonic()
 
     # ---- errors ----
 
@@ -73,6 +80,12 @@ class Evaluator:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise self.error(node, "the file does too much work to follow without running it")
+        if self.steps % 4096 == 0 and time.monotonic() - self.started > MAX_SECONDS:
+            raise self.error(
+                node,
+                f"the file does too much work to follow without running it (over "
+                f"{MAX_SECONDS:g} s)",
+            )
 
     # ---- assignment (statements and comprehensions both bind names) ----
 
@@ -94,7 +107,17 @@ class Evaluator:
     # ---- expressions ----
 
     def eval(self, node: ast.expr, scopes: tuple[dict[str, Any], ...]) -> Any:
+        """The value of an expression, checked against the budget where values are made."""
         self.tick(node)
+        try:
+            value = self.evaluate(node, scopes)
+            if isinstance(node, (ast.Name, ast.Constant, ast.Subscript)):
+                return value  # already checked where it was made (a slice is smaller)
+            return within_budget(value)
+        except Exceeded as error:  # the innermost expression past the budget names the line
+            raise self.error(node, str(error)) from None
+
+    def evaluate(self, node: ast.expr, scopes: tuple[dict[str, Any], ...]) -> Any:
         match node:
             case ast.Constant(value=value):
                 return value
@@ -196,6 +219,8 @@ class Evaluator:
                     return Misspelt(attr)
             if bare:
                 return Unknown(f"the name `{attr}` is not defined in the file")
+            if len(base.path) > MAX_PATH:
+                raise Exceeded(f"an attribute path of more than {MAX_PATH} characters is too long")
             return Module(f"{base.path}.{attr}" if base.path else attr)
         if isinstance(base, (Sequential, list)):
             return Method(base, attr)
@@ -212,6 +237,7 @@ class Evaluator:
             return Unknown("arithmetic on values only known at run time")
         if isinstance(op, ast.Pow) and isinstance(right, (int, float)) and abs(right) > 64:
             return Unknown("a very large power")
+        check_arithmetic(op, left, right)  # sized before it is computed
         if isinstance(op, ast.Mult) and any(
             isinstance(v, (str, list, tuple)) for v in (left, right)
         ):
@@ -272,7 +298,7 @@ class Evaluator:
         if isinstance(base, (list, tuple, str, dict)) and isinstance(index, (int, str, slice)):
             try:
                 return base[index]  # type: ignore[index]
-            except (IndexError, KeyError, TypeError):
+            except (IndexError, KeyError, TypeError, ValueError):  # [::0] is a ValueError
                 return Unknown(f"`{ast.unparse(node)}`")
         return Unknown(f"`{ast.unparse(node)}`")
 

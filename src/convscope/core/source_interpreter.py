@@ -16,6 +16,8 @@ from .keras_api import LayerCall
 from .source_expressions import Evaluator
 from .source_values import (
     MAX_DEPTH,
+    MAX_LAYERS,
+    Exceeded,
     Function,
     Functional,
     KerasClass,
@@ -30,6 +32,8 @@ from .source_values import (
     _is_plain,
     _Return,
     _size_ok,
+    describe,
+    within_budget,
 )
 from .spec import ACTIVATIONS
 
@@ -85,6 +89,9 @@ class Interpreter(Evaluator):
                 self.run_if(node, test, body, orelse, scopes)
             case ast.For(target=target, iter=iterable, body=body, orelse=orelse):
                 self.run_for(node, target, iterable, body, orelse, scopes)
+            case ast.While(body=body):
+                self.unfollowed(node, body, "a while loop is not followed: how often it runs is "
+                                "only known when the file runs")  # fmt: skip
             case ast.With(body=body) | ast.AsyncWith(body=body):
                 self.run_block(body, scopes)
             case (
@@ -140,6 +147,8 @@ class Interpreter(Evaluator):
     ) -> None:
         items = self.eval(iterable, scopes)
         if not isinstance(items, (list, tuple, str)):
+            why = items.reason if isinstance(items, Unknown) else "its items are not known"
+            self.unfollowed(node, body, f"the loop is not followed: {why}")
             return  # a loop over data (batches, epochs of a custom loop): no model in it
         for item in items:
             self.assign(target, item, scopes)
@@ -151,6 +160,19 @@ class Interpreter(Evaluator):
                 continue
         self.run_block(orelse, scopes)
 
+    def unfollowed(self, node: ast.stmt, body: list[ast.stmt], why: str) -> None:
+        """A loop convscope does not follow: fine unless it builds the model."""
+        builds = any(
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and (n.func.attr == "add" or keras_names.is_keras_layer(n.func.attr))
+            for statement in body
+            for n in ast.walk(statement)
+        )
+        if builds:
+            raise self.error(node, f"this loop adds layers to the model, but {why}",
+                             "write the layers out, or loop over a short literal list")  # fmt: skip
+
     # ---- calls ----
 
     def call(self, node: ast.Call, scopes: tuple[dict[str, Any], ...]) -> Any:
@@ -161,6 +183,8 @@ class Interpreter(Evaluator):
             value = self.eval(keyword.value, scopes)
             if keyword.arg is None:
                 if isinstance(value, dict):
+                    if not all(isinstance(k, str) for k in value):
+                        raise self.error(node, "keyword arguments (**) must have names as keys")
                     kwargs.update(value)
                 continue
             kwargs[keyword.arg] = value
@@ -190,8 +214,8 @@ class Interpreter(Evaluator):
                 if all(_is_plain(a) for a in args) and all(_is_plain(v) for v in kwargs.values()):
                     try:
                         return _size_ok(callee(*args, **kwargs))
-                    except (TypeError, ValueError, ZeroDivisionError):
-                        pass
+                    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+                        pass  # what Python itself would refuse: not known here
                 return Unknown(f"`{ast.unparse(node)}`")
             case _:
                 return Unknown(f"`{ast.unparse(node)}` is only known at run time")
@@ -246,13 +270,18 @@ class Interpreter(Evaluator):
         return model
 
     def add_layer(self, node: ast.AST, model: Sequential, item: Any, what: str) -> None:
+        if item is model:
+            raise self.error(node, "model.add(model) adds the model to itself")
         if isinstance(item, LayerCall):
             model.calls.append(item)
         elif isinstance(item, Sequential):
             model.calls.extend(item.calls)  # a nested Sequential adds its layers in order
         else:
-            received = item.reason if isinstance(item, Unknown) else type(item).__name__
-            raise self.error(node, f"{what} is not a Keras layer convscope can read ({received})")
+            raise self.error(
+                node, f"{what} is not a Keras layer convscope can read ({describe(item)})"
+            )
+        if len(model.calls) > MAX_LAYERS:
+            raise self.error(node, f"the model has more than {MAX_LAYERS:,} layers")
 
     def call_method(
         self, node: ast.Call, method: Method, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -265,6 +294,10 @@ class Interpreter(Evaluator):
                 obj.extend(args[0])
             elif name == "insert" and len(args) == 2 and isinstance(args[0], int):
                 obj.insert(args[0], args[1])
+            try:
+                within_budget(obj)
+            except Exceeded as error:
+                raise self.error(node, str(error)) from None
             return None
         assert isinstance(obj, Sequential)
         if name == "add" and args:

@@ -25,9 +25,22 @@ IMPLICIT_MODULES = {
     "models": "keras.models",
     "K": "keras.backend",
 }
+# The evaluator's budget: what reading a model without running it may cost. A Keras model
+# file builds a few dozen layers from small numbers; far past these, the file is doing
+# something else, and saying so beats hanging or eating memory.
 MAX_STEPS = 200_000  # statements and expressions evaluated; a guard against runaway loops
+MAX_SECONDS = 10.0  # wall time of one reading, checked every few thousand steps
 MAX_DEPTH = 30  # nested calls of the file's own functions
-MAX_ITEMS = 100_000  # elements in a list or tuple built by arithmetic
+MAX_ITEMS = 100_000  # elements in a list or tuple built by arithmetic (more: unknown)
+MAX_CELLS = 1_000_000  # numbers in one value, nested lists counted as often as they appear
+MAX_INT_BITS = 256  # bits of one integer: 10**77, far beyond any shape or count
+MAX_TEXT = 1_000_000  # characters of one string
+MAX_PATH = 300  # characters of a dotted path such as tf.keras.layers.Conv2D
+MAX_LAYERS = 10_000  # layers of one model
+
+
+class Exceeded(Exception):
+    """A value past the budget; the evaluator turns it into an error naming the line."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,72 @@ def _is_plain(value: Any) -> bool:
     return False
 
 
+def cells(value: Any, limit: int = MAX_CELLS) -> int:
+    """How many numbers a value holds, counting shared sub-lists each time they appear;
+    stops counting past `limit`, so it costs at most that much however large the value."""
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            count += 1
+            if count > limit:
+                return count
+            stack.extend(item)
+        elif isinstance(item, dict):
+            count += 1
+            stack.extend(item.values())
+        else:
+            count += 1
+            if count > limit:
+                return count
+    return count
+
+
+def within_budget(value: Any) -> Any:
+    """The value, if it is one a model file could sensibly build; else Exceeded."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        if value.bit_length() > MAX_INT_BITS:
+            raise Exceeded(
+                f"a number of {value.bit_length():,} bits is far too large for a shape or a "
+                f"count (the limit is {MAX_INT_BITS} bits)"
+            )
+    elif isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise Exceeded(f"a string of {len(value):,} characters is too large to follow")
+    elif isinstance(value, (list, tuple, dict)) and cells(value) > MAX_CELLS:
+        raise Exceeded(
+            f"a value of more than {MAX_CELLS:,} items is too large to follow without "
+            "running the file"
+        )
+    return value
+
+
+def check_arithmetic(op: ast.operator, left: Any, right: Any) -> None:
+    """Exceeded for arithmetic whose result would be past the budget, before it is computed:
+    big powers, products and shifts of integers, and sequences repeated too often."""
+    ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right))
+    if ints:
+        bits = 0
+        if isinstance(op, ast.Pow) and right > 0:
+            bits = left.bit_length() * right
+        elif isinstance(op, ast.Mult):
+            bits = left.bit_length() + right.bit_length()
+        elif isinstance(op, ast.LShift):
+            bits = left.bit_length() + right
+        if bits > 4 * MAX_INT_BITS:
+            raise Exceeded(
+                f"a number of about {bits:,} bits is far too large for a shape or a count "
+                f"(the limit is {MAX_INT_BITS} bits)"
+            )
+    if isinstance(op, ast.Mult) and not ints:
+        seq, count = (left, right) if isinstance(right, int) else (right, left)
+        sized = isinstance(seq, (str, list, tuple)) and isinstance(count, int)
+        if sized and len(seq) * count > MAX_TEXT:
+            raise Exceeded(f"repeating {len(seq):,} items {count:,} times is too large")
+
+
 def _size_ok(value: Any) -> Any:
     if isinstance(value, (tuple, list, str)) and len(value) > MAX_ITEMS:
         return Unknown("a sequence too long to follow")
@@ -147,7 +226,24 @@ def _builtin_range(*args: Any) -> Any:
     if not all(isinstance(a, int) for a in args) or not 1 <= len(args) <= 3:
         return Unknown("range() over values only known at run time")
     result = range(*args)
-    return list(result) if len(result) <= MAX_ITEMS else Unknown("a range too long to follow")
+    try:
+        return list(result) if len(result) <= MAX_ITEMS else Unknown("a range too long to follow")
+    except OverflowError:  # more items than a Python int of the machine's size counts
+        return Unknown("a range too long to follow")
+
+
+def _builtin_round(number: Any, ndigits: Any = None) -> Any:
+    if isinstance(ndigits, int) and abs(ndigits) > 400:  # 10**(10**10) would never finish
+        raise Exceeded(f"round() to {ndigits:,} digits is far too large to compute")
+    return round(number) if ndigits is None else round(number, ndigits)
+
+
+def _builtin_sum(items: Any, start: Any = 0) -> Any:
+    if isinstance(start, (list, tuple)):  # sum(lists, []): concatenation, sized first
+        total = sum(len(i) for i in items if isinstance(i, (list, tuple)))
+        if total > MAX_ITEMS:
+            raise Exceeded(f"sum() would build a list of {total:,} items: too large to follow")
+    return sum(items, start)
 
 
 _BUILTINS: dict[str, Callable[..., Any]] = {
@@ -158,13 +254,29 @@ _BUILTINS: dict[str, Callable[..., Any]] = {
     "str": str,
     "bool": bool,
     "abs": abs,
-    "round": round,
+    "round": _builtin_round,
     "min": min,
     "max": max,
-    "sum": sum,
+    "sum": _builtin_sum,
     "tuple": tuple,
     "list": list,
     "enumerate": lambda xs, start=0: list(enumerate(xs, start)),
     "zip": lambda *xs: list(zip(*xs, strict=False)),
     "print": lambda *args, **kwargs: None,
 }
+
+
+def describe(value: Any) -> str:
+    """A value as a message names it: what it is to the user, not convscope's type names."""
+    if isinstance(value, Unknown):
+        return value.reason
+    if isinstance(value, KerasClass):
+        return f"the class {value.name} itself: call it, as in {value.name}(...)"
+    if isinstance(value, Module):
+        return f"the module or function {value.path}"
+    if isinstance(value, Function):
+        return f"the function {value.node.name}, not called"
+    if isinstance(value, Sequential):
+        return "a Sequential model"
+    shown = repr(value)
+    return f"the value {shown[:60] + '...' if len(shown) > 60 else shown}"

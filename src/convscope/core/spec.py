@@ -312,9 +312,16 @@ def to_padding(value: object) -> Padding:
     raise SpecError(f"`padding` must be 'valid' or 'same', got {value!r}")
 
 
+MAX_SIZE = 1_000_000_000  # filters, units, kernel sizes: far past any model convscope runs
+
+
 def to_positive_int(value: object, arg: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SpecError(f"`{arg}` must be a positive integer, got {value!r}")
+    if value > MAX_SIZE:
+        raise SpecError(
+            f"`{arg}` must be at most {MAX_SIZE:,}, got a number of {len(str(value))} digits"
+        )
     return value
 
 
@@ -373,7 +380,7 @@ def to_shape(value: object, arg: str) -> tuple[int, ...]:
     if (
         isinstance(value, (tuple, list))
         and value
-        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+        and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_SIZE for v in value)
     ):
         return tuple(value)
     raise SpecError(
