@@ -19,6 +19,7 @@ class ConvscopeError(ValueError):
     """
 
     def __init__(self, message: str, *, where: str = "", hint: str = "") -> None:
+        message, where, hint = printable(message), printable(where), printable(hint)
         super().__init__(message)
         self.message = message
         self.where = where
@@ -27,6 +28,22 @@ class ConvscopeError(ValueError):
     def __str__(self) -> str:
         head = f"{self.where}: {self.message}" if self.where else self.message
         return f"{head}\n  {self.hint}" if self.hint else head
+
+
+MOST = 600  # characters of one part of a message: echoes of a 300 KB list are cut
+
+
+def printable(text: str) -> str:
+    """A message part as a terminal may show it: control characters (ANSI escapes, stray
+    newlines) and lone surrogates escaped, and a long echo cut in the middle."""
+    safe = "".join(
+        c if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF else repr(c)[1:-1] for c in text
+    )
+    return (
+        safe
+        if len(safe) <= MOST
+        else f"{safe[:400]} ... ({len(safe):,} characters) ... {safe[-100:]}"
+    )
 
 
 class SourceError(ConvscopeError):

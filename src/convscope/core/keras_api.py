@@ -47,7 +47,7 @@ _COMMON = frozenset(
         "data_format",
     }
 )
-_NO_SHAPE_EFFECT = frozenset(
+NO_SHAPE_EFFECT = frozenset(
     {
         "kernel_initializer",
         "bias_initializer",
@@ -111,7 +111,7 @@ def build_layer(cls_name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any])
     cls_name = canonical(cls_name)
     signature = SIGNATURES[cls_name]
     bound = bind(cls_name, signature.params, args, kwargs)
-    known = set(signature.params) | _NO_SHAPE_EFFECT
+    known = set(signature.params) | NO_SHAPE_EFFECT
     if signature.layer_kwargs:
         known |= _COMMON
     for key in bound:
@@ -207,6 +207,7 @@ def sequential(
     name: str | None = None,
     input_shape: tuple[int, ...] | None = None,
     notes: tuple[str, ...] = (),
+    built_shape: tuple[int, ...] | None = None,
 ) -> s.ModelSpec:
     """Assemble `keras.Sequential([...])`: input shape, layers, Keras's auto names.
 
@@ -232,10 +233,19 @@ def sequential(
         if not layers and file_shape is None:
             file_shape = bound.input_shape
         layer_name = bound.name or auto_name(to_snake_case(bound.layer.keras_class), uids)
+        if not layer_name.isprintable() or "/" in layer_name:
+            raise SpecError(
+                f"a layer name must be printable text without '/', got {layer_name!r}", where=where
+            )
+        if any(layer.name == layer_name for layer in layers):  # as Keras's Sequential refuses
+            raise SpecError(
+                f"two layers are named {layer_name!r}: Keras requires unique names in a model",
+                where=where,
+            )
         layers.append(replace(bound.layer, name=layer_name, line=call.line, trainable=trainable))
     if not layers:
         raise SpecError("the Sequential model has no layers", where=source)
-    shape = input_shape or file_shape
+    shape = input_shape or file_shape or built_shape  # model.build(...) when nothing else says
     if shape is None:
         raise SpecError(
             "the model has no input shape: neither keras.Input(shape=...) nor input_shape= "

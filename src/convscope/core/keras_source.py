@@ -100,7 +100,12 @@ def read_model(
             f"{chosen.line}"
         )
     spec = keras_api.sequential(
-        chosen.calls, source=filename, name=chosen.name, input_shape=input_shape, notes=tuple(notes)
+        chosen.calls,
+        source=filename,
+        name=chosen.name,
+        input_shape=input_shape,
+        notes=tuple(notes),
+        built_shape=chosen.built_shape,
     )
     return SourceModel(spec, chosen.compile_args or {}, chosen.fit_args or {})
 

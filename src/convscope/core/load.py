@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -83,7 +84,35 @@ def read_source(target: str, read_stdin: Callable[[], str | bytes]) -> tuple[str
             data = f.read(MAX_SOURCE + 1)
     except OSError as error:
         raise ConvscopeError(f"cannot read {shown}: {error.strerror}") from None
-    return decode(data, shown), target
+    text = decode(data, shown)
+    if path.suffix.lower() == ".ipynb":
+        text = notebook_code(text, shown)
+    return without_magics(text), target
+
+
+def notebook_code(text: str, name: str) -> str:
+    """A notebook's code cells, in order, as one source (line numbers count through them)."""
+    try:
+        cells = json.loads(text)["cells"]
+        sources = [
+            "".join(c["source"]) if isinstance(c["source"], list) else str(c["source"])
+            for c in cells
+            if isinstance(c, dict) and c.get("cell_type") == "code"
+        ]
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ConvscopeError(f"{name} is not a readable Jupyter notebook ({error})") from None
+    return "\n".join(sources) + "\n"
+
+
+def without_magics(text: str) -> str:
+    """IPython's `%matplotlib inline`, `!pip install ...` and get_ipython() lines become
+    `pass` (same indentation, same line numbers): notebook exports keep them."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")) or stripped.startswith("get_ipython()"):
+            lines[i] = line[: len(line) - len(stripped)] + "pass"
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 
 
 def exists(target: str) -> bool:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import keras_names
+from . import keras_names, source_data
 from .errors import SourceError
 from .source_values import (
     _BUILTINS,
@@ -177,8 +177,27 @@ class Evaluator:
                 return result
             case ast.Starred():
                 return Unknown("a starred expression")
+            case ast.JoinedStr(values=parts):
+                return self.fstring(node, parts, scopes)
             case _:
                 return Unknown(f"`{ast.unparse(node)}`")
+
+    def fstring(
+        self, node: ast.JoinedStr, parts: list[ast.expr], scopes: tuple[dict[str, Any], ...]
+    ) -> Any:
+        """f'conv_{i}' with known values: the string Python would make (names in loops)."""
+        text = []
+        for part in parts:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                text.append(part.value)
+                continue
+            if not isinstance(part, ast.FormattedValue) or part.format_spec is not None:
+                return Unknown(f"`{ast.unparse(node)}`")
+            value = self.eval(part.value, scopes)
+            if not isinstance(value, (int, float, str)) or isinstance(value, bool):
+                return Unknown(f"`{ast.unparse(node)}`")
+            text.append(repr(value) if part.conversion == ord("r") else str(value))
+        return "".join(text)
 
     def eval_elements(self, elts: list[ast.expr], scopes: tuple[dict[str, Any], ...]) -> list[Any]:
         result: list[Any] = []
@@ -224,9 +243,16 @@ class Evaluator:
             return Module(f"{base.path}.{attr}" if base.path else attr)
         if isinstance(base, (Sequential, list)):
             return Method(base, attr)
+        if isinstance(base, source_data.DataArray):
+            found = source_data.attribute(base, attr)
+            return Unknown(f"`.{attr}` of {base.what}") if found is None else found
         return Unknown(f"`.{attr}` of a value only known at run time")
 
     def binop(self, op: ast.operator, left: Any, right: Any) -> Any:
+        data = [v for v in (left, right) if isinstance(v, source_data.DataArray)]
+        numbers = [v for v in (left, right) if isinstance(v, (int, float))]
+        if len(data) == 1 and len(numbers) == 1:
+            return data[0]  # x_train / 255.0: the same shape
         if (
             isinstance(op, ast.Add)
             and type(left) is type(right)
@@ -295,6 +321,13 @@ class Evaluator:
         return True
 
     def subscript(self, node: ast.Subscript, base: Any, index: Any) -> Any:
+        if isinstance(base, source_data.DataArray):
+            if isinstance(index, tuple):  # x[..., np.newaxis] is x[..., None]
+                index = tuple(
+                    None if isinstance(i, Module) and i.leaf == "newaxis" else i for i in index
+                )
+            found = source_data.subscript(base, index)
+            return Unknown(f"`{ast.unparse(node)}`") if found is None else found
         if isinstance(base, (list, tuple, str, dict)) and isinstance(index, (int, str, slice)):
             try:
                 return base[index]  # type: ignore[index]

@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from . import keras_layers, keras_names
-from .keras_api import LayerCall
+from . import keras_layers, keras_names, source_data
+from .keras_api import NO_SHAPE_EFFECT, LayerCall
 from .source_expressions import Evaluator
 from .source_values import (
     MAX_DEPTH,
@@ -32,6 +32,7 @@ from .source_values import (
     _is_plain,
     _Return,
     _size_ok,
+    bind_arguments,
     describe,
     within_budget,
 )
@@ -209,7 +210,14 @@ class Interpreter(Evaluator):
             case Function():
                 return self.call_function(callee, args, kwargs)
             case Module():
-                return self.call_module(callee, args, kwargs)
+                return self.call_module(node, callee, args, kwargs)
+            case source_data.DataMethod():
+                found = source_data.method(callee, args)
+                return Unknown(f"`{ast.unparse(node)}`") if found is None else found
+            case _ if (
+                callee is len and len(args) == 1 and isinstance(args[0], source_data.DataArray)
+            ):
+                return args[0].shape[0]
             case _ if callable(callee) and not isinstance(callee, type):
                 if all(_is_plain(a) for a in args) and all(_is_plain(v) for v in kwargs.values()):
                     try:
@@ -231,7 +239,10 @@ class Interpreter(Evaluator):
                 "supported: " + ", ".join(keras_layers.SUPPORTED),
             )
         args = tuple(self.argument(node, name, a) for a in args)
-        kwargs = {k: self.argument(node, name, v, k) for k, v in kwargs.items()}
+        kwargs = {
+            k: None if k in NO_SHAPE_EFFECT else self.argument(node, name, v, k)
+            for k, v in kwargs.items()
+        }  # regularizers, initializers, constraints: any value, they change no number here
         return LayerCall(name, args, kwargs, node.lineno)
 
     def argument(self, node: ast.Call, layer: str, value: Any, key: str | None = None) -> Any:
@@ -247,7 +258,7 @@ class Interpreter(Evaluator):
             )
         if isinstance(value, Unknown) or not _is_plain(value):
             what = f"`{key}`" if key else "an argument"
-            reason = value.reason if isinstance(value, Unknown) else f"{type(value).__name__}"
+            reason = describe(value)
             raise self.error(
                 node,
                 f"{layer}: {what} cannot be worked out without running the file ({reason})",
@@ -304,6 +315,10 @@ class Interpreter(Evaluator):
             self.add_layer(node, obj, args[0], "the argument of model.add()")
         elif name == "pop" and obj.calls:
             obj.calls.pop()
+        elif name == "build" and args and isinstance(args[0], (tuple, list)) and len(args[0]) > 1:
+            dims = tuple(args[0])[1:]  # (None, 28, 28, 1): the batch axis first
+            if all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+                obj.built_shape = dims
         elif name == "compile":
             params = ("optimizer", "loss", "loss_weights", "metrics")
             obj.compile_args = {**dict(zip(params, args, strict=False)), **kwargs}
@@ -328,9 +343,22 @@ class Interpreter(Evaluator):
             self.depth -= 1
         return None
 
-    def call_module(self, callee: Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def call_module(
+        self, node: ast.Call, callee: Module, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         if callee.leaf == "image_data_format":
             return "channels_last"  # Keras's default; convscope models are channels_last
+        dataset = source_data.dataset_of(callee.path)
+        if dataset is not None:
+            train, _ = source_data.load_data(dataset)
+            self.notes.append(
+                f"line {node.lineno}: {dataset}.load_data() is read as Keras documents it "
+                f"(images {train[0].shape}, {train[1].classes} classes), not run"
+            )
+            return source_data.load_data(dataset)
+        found = source_data.module_call(callee.leaf, args, kwargs)
+        if found is not None:
+            return found
         if callee.is_keras:
             return KerasObject(callee.path, args, kwargs)
         return Unknown(f"`{callee.path}(...)` is only known at run time")
@@ -354,29 +382,3 @@ class Interpreter(Evaluator):
         for value in list(self.globals.values()):
             if isinstance(value, Function) and value.node.name not in self.functions_called:
                 self.call_function(value, (), {})
-
-
-def bind_arguments(
-    function: Function, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> dict[str, Any]:
-    """Bind a call's arguments to the function's parameters, as Python would (simply)."""
-    spec = function.node.args
-    positional = [a.arg for a in (*spec.posonlyargs, *spec.args)]
-    local: dict[str, Any] = {}
-    first_default = len(positional) - len(function.defaults)
-    for index, param in enumerate(positional):
-        if index < len(args):
-            local[param] = args[index]
-        elif param in kwargs:
-            local[param] = kwargs[param]
-        elif index >= first_default:
-            local[param] = function.defaults[index - first_default]
-        else:
-            local[param] = Unknown(f"argument `{param}`")
-    for arg in spec.kwonlyargs:
-        local[arg.arg] = kwargs.get(arg.arg, function.kw_defaults.get(arg.arg))
-    if spec.vararg:
-        local[spec.vararg.arg] = tuple(args[len(positional) :])
-    if spec.kwarg:
-        local[spec.kwarg.arg] = {k: v for k, v in kwargs.items() if k not in local}
-    return local

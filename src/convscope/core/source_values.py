@@ -88,6 +88,7 @@ class Sequential:
     name: str | None = None
     compile_args: dict[str, Any] | None = None
     fit_args: dict[str, Any] | None = None
+    built_shape: tuple[int, ...] | None = None  # model.build((None, 28, 28, 1))
 
 
 @dataclass(frozen=True)
@@ -280,3 +281,29 @@ def describe(value: Any) -> str:
         return "a Sequential model"
     shown = repr(value)
     return f"the value {shown[:60] + '...' if len(shown) > 60 else shown}"
+
+
+def bind_arguments(
+    function: Function, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """Bind a call's arguments to the function's parameters, as Python would (simply)."""
+    spec = function.node.args
+    positional = [a.arg for a in (*spec.posonlyargs, *spec.args)]
+    local: dict[str, Any] = {}
+    first_default = len(positional) - len(function.defaults)
+    for index, param in enumerate(positional):
+        if index < len(args):
+            local[param] = args[index]
+        elif param in kwargs:
+            local[param] = kwargs[param]
+        elif index >= first_default:
+            local[param] = function.defaults[index - first_default]
+        else:
+            local[param] = Unknown(f"argument `{param}`")
+    for arg in spec.kwonlyargs:
+        local[arg.arg] = kwargs.get(arg.arg, function.kw_defaults.get(arg.arg))
+    if spec.vararg:
+        local[spec.vararg.arg] = tuple(args[len(positional) :])
+    if spec.kwarg:
+        local[spec.kwarg.arg] = {k: v for k, v in kwargs.items() if k not in local}
+    return local
