@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -23,13 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from convscope.core.rundir import RunDir
+from common import ENV, PYTHON, ROOT, cpu, trained_run
 
-ROOT = Path(__file__).resolve().parents[1]
-RUNS = ROOT / "benchmarks" / ".runs"
 RESULTS = ROOT / "benchmarks" / "results" / "keras_files.json"
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
-ENV = {**os.environ, "KERAS_BACKEND": "torch", "OMP_NUM_THREADS": "2"}
 
 LOAD = """
 import sys, time, json
@@ -56,27 +50,10 @@ model.save(sys.argv[3])
 """
 
 
-def trained_run() -> Path:
-    for run in sorted(RUNS.glob("*-chollet"), reverse=True):
-        if RunDir(run).weights.exists():
-            return run
-    cmd = [PYTHON, "-m", "convscope", "train", "chollet", "--epochs", "1", "--seed", "1"]
-    subprocess.run([*cmd, "--runs-dir", str(RUNS), "--quiet"], check=True, env=ENV)
-    return trained_run()
-
-
 def cold(command: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=ENV)
     return time.perf_counter() - start
-
-
-def cpu() -> str:
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    name = next((line.split(":", 1)[1].strip() for line in flags.splitlines()
-                 if line.startswith("model name")), platform.processor())  # fmt: skip
-    features = [f for f in ("avx512f", "avx512_bf16", "amx_bf16") if f in flags.split()]
-    return f"{name} ({', '.join(features) or 'no AVX-512'})"
 
 
 def main() -> None:

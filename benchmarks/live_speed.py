@@ -14,8 +14,6 @@ import argparse
 import base64
 import io
 import json
-import os
-import platform
 import shutil
 import socket
 import statistics
@@ -27,25 +25,11 @@ from pathlib import Path
 from urllib import request
 
 import numpy as np
+from common import ENV, PYTHON, ROOT, cpu, trained_run
 from PIL import Image, ImageDraw
 
-from convscope.core.rundir import RunDir
-
-ROOT = Path(__file__).resolve().parents[1]
-RUNS = ROOT / "benchmarks" / ".runs"
 RESULTS = ROOT / "benchmarks" / "results" / "live_speed.json"
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
-ENV = {**os.environ, "OMP_NUM_THREADS": "2"}
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def trained_run() -> Path:
-    for run in sorted(RUNS.glob("*-chollet"), reverse=True):
-        if RunDir(run).weights.exists():
-            return run
-    cmd = [PYTHON, "-m", "convscope", "train", "chollet", "--epochs", "1", "--seed", "1"]
-    subprocess.run([*cmd, "--runs-dir", str(RUNS), "--quiet"], check=True, env=ENV)
-    return trained_run()
 
 
 def drawing() -> str:
@@ -145,14 +129,6 @@ def load_test(url: str, clients: int, requests_each: int) -> dict[str, float]:
         "p95_ms": 1000 * ordered[int(len(ordered) * 0.95)],
         "requests_per_second": total / wall,
     }
-
-
-def cpu() -> str:
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    names = [x.split(":", 1)[1].strip() for x in info.splitlines() if x.startswith("model name")]
-    name = names[0] if names else platform.processor()
-    features = [f for f in ("avx512f", "avx512_bf16", "amx_bf16") if f in info.split()]
-    return f"{name} ({', '.join(features) or 'no AVX-512'})"
 
 
 def main() -> int:

@@ -77,3 +77,47 @@ def fresh_python(code: str) -> str:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     return result.stdout.strip()
+
+
+# ---- a real browser: Debian's Chromium through Playwright ----
+
+CHROMIUM = "/usr/bin/chromium"
+# As the machine's notes advise: no sandbox as root, and no background calls to the network.
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class PageLog:
+    """What a reader would notice going wrong on a page: errors, failed and all requests."""
+
+    errors: list[str]
+    failed: list[str]
+    requests: list[str]
+
+
+def watch(page: object) -> PageLog:
+    log = PageLog([], [], [])
+    on = page.on  # type: ignore[attr-defined]
+    on("console", lambda m: log.errors.append(m.text) if m.type == "error" else None)
+    on("pageerror", lambda e: log.errors.append(str(e)))
+    on("requestfailed", lambda r: log.failed.append(r.url[:80]))
+    on("request", lambda r: log.requests.append(r.url[:80]))
+    return log
+
+
+def screenshots(fallback: object) -> object:
+    """Where screenshots go: $CONVSCOPE_SCREENSHOTS, else the test's temporary folder."""
+    import os
+    from pathlib import Path
+
+    folder = Path(os.environ.get("CONVSCOPE_SCREENSHOTS") or str(fallback))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

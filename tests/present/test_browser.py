@@ -8,27 +8,14 @@ test's temporary folder) for a person to look at.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from ..helpers import run_cli
+from ..helpers import BROWSER_ARGS, CHROMIUM, run_cli, screenshots, watch
 
 pytestmark = pytest.mark.slow  # real trainings and reports: the full suite runs them
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# As the machine's notes advise: no sandbox as root, and no background calls to the network.
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDTHS = {"laptop": (1366, 800), "phone": (390, 844)}
 
 
@@ -47,20 +34,13 @@ def test_report_in_chromium(report_file: Path, device: str, tmp_path: Path) -> N
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "Chromium is missing: run scripts/setup --dev"
-    shots = Path(os.environ.get("CONVSCOPE_SCREENSHOTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = Path(str(screenshots(tmp_path)))
     width, height = WIDTHS[device]
-    errors: list[str] = []
-    failed: list[str] = []
-    requests: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("requestfailed", lambda r: failed.append(r.url[:80]))
-            page.on("request", lambda r: requests.append(r.url[:40]))
+            log = watch(page)
             page.goto(report_file.as_uri(), wait_until="load")
             images = page.eval_on_selector_all(
                 "img",
@@ -78,9 +58,9 @@ def test_report_in_chromium(report_file: Path, device: str, tmp_path: Path) -> N
             page.screenshot(path=str(shots / f"report-{device}-layers.png"))
         finally:
             browser.close()
-    assert errors == [] and failed == []
+    assert log.errors == [] and log.failed == []
     # the page itself and data: images; nothing from any network
-    assert all(r.startswith(("file://", "data:")) for r in requests), requests
+    assert all(r.startswith(("file://", "data:")) for r in log.requests), log.requests
     assert len(images) == 9
     for image in images:
         assert image["complete"] and image["natural"] > 0, image["alt"]

@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import shutil
 import socket
 import threading
 import time
@@ -25,11 +23,9 @@ import convscope as cs
 from convscope.api.server import app
 from convscope.runtime import data
 
-pytestmark = pytest.mark.slow  # a real server, a real browser
+from ..helpers import BROWSER_ARGS, CHROMIUM, screenshots, watch
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+pytestmark = pytest.mark.slow  # a real server, a real browser
 
 
 @pytest.fixture(scope="module")
@@ -178,19 +174,12 @@ ONE = [(150, 50), (146, 120), (142, 230)]
 def test_the_page_in_chromium(server: str, width: int, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    shots = Path(os.environ.get("CONVSCOPE_SCREENSHOTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    errors: list[str] = []
-    failed: list[str] = []
-    requests: list[str] = []
+    shots = Path(str(screenshots(tmp_path)))
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": 900})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("requestfailed", lambda r: failed.append(r.url))
-            page.on("request", lambda r: requests.append(r.url))
+            log = watch(page)
             page.goto(server + "/", wait_until="networkidle")
             wait_for_class(page, "7")  # test image 0 to start with
             page.get_by_role("button", name="Clear").click()
@@ -226,8 +215,8 @@ def test_the_page_in_chromium(server: str, width: int, tmp_path: Path) -> None:
             page.screenshot(path=str(shots / f"live-{width}-upload.png"), full_page=True)
         finally:
             browser.close()
-    assert errors == [] and failed == []
-    assert all(r.startswith(server) for r in requests), requests  # nothing from a network
+    assert log.errors == [] and log.failed == []
+    assert all(r.startswith(server) for r in log.requests), log.requests  # nothing from a network
     assert overflow == 0
 
 
