@@ -113,3 +113,26 @@ def test_settings_that_change_no_number_are_accepted() -> None:
             + "Input((28, 28, 1)), layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(10)])\n"
         ).total_params
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "from keras import layers, Sequential, applications\n"
+            "model = Sequential([layers.Input((224, 224, 3)), applications.ResNet50(weights=None), layers.Dense(10)])\n",
+            "ResNet50 from keras.applications, a pretrained network",
+        ),
+        (
+            "from keras import layers, Sequential\nimport json\ncfg = json.load(open('c.json'))\n"
+            "model = Sequential([layers.Input((28, 28, 1)), layers.Flatten(), layers.Dense(**cfg)])\n",
+            "Dense(**cfg): its settings are only known when the file runs",
+        ),
+    ],
+    ids=["pretrained-application", "unknown-star-kwargs"],
+)
+def test_what_cannot_be_read_is_named(source: str, message: str) -> None:
+    with pytest.raises(
+        cs.ConvscopeError, match=message.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")
+    ):
+        cs.explain(code=source)

@@ -180,6 +180,7 @@ class Interpreter(Evaluator):
         callee = self.eval(node.func, scopes)
         args = tuple(self.eval_elements(node.args, scopes))
         kwargs: dict[str, Any] = {}
+        unknown_star: str | None = None
         for keyword in node.keywords:
             value = self.eval(keyword.value, scopes)
             if keyword.arg is None:
@@ -187,6 +188,8 @@ class Interpreter(Evaluator):
                     if not all(isinstance(k, str) for k in value):
                         raise self.error(node, "keyword arguments (**) must have names as keys")
                     kwargs.update(value)
+                else:  # **cfg only known at run time: harmless for fit(), not for a layer
+                    unknown_star = ast.unparse(keyword.value)
                 continue
             kwargs[keyword.arg] = value
         match callee:
@@ -196,6 +199,13 @@ class Interpreter(Evaluator):
                 self.functional.append(Functional(node.lineno, "keras.Model(inputs, outputs)"))
                 return Unknown("a functional keras.Model")
             case KerasClass(name=name):
+                if unknown_star is not None:
+                    raise self.error(
+                        node,
+                        f"{name}(**{unknown_star}): its settings are only known when the file "
+                        "runs, and they would change the layer",
+                        "write the arguments out, or set the dict to literal values earlier",
+                    )
                 return self.layer_call(node, name, args, kwargs)
             case Misspelt(name=name):
                 suggestion = keras_names.suggest(name)

@@ -279,6 +279,14 @@ def describe(value: Any) -> str:
         return f"the function {value.node.name}, not called"
     if isinstance(value, Sequential):
         return "a Sequential model"
+    if isinstance(value, KerasObject):
+        leaf = value.path.rsplit(".", 1)[-1]
+        if ".applications." in f".{value.path}.":
+            return (
+                f"{leaf} from keras.applications, a pretrained network of many layers: "
+                "convscope reads small CNNs written layer by layer"
+            )
+        return f"the result of {value.path}(...)"
     shown = repr(value)
     return f"the value {shown[:60] + '...' if len(shown) > 60 else shown}"
 
