@@ -18,6 +18,7 @@ import base64
 import binascii
 import io
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from ..core.spec import LayerKind
 from ..runtime import images, live
 from .model import Model
 
+WEB = Path(__file__).resolve().parent.parent / "web"  # the page's files, for server and widget
 MAX_BODY = 8 * 2**20  # bytes: a phone photo as base64 fits; more is refused with 413
 SIZE = 28
 
@@ -38,18 +40,13 @@ class RequestError(ConvscopeError):
         self.status = status
 
 
-def geometry(row: Row, layer: Any) -> dict[str, Any] | None:
-    """How one position of this layer reads the layer before: kernel, stride, padding."""
-    if row.kind not in (LayerKind.CONV, LayerKind.POOL) or len(row.input_shape) != 3:
+def geometry(row: Row) -> dict[str, Any] | None:
+    """How one position of a conv or pooling layer reads the layer before: its window's
+    span, the stride between positions, and where position (0, 0)'s window starts."""
+    if row.kind not in (LayerKind.CONV, LayerKind.POOL) or row.window is None:
         return None
-    kernel = layer.kernel_size if row.kind == LayerKind.CONV else layer.pool_size
-    top, left, _, _ = live.read_window(layer, row.input_shape, 0, 0)
-    dilation = getattr(layer, "dilation_rate", None)
-    span = [
-        (kernel.h - 1) * (dilation.h if dilation else 1) + 1,
-        (kernel.w - 1) * (dilation.w if dilation else 1) + 1,
-    ]
-    return {"span": span, "stride": [layer.strides.h, layer.strides.w], "start": [top, left]}
+    span, stride, pad = row.window
+    return {"span": [span.h, span.w], "stride": [stride.h, stride.w], "start": [-pad.h, -pad.w]}
 
 
 class Live:
@@ -61,11 +58,10 @@ class Live:
 
     def describe(self) -> dict[str, Any]:
         ex = self.model.explain()
-        layers = self.model.subject.spec.layers
         table = ex.to_dict()
-        for entry, row, layer in zip(table["layers"], ex.rows, layers, strict=True):
+        for entry, row in zip(table["layers"], ex.rows, strict=True):
             entry["kind"] = str(row.kind)
-            entry["reads"] = geometry(row, layer)
+            entry["reads"] = geometry(row)
         subject = self.model.subject
         return {
             "name": self.model.name,

@@ -33,7 +33,7 @@ from ..runtime.keras_load import load_keras
 from ..runtime.view import Subject, View, build_view, open_model, open_run
 from .experiments import OcclusionMap, Probe
 from .explaining import Explanation
-from .results import Exported, Figure, Figures, Prediction, Report, TestResults, Written
+from .results import Exported, Figure, Figures, Prediction, Report, TestResults
 from .shown import Shown
 from .training import Run
 
@@ -186,7 +186,7 @@ class Model(Shown):
         target = self._where(path, lambda run: run.report, "{name}-report.html")
         data = page.encode()
         atomic_write(target, data)
-        return Report(Written(target, len(data), len(drawn)))
+        return Report(target, len(data), len(drawn))
 
     def _where(
         self,

@@ -7,7 +7,6 @@ and Jupyter shows `_repr_html_()` (figures also as PNG).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -207,20 +206,13 @@ class Figures(Shown):
         return f"{len(self.figures)} figures: {', '.join(self.keys())}"
 
 
-@dataclass(frozen=True)
-class Written:
-    """A file written: the report's path, size and what it holds."""
-
-    path: Path
-    size: int  # bytes
-    figures: int
-
-
 class Report(Shown):
     """The self-contained HTML report, written (`convscope report`)."""
 
-    def __init__(self, written: Written) -> None:
-        self.path, self.size, self.figures = written.path, written.size, written.figures
+    def __init__(self, path: Path, size: int, figures: int) -> None:
+        self.path = path
+        self.size = size  # bytes
+        self.figures = figures  # how many it holds
 
     def data(self) -> dict[str, Any]:
         return {"report": str(self.path), "bytes": self.size, "figures": self.figures}

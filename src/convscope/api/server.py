@@ -18,14 +18,12 @@ import contextlib
 import json
 import socket
 import sys
-from pathlib import Path
 from typing import Any, TextIO
 
 from ..core.errors import ConvscopeError
-from .live import MAX_BODY, Live, RequestError
+from .live import MAX_BODY, WEB, Live, RequestError
 from .model import Model
 
-WEB = Path(__file__).resolve().parent.parent / "web"
 STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 DRAIN = 4 * MAX_BODY  # a body up to this is read (and dropped) so the client hears its 413

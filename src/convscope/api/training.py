@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..core.errors import Diverged
-from ..core.rundir import RUNS_ROOT, RunDir
+from ..core.rundir import HISTORY_FIELDS, RUNS_ROOT, RunDir, training_seconds
 from ..core.settings import Options, Settings, plan_training
 from ..present import html
 from ..present.progress import KerasProgress, NotebookProgress, duration, in_notebook
@@ -105,7 +105,7 @@ class Run(Shown):
     @property
     def seconds(self) -> float:
         """Training time, the sum over its epochs."""
-        return sum(float(h["seconds"]) for h in self.history)
+        return training_seconds(self.history)
 
     def data(self) -> dict[str, Any]:
         return {
@@ -126,7 +126,7 @@ class Run(Shown):
         )
 
     def html(self) -> str:
-        head = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+        head = HISTORY_FIELDS
         rows = [
             tuple(str(int(h["epoch"])) if k == "epoch" else f"{h.get(k, 0.0):.4f}" for k in head)
             for h in self.history

@@ -7,14 +7,11 @@ server answers them over HTTP: {"id", "result"} or {"id", "error"}.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from ..core.errors import ConvscopeError
-from .live import Live, RequestError
+from .live import WEB, Live, RequestError
 from .model import Model
-
-WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 def widget(model: Model) -> Any:

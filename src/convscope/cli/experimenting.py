@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..core.settings import Options
 from .codes import ExitCode, Streams
+from .parser import training_options
 
 
 def experiment(args: argparse.Namespace, io: Streams) -> ExitCode:
@@ -19,9 +19,13 @@ def experiment(args: argparse.Namespace, io: Streams) -> ExitCode:
 def pooling(args: argparse.Namespace, io: Streams) -> ExitCode:
     from ..api.experiments import pooling as run_pooling
 
-    options = {k: getattr(args, k) for k in Options.__dataclass_fields__ if hasattr(args, k)}
     found = run_pooling(
-        args.model, seeds=args.seeds, output=args.output, quiet=args.quiet, stream=io.err, **options
+        args.model,
+        seeds=args.seeds,
+        output=args.output,
+        quiet=args.quiet,
+        stream=io.err,
+        **training_options(args),
     )
     return io.result(found, args.json)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core import presets, training
 from ..core.errors import ConvscopeError
-from ..core.settings import DEVICES, PRECISIONS
+from ..core.settings import DEVICES, PRECISIONS, Options
 
 
 class Parser(argparse.ArgumentParser):
@@ -234,6 +234,11 @@ EXPERIMENTS = (
          DATA_DIR, JSON),
     ),
 )  # fmt: skip
+
+
+def training_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The training options a command was given, by the API's keyword names."""
+    return {k: getattr(args, k) for k in Options.__dataclass_fields__ if hasattr(args, k)}
 
 
 def add_command(commands: Any, command: Command) -> argparse.ArgumentParser:

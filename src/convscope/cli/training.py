@@ -7,8 +7,8 @@ import argparse
 from ..api import training
 from ..core import presets
 from ..core.errors import ConvscopeError
-from ..core.settings import Options
 from .codes import ExitCode, Streams
+from .parser import training_options
 
 # the options that resuming a run cannot change, as train spells them
 FIXED_ON_RESUME = (
@@ -37,7 +37,7 @@ def train(args: argparse.Namespace, io: Streams) -> ExitCode:
             "train needs a model: a preset, a Keras .py file, or -",
             hint=f"presets: {', '.join(presets.PRESETS)}",
         )
-    options = {k: getattr(args, k) for k in Options.__dataclass_fields__}
+    options = training_options(args)
     run = training.train(
         args.model, **options, runs_dir=args.runs_dir, quiet=args.quiet, stream=io.err
     )

@@ -368,6 +368,7 @@ def explain(model: s.ModelSpec) -> Explanation:
                 params_formula=result.params_formula,
                 receptive_field=field,
                 macs=result.macs,
+                window=result.window,
             )
         )
         shape = result.output_shape

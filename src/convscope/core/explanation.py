@@ -81,6 +81,17 @@ class Row:
     params_formula: str
     receptive_field: ReceptiveField | None
     macs: int
+    # How one position reads the layer before: (span, stride, pad_before) per axis, the
+    # span being the (dilated) kernel's extent; None for layers that read one position.
+    window: tuple[s.Pair, s.Pair, s.Pair] | None = None
+
+    def read_at(self, row: int, col: int) -> Window | None:
+        """The window output (row, col) reads in the layer before (it may reach into padding)."""
+        if self.window is None:
+            return None
+        span, stride, pad = self.window
+        top, left = row * stride.h - pad.h, col * stride.w - pad.w
+        return Window(top, left, top + span.h - 1, left + span.w - 1)
 
     @property
     def params(self) -> int:

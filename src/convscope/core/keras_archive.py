@@ -78,10 +78,15 @@ def parse_json(path: Path, what: str, data: bytes | str) -> Any:
         raise fail(path, f"{what} is not readable JSON ({error})") from None
 
 
+def archive_config(path: Path, archive: zipfile.ZipFile) -> tuple[Any, str | None]:
+    """(config.json, the Keras version that wrote it) of an open .keras archive."""
+    config = parse_json(path, "config.json", read_member(path, archive, "config.json"))
+    meta = parse_json(path, "metadata.json", read_member(path, archive, "metadata.json"))
+    version = meta.get("keras_version") if isinstance(meta, dict) else None
+    return config, version if isinstance(version, str) else None
+
+
 def read_archive_config(path: Path) -> tuple[Any, str | None]:
     """(config.json, the Keras version that wrote it) of a .keras file."""
     with open_zip(path) as archive:
-        config = parse_json(path, "config.json", read_member(path, archive, "config.json"))
-        meta = parse_json(path, "metadata.json", read_member(path, archive, "metadata.json"))
-    version = meta.get("keras_version") if isinstance(meta, dict) else None
-    return config, version if isinstance(version, str) else None
+        return archive_config(path, archive)

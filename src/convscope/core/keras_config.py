@@ -225,6 +225,8 @@ def channels_axis(call: LayerCall) -> LayerCall:
 
 def check_axes(spec: s.ModelSpec, axes: dict[str, Any], source: str) -> None:
     """Each BatchNormalization's saved axis is its input's last (the channels) axis."""
+    if all(axis in (None, -1) for axis in axes.values()):
+        return  # nothing saved but Keras 3's -1: no shapes to work out
     for row in explain(spec).rows:
         axis = axes.get(row.name)
         if row.kind != s.LayerKind.NORM or axis in (None, -1):

@@ -57,6 +57,11 @@ def safe_stem(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
 
 
+def training_seconds(history: list[dict[str, float]]) -> float:
+    """A run's training time: the sum over its epochs in history.json."""
+    return sum(float(h.get("seconds", 0.0)) for h in history)
+
+
 def history_csv(history: list[dict[str, float]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, HISTORY_FIELDS, extrasaction="ignore", lineterminator="\n")
@@ -172,7 +177,7 @@ class RunDir:
 
     def seconds(self) -> float:
         """Training time: the sum over its epochs."""
-        return sum(float(h.get("seconds", 0.0)) for h in self.history())
+        return training_seconds(self.history())
 
     def measured(self, pooling: Path | None = None) -> Measured:
         """The experiments that bear on this run's model, for its report."""

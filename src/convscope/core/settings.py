@@ -158,14 +158,6 @@ class Options:
             values["input_shape"] = tuple(shape)
         return cls(**values)
 
-    def fixed(self) -> list[str]:
-        """The options that resuming a run cannot change (all but epochs and the device)."""
-        defaults = Options()
-        keys: tuple[str, ...] = ("dataset", "optimizer", "lr", "batch_size", "seed")
-        keys += ("validation_split",)
-        keys += ("input_shape", "train_images", "augment")
-        return [k for k in keys if getattr(self, k) != getattr(defaults, k)]
-
 
 @dataclass(frozen=True)
 class Plan:

@@ -155,20 +155,13 @@ def cells(value: Any, limit: int = MAX_CELLS) -> int:
     """How many numbers a value holds, counting shared sub-lists each time they appear;
     stops counting past `limit`, so it costs at most that much however large the value."""
     count, stack = 0, [value]
-    while stack:
+    while stack and count <= limit:
         item = stack.pop()
+        count += 1
         if isinstance(item, (list, tuple)):
-            count += 1
-            if count > limit:
-                return count
             stack.extend(item)
         elif isinstance(item, dict):
-            count += 1
             stack.extend(item.values())
-        else:
-            count += 1
-            if count > limit:
-                return count
     return count
 
 

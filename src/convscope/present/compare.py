@@ -17,7 +17,7 @@ from ..core.augment import Augment
 from ..core.errors import ConvscopeError
 from ..core.explain import explain
 from ..core.keras_source import read_model
-from ..core.rundir import RunDir, is_run_dir
+from ..core.rundir import RunDir, is_run_dir, training_seconds
 from .plots import WIDTH, png
 from .progress import duration
 from .tables import COLOURS, table_markdown, table_text
@@ -37,7 +37,7 @@ class RunSummary:
 
     @property
     def seconds(self) -> float:
-        return sum(float(h.get("seconds", 0.0)) for h in self.history)
+        return training_seconds(self.history)
 
     def setting(self, key: str) -> str:
         """One setting as the table shows it; learning rates with Keras's default filled in."""

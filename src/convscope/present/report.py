@@ -17,6 +17,7 @@ import jinja2
 from .. import __version__
 from ..core.answers import answers
 from ..core.experiments import Measured
+from ..core.rundir import training_seconds
 from ..core.training import hyperparameters
 from ..runtime.runs import validation_name
 from ..runtime.view import View
@@ -105,7 +106,7 @@ def run_facts(view: View) -> list[Fact]:
     ]
     if st.train_images:
         facts.append(Fact("Training images", f"the first {st.train_images:,}"))
-    seconds = sum(h.get("seconds", 0.0) for h in run.history)
+    seconds = training_seconds(run.history)
     if seconds:
         facts.append(Fact("Training time", f"{seconds:.1f} s"))
     return facts

@@ -55,4 +55,4 @@ def load_keras(kf: KerasFile, dataset: str | None) -> Subject:
     model.eval()
     spec = replace(kf.spec, name=kf.path.stem)  # what reports and default file names call it
     source = to_source(spec, comment=f"Read from {kf.path.name} (Keras {kf.keras_version or '?'}).")
-    return Subject(spec, source, model, dataset, epochs=None, trained=True, origin=kf.path)
+    return Subject(spec, source, model, dataset, epochs=None, origin=kf.path)

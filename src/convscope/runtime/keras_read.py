@@ -28,6 +28,7 @@ from ..core.keras_api import to_snake_case
 from ..core.keras_archive import (
     MAX_CONFIG,
     MAX_WEIGHTS,
+    archive_config,
     fail,
     open_zip,
     parse_json,
@@ -120,8 +121,8 @@ def legacy_weights(path: Path, f: Any) -> dict[str, list[np.ndarray]]:
 
 def read_keras(path: Path) -> tuple[Any, dict[str, list[np.ndarray]], str | None]:
     """config.json, the arrays of each group in model.weights.h5, the Keras version."""
-    config, version = read_archive_config(path)
-    with open_zip(path) as archive:
+    with open_zip(path) as archive:  # one open: the config, then the weights
+        config, version = archive_config(path, archive)
         data = read_member(path, archive, "model.weights.h5")
     with open_h5(path, io.BytesIO(data)) as f:
         check_links(path, f)

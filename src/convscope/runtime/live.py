@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..core import arith
 from ..core import spec as s
 from ..core.errors import ConvscopeError
+from ..core.explain import explain
+from ..core.explanation import Window
 from .inspect import LayerOutput, layer_outputs, model_outputs
 from .keras_weights import layer_arrays
 from .torch_model import KerasModel
@@ -100,7 +101,7 @@ def position(
 ) -> dict[str, Any]:
     """How one output value comes about: its window in the layer before and the arithmetic."""
     i = layer_index(model, name)
-    layer = model.spec.layers[i]
+    layer, geometry = model.spec.layers[i], explain(model.spec).rows[i]
     outputs = layer_outputs(model, pixels)
     before, after = outputs[i].values, outputs[i + 1].values
     if after.ndim == 3:
@@ -113,10 +114,11 @@ def position(
             raise ConvscopeError(f"{name} has {after.shape[0]} values: {k} is outside")
         value = float(after[k])
     found: dict[str, Any] = {"layer": name, "row": row, "col": col, "channel": k, "value": value}
-    if isinstance(layer, s.Conv2D) and layer.groups == 1:
-        found |= conv_terms(model, i, layer, before, row, col, k)
-    elif isinstance(layer, s.Pooling2D):
-        found |= pool_terms(layer, before, row, col, k)
+    window = geometry.read_at(row, col) if after.ndim == 3 else None
+    if isinstance(layer, s.Conv2D) and layer.groups == 1 and window is not None:
+        found |= conv_terms(model, i, layer, before, window, k)
+    elif isinstance(layer, s.Pooling2D) and window is not None:
+        found |= pool_terms(layer, before, window, k)
     elif isinstance(layer, s.Dense) and before.ndim == 1:
         kernel, *bias = layer_arrays(model.layers[i])
         pre = float(before @ kernel[:, k] + (bias[0][k] if bias else 0.0))
@@ -128,48 +130,29 @@ def position(
 
 
 def conv_terms(
-    model: KerasModel, i: int, layer: s.Conv2D, before: np.ndarray, row: int, col: int, k: int
+    model: KerasModel, i: int, layer: s.Conv2D, before: np.ndarray, window: Window, k: int
 ) -> dict[str, Any]:
     kernel, *bias = layer_arrays(model.layers[i])  # (kh, kw, in, out)
-    top, left, kh, kw = read_window(layer, before.shape, row, col)
-    span_h = arith.effective_kernel(kh, layer.dilation_rate.h)
-    span_w = arith.effective_kernel(kw, layer.dilation_rate.w)
-    window = padded_window(before, top, left, span_h, span_w)
-    window = window[:: layer.dilation_rate.h, :: layer.dilation_rate.w]  # (kh, kw, in)
-    products = float((window * kernel[..., k]).sum())
+    values = padded_window(before, window.top, window.left, window.height, window.width)
+    values = values[:: layer.dilation_rate.h, :: layer.dilation_rate.w]  # (kh, kw, in)
+    products = float((values * kernel[..., k]).sum())
     b = float(bias[0][k]) if bias else 0.0
     return {
-        "window": [top, left, top + span_h - 1, left + span_w - 1],
+        "window": [window.top, window.left, window.bottom, window.right],
         "bias": b,
         "sum": products,
-        "terms": int(window.size),
-        "formula": f"{layer.activation}(b + sum of {window.size:,} weights x inputs) = "
+        "terms": int(values.size),
+        "formula": f"{layer.activation}(b + sum of {values.size:,} weights x inputs) = "
         f"{layer.activation}({b:.4g} + {products:.4g}) = {layer.activation}({b + products:.4g})",
     }
 
 
-def pool_terms(
-    layer: s.Pooling2D, before: np.ndarray, row: int, col: int, k: int
-) -> dict[str, Any]:
-    top, left, kh, kw = read_window(layer, before.shape, row, col)
-    window = padded_window(before[..., k : k + 1], top, left, kh, kw)[..., 0]
+def pool_terms(layer: s.Pooling2D, before: np.ndarray, window: Window, k: int) -> dict[str, Any]:
+    h, w = window.height, window.width
+    values = padded_window(before[..., k : k + 1], window.top, window.left, h, w)[..., 0]
     verb = "max" if layer.op == "max" else "mean"
-    value = float(window.max() if layer.op == "max" else window.mean())
+    value = float(values.max() if layer.op == "max" else values.mean())
     return {
-        "window": [top, left, top + kh - 1, left + kw - 1],
-        "formula": f"{verb} of the {kh}x{kw} window = {value:.4g}",
+        "window": [window.top, window.left, window.bottom, window.right],
+        "formula": f"{verb} of the {h}x{w} window = {value:.4g}",
     }
-
-
-def read_window(
-    layer: s.ConvBase | s.Pooling2D, shape: tuple[int, ...], row: int, col: int
-) -> tuple[int, int, int, int]:
-    """(top, left, kh, kw) of the window output (row, col) reads in the layer before."""
-    kernel = layer.kernel_size if isinstance(layer, s.ConvBase) else layer.pool_size
-    strides, padding = layer.strides, layer.padding
-    dilation = layer.dilation_rate if isinstance(layer, s.ConvBase) else s.ONE
-    pad_h = pad_w = 0
-    if padding == "same":
-        pad_h = arith.same_padding(shape[0], kernel.h, strides.h, dilation.h)[0]
-        pad_w = arith.same_padding(shape[1], kernel.w, strides.w, dilation.w)[0]
-    return row * strides.h - pad_h, col * strides.w - pad_w, kernel.h, kernel.w

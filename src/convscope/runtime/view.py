@@ -57,12 +57,16 @@ class Subject:
     run: RunDir | None = None
     settings: Settings | None = None
     epochs: int | None = 0  # behind the weights; 0 for initial weights, None: unknown
-    trained: bool = False
     origin: Path | None = None  # the run directory or the Keras file the weights came from
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def trained(self) -> bool:
+        """Weights from a run or a Keras file, not initial ones."""
+        return self.origin is not None
 
     def need_dataset(self) -> str:
         """The data set, or a clear error for a Keras file that does not say which."""
@@ -117,7 +121,6 @@ def open_run(run_dir: Path) -> Subject:
         run,
         settings,
         epochs,
-        trained=True,
         origin=run.path,
     )
 
