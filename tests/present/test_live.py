@@ -265,3 +265,22 @@ def test_ctrl_c_stops_the_server_cleanly(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{port}/" in out and "Stopped." in out and "Traceback" not in err
     assert "random initial weights" not in out  # the page says so, the terminal names the state
     assert "untrained" in out
+
+
+@pytest.mark.parametrize("op", ["Max", "Average"])
+def test_a_same_padded_pooling_value_is_worked_out_as_keras_pools(op: str) -> None:
+    from convscope.runtime.live import position
+
+    source = (
+        "from keras import layers, Sequential, Input\nmodel = Sequential([Input((28, 28, 1)), "
+        f"layers.Conv2D(2, 3, activation='tanh'), layers.{op}Pooling2D(3, padding='same')])\n"
+    )
+    from convscope.core.keras_source import read_model
+    from convscope.runtime.torch_model import KerasModel
+
+    torch_model = KerasModel(read_model(source, "p.py").spec).eval()
+    pixels = np.full((28, 28), 255, dtype=np.uint8)  # every conv value the same, non-zero
+    name = torch_model.spec.layers[1].name
+    corner = position(torch_model, pixels, name, 8, 8, 1)  # 26 -> 9: the last window overhangs
+    assert corner["window"] == [24, 24, 26, 26] and abs(corner["value"]) > 1e-3
+    assert corner["formula"].endswith(f"= {corner['value']:.4g}")

@@ -85,10 +85,12 @@ def channel(model: KerasModel, name: str, k: int) -> dict[str, Any]:
             "max": float(np.abs(kernel).max()), "data": encode(kernel)}  # fmt: skip
 
 
-def padded_window(values: np.ndarray, top: int, left: int, kh: int, kw: int) -> np.ndarray:
-    """values[top:top+kh, left:left+kw], zeros where the window hangs over the edge."""
+def padded_window(
+    values: np.ndarray, top: int, left: int, kh: int, kw: int, fill: float = 0.0
+) -> np.ndarray:
+    """values[top:top+kh, left:left+kw], `fill` where the window hangs over the edge."""
     h, w = values.shape[:2]
-    out = np.zeros((kh, kw, *values.shape[2:]), dtype=values.dtype)
+    out = np.full((kh, kw, *values.shape[2:]), fill, dtype=values.dtype)
     t, lo = max(top, 0), max(left, 0)
     b, r = min(top + kh, h), min(left + kw, w)
     if b > t and r > lo:
@@ -149,9 +151,10 @@ def conv_terms(
 
 def pool_terms(layer: s.Pooling2D, before: np.ndarray, window: Window, k: int) -> dict[str, Any]:
     h, w = window.height, window.width
-    values = padded_window(before[..., k : k + 1], window.top, window.left, h, w)[..., 0]
+    # 'same' padding takes no part: Keras's pooling reads only the real values
+    values = padded_window(before[..., k : k + 1], window.top, window.left, h, w, np.nan)[..., 0]
     verb = "max" if layer.op == "max" else "mean"
-    value = float(values.max() if layer.op == "max" else values.mean())
+    value = float(np.nanmax(values) if layer.op == "max" else np.nanmean(values))
     return {
         "window": [window.top, window.left, window.bottom, window.right],
         "formula": f"{verb} of the {h}x{w} window = {value:.4g}",
