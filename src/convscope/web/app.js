@@ -106,6 +106,16 @@ function paint(canvas, width, height, pixel) { // pixel(i) -> [r, g, b]
   ctx.putImageData(image, 0, 0);
 }
 
+function place(box, top, left, height, width, rows, cols) { // a window over a rows x cols grid
+  Object.assign(box.style, { top: `${(100 * top) / rows}%`, left: `${(100 * left) / cols}%`,
+    height: `${(100 * height) / rows}%`, width: `${(100 * width) / cols}%` });
+  box.hidden = false;
+}
+
+function paintInput(canvas, pixels) { // the 28x28 the network sees: dark ink on white
+  paint(canvas, SIZE, SIZE, (i) => { const v = 255 - pixels[Math.floor(i / SIZE)][i % SIZE]; return [v, v, v]; });
+}
+
 // ---- the page ----
 
 export async function mount(root, transport) {
@@ -323,7 +333,7 @@ class LivePage {
   show(result) {
     this.result = result;
     this.pixels = result.pixels;
-    paint(this.sees, SIZE, SIZE, (i) => { const v = 255 - result.pixels[Math.floor(i / SIZE)][i % SIZE]; return [v, v, v]; });
+    paintInput(this.sees, result.pixels);
     this.download.href = this.sees.toDataURL("image/png");
     this.steps.replaceChildren(...(result.steps || []).map((s) => h("li", {}, s)));
     if (result.index !== undefined) this.index.value = result.index;
@@ -421,11 +431,18 @@ class LivePage {
     for (const win of this.root.querySelectorAll(".win")) win.hidden = true;
     this.outline(this.sections.get(name), r, c, 1, 1, layer.shape);
     let text = `${name}[${r}, ${c}], channel ${k} = ${fmt(value)}.`;
+    const mini = h("canvas", { class: "mini", "aria-hidden": "true" });
+    paintInput(mini, this.pixels);
+    const miniBox = h("div", { class: "mini-box" }, mini); // the input beside the text: a phone sees it too
     if (row?.receptive_field) {
       const f = row.receptive_field;
       const top = f.start[0] + r * f.jump[0];
       const left = f.start[1] + c * f.jump[1];
-      this.outlineInput(top, left, f.size[0], f.size[1]);
+      place(this.window, top, left, f.size[0], f.size[1], SIZE, SIZE);
+      Object.assign(this.window.dataset, { top, left, rows: f.size[0], cols: f.size[1] });
+      const copy = h("div", { class: "window" });
+      miniBox.append(copy);
+      place(copy, top, left, f.size[0], f.size[1], SIZE, SIZE);
       text += ` It sees input rows ${top}-${top + f.size[0] - 1}, columns ${left}-${left + f.size[1] - 1} (${f.size[0]}x${f.size[1]}).`;
     }
     const index = this.rows.indexOf(row);
@@ -437,39 +454,13 @@ class LivePage {
       this.outline(this.sections.get(before), top, left, g.span[0], g.span[1], this.values.get(before).shape);
       text += ` It reads a ${g.span[0]}x${g.span[1]} window of ${before}.`;
     }
-    this.detail.replaceChildren(this.miniInput(row?.receptive_field, r, c), h("p", { class: "value" }, text),
+    this.detail.replaceChildren(miniBox, h("p", { class: "value" }, text),
       h("p", { class: "hint" }, "Click, tap or press Enter for its arithmetic and its filter."));
-  }
-
-  miniInput(field, r, c) { // the input beside the text, with the window: seen on a phone too
-    const canvas = h("canvas", { class: "mini", "aria-hidden": "true" });
-    paint(canvas, SIZE, SIZE, (i) => { const v = 255 - this.pixels[Math.floor(i / SIZE)][i % SIZE]; return [v, v, v]; });
-    const box = h("div", { class: "mini-box" }, canvas);
-    if (field) {
-      const top = field.start[0] + r * field.jump[0];
-      const left = field.start[1] + c * field.jump[1];
-      box.append(h("div", { class: "window", style: `top:${(100 * top) / SIZE}%;left:${(100 * left) / SIZE}%;` +
-        `height:${(100 * field.size[0]) / SIZE}%;width:${(100 * field.size[1]) / SIZE}%` }));
-    }
-    return box;
   }
 
   outline(section, top, left, height, width, shape) {
     if (!section) return;
-    const [hh, ww] = shape;
-    for (const win of section.querySelectorAll(".win")) {
-      Object.assign(win.style, { top: `${(100 * top) / hh}%`, left: `${(100 * left) / ww}%`,
-        height: `${(100 * height) / hh}%`, width: `${(100 * width) / ww}%` });
-      win.hidden = false;
-    }
-  }
-
-  outlineInput(top, left, height, width) {
-    const w = this.window;
-    Object.assign(w.style, { top: `${(100 * top) / SIZE}%`, left: `${(100 * left) / SIZE}%`,
-      height: `${(100 * height) / SIZE}%`, width: `${(100 * width) / SIZE}%` });
-    Object.assign(w.dataset, { top, left, rows: height, cols: width });
-    w.hidden = false;
+    for (const win of section.querySelectorAll(".win")) place(win, top, left, height, width, shape[0], shape[1]);
   }
 
   async details() {
