@@ -199,4 +199,72 @@ CASES: dict[str, str] = {
         "layers.Flatten(name='flat')",
         "layers.Dense(2)",
     ),
+    "reshape-flat-to-image": seq(
+        (784,),
+        "layers.Reshape((28, 28, 1))",
+        "layers.Conv2D(4, 3)",
+        "layers.Flatten()",
+        "layers.Dense(3)",
+    ),
+    "reshape-minus-one": seq((6, 6, 4), "layers.Reshape((-1, 8))", "layers.Dense(2)"),
+    "reshape-image-to-image": seq((8, 6, 2), "layers.Reshape((4, 12, 2))", "layers.Conv2D(2, 3)"),
+    "upsampling-nearest": seq((7, 7, 3), "layers.UpSampling2D()", "layers.Conv2D(2, 3)"),
+    "upsampling-bilinear-nonsquare": seq(
+        (5, 6, 2), "layers.UpSampling2D((2, 3), interpolation='bilinear')"
+    ),
+    "transpose-valid-stride1": seq((6, 6, 3), "layers.Conv2DTranspose(4, 3)"),
+    "transpose-same-stride2": seq(
+        (7, 7, 3), "layers.Conv2DTranspose(4, 3, strides=2, padding='same', activation='relu')"
+    ),
+    "transpose-valid-stride2-even-kernel": seq(
+        (5, 5, 2), "layers.Conv2DTranspose(3, 4, strides=2)"
+    ),
+    "transpose-kernel-below-stride": seq(
+        (4, 5, 2),
+        "layers.Conv2DTranspose(3, 2, strides=3, padding='same')",
+        "layers.Conv2DTranspose(2, 1, strides=2)",
+    ),
+    "transpose-output-padding": seq(
+        (5, 5, 2),
+        "layers.Conv2DTranspose(3, 3, strides=2, padding='same', output_padding=1)",
+        "layers.Conv2DTranspose(2, (3, 4), strides=(2, 3), output_padding=(0, 2), use_bias=False)",
+    ),
+    "transpose-dilated": seq((6, 6, 2), "layers.Conv2DTranspose(2, 3, dilation_rate=2)"),
+    "decoder": seq(
+        (16,),
+        "layers.Dense(7 * 7 * 8, activation='relu')",
+        "layers.Reshape((7, 7, 8))",
+        "layers.Conv2DTranspose(8, 3, strides=2, padding='same', activation='relu')",
+        "layers.UpSampling2D()",
+        "layers.Conv2D(1, 3, padding='same', activation='sigmoid')",
+    ),
+    "prelu-and-elu": seq(
+        (6, 6, 3),
+        "layers.Conv2D(4, 3)",
+        "layers.PReLU()",
+        "layers.Conv2D(4, 3)",
+        "layers.PReLU(shared_axes=[1, 2])",
+        "layers.ELU(alpha=0.5)",
+        "layers.Flatten()",
+        "layers.Dense(3)",
+        "layers.PReLU()",
+    ),
+    "resize-and-crop": seq(
+        (20, 17, 3),
+        "layers.Resizing(24, 24)",
+        "layers.CenterCrop(20, 15)",
+        "layers.Resizing(9, 11, interpolation='nearest')",
+        "layers.CenterCrop(8, 8)",
+        "layers.Resizing(10, 10, interpolation='bicubic')",
+    ),
+    "augmentation-stack": seq(
+        (28, 28, 1),
+        "layers.RandomFlip('horizontal')",
+        "layers.RandomRotation(0.1)",
+        "layers.RandomZoom(0.2, fill_mode='constant')",
+        "layers.RandomTranslation(0.1, (-0.2, 0.1), fill_mode='nearest', interpolation='nearest')",
+        "layers.Conv2D(4, 3)",
+        "layers.Flatten()",
+        "layers.Dense(10)",
+    ),
 }

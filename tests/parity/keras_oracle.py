@@ -20,7 +20,7 @@ from convscope.core.keras_api import to_snake_case
 L = keras.layers
 
 
-def _conv_args(layer: s.Conv2D | s.DepthwiseConv2D | s.SeparableConv2D) -> dict[str, Any]:
+def _conv_args(layer: s.ConvBase) -> dict[str, Any]:
     return dict(
         kernel_size=layer.kernel_size.astuple(),
         strides=layer.strides.astuple(),
@@ -92,6 +92,33 @@ def keras_layer(layer: s.Layer) -> Any:
             return L.Softmax(**common)
         case s.Rescaling():
             return L.Rescaling(layer.scale, layer.offset, **common)
+        case s.ELU():
+            return L.ELU(layer.alpha, **common)
+        case s.PReLU():
+            return L.PReLU(shared_axes=list(layer.shared_axes) or None, **common)
+        case s.Reshape():
+            return L.Reshape(layer.target_shape, **common)
+        case s.UpSampling2D():
+            return L.UpSampling2D(layer.size.astuple(), interpolation=layer.interpolation, **common)
+        case s.Resizing():
+            return L.Resizing(layer.height, layer.width, layer.interpolation, **common)
+        case s.CenterCrop():
+            return L.CenterCrop(layer.height, layer.width, **common)
+        case s.Conv2DTranspose():
+            op = layer.output_padding
+            return L.Conv2DTranspose(
+                layer.filters, output_padding=op and op.astuple(), **_conv_args(layer), **common
+            )
+        case s.RandomFlip():
+            return L.RandomFlip(layer.mode, **common)
+        case s.RandomRotation() | s.RandomZoom() | s.RandomTranslation():
+            fill = dict(fill_mode=layer.fill_mode, interpolation=layer.interpolation)
+            fill["fill_value"] = layer.fill_value
+            if isinstance(layer, s.RandomRotation):
+                return L.RandomRotation(layer.factor, **fill, **common)
+            if isinstance(layer, s.RandomZoom):
+                return L.RandomZoom(layer.height_factor, layer.width_factor, **fill, **common)
+            return L.RandomTranslation(layer.height_factor, layer.width_factor, **fill, **common)
     raise TypeError(type(layer).__name__)
 
 

@@ -59,6 +59,52 @@ def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> 
     return total // 2, total - total // 2
 
 
+def transposed_output_size(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: Padding = "valid",
+    output_padding: int | None = None,
+    dilation: int = 1,
+) -> int:
+    """Output length of a transposed convolution along one axis (Keras 3).
+
+    With `k` the dilated span (keras/src/backend/common/backend_utils.py,
+    _get_output_shape_given_tf_padding):
+    valid: `(size - 1) * stride + max(k, stride)`, or `+ k + output_padding` when given;
+    same:  `size * stride`, or `(size - 1) * stride + k % 2 + output_padding` when given.
+    """
+    k = effective_kernel(kernel, dilation)
+    if padding == "valid":
+        extra = max(k, stride) - k if output_padding is None else output_padding
+        return (size - 1) * stride + k + extra
+    if output_padding is None:
+        return size * stride
+    return (size - 1) * stride + k % 2 + output_padding
+
+
+def transposed_crop(
+    kernel: int,
+    stride: int = 1,
+    padding: Padding = "valid",
+    output_padding: int | None = None,
+    dilation: int = 1,
+) -> int:
+    """Values cut from the front of the full transposed convolution to give Keras's output.
+
+    The full result, every position some input value reaches, is `(size - 1) * stride + k`
+    long. Keras pads the stride-dilated input by `left = min(p // 2 + p % 2, k - 1)` before
+    its correlation, with `p = stride + k - 2` for 'same' (or `k + k % 2 - 2 +
+    output_padding`), so its output starts `k - 1 - left` values into the full one; 'valid'
+    starts at 0 (the same backend_utils.py, the JAX padding arguments).
+    """
+    k = effective_kernel(kernel, dilation)
+    if padding == "valid":
+        return 0
+    total = stride + k - 2 if output_padding is None else k + k % 2 - 2 + output_padding
+    return k - 1 - min(total // 2 + total % 2, k - 1)
+
+
 def conv2d_params(
     kernel_h: int,
     kernel_w: int,

@@ -5,135 +5,20 @@ receptive field, multiply-adds). The row types live in `core.explanation`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypeVar
 
 from . import arith
+from . import explain_grid as grid
 from . import spec as s
 from .errors import ShapeError
-from .explanation import IMAGE_FIELD, Explanation, ReceptiveField, Row, Shape, fmt_shape
+from .explanation import IMAGE_FIELD, Explanation, ReceptiveField, Row, Shape
 from .notes import notes_for
-
-
-@dataclass(frozen=True)
-class Step:
-    """What one layer does to its input: the row's numbers before naming."""
-
-    output_shape: Shape
-    shape_formula: str
-    trainable: int = 0
-    non_trainable: int = 0
-    params_formula: str = "no weights"
-    macs: int = 0
-    # The window geometry of a spatial layer, for the receptive field: (kernel, stride,
-    # pad_before) per axis; None for layers that leave the field as it is.
-    window: tuple[s.Pair, s.Pair, s.Pair] | None = None
-
-
-def where(layer: s.Layer, source: str) -> str:
-    """`my_model.py: conv2d_3 (Conv2D, line 9)`, the place named in errors."""
-    line = f", line {layer.line}" if layer.line else ""
-    return f"{source}: {layer.name} ({layer.keras_class}{line})"
-
-
-# ---- output size along one axis, with its worked formula ----
-
-
-def axis_formula(
-    size: int,
-    kernel: int,
-    stride: int,
-    padding: arith.Padding,
-    dilation: int = 1,
-    *,
-    pooling: bool = False,
-) -> tuple[int, str]:
-    """The output size along one axis and how it comes about, with this layer's numbers."""
-    out = arith.output_size(size, kernel, stride, padding, dilation)
-    if padding == "same":
-        if stride == 1:
-            return out, f"{size} ('same' padding keeps the size)"
-        return out, f"ceil({size} / {stride}) = {out}"
-    span = arith.effective_kernel(kernel, dilation)
-    if pooling and kernel == stride:
-        return out, f"floor({size} / {stride}) = {out}"
-    if stride == 1:
-        return out, f"{size} - {span} + 1 = {out}"
-    return out, f"floor(({size} - {span}) / {stride}) + 1 = {out}"
-
-
-def window_formula(h: str, w: str) -> str:
-    """One formula when both axes read the same, else both, labelled."""
-    return h if h == w else f"height {h}; width {w}"
-
-
-def _spatial(layer: s.Layer, shape: Shape, source: str) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        hint = (
-            "add the channel axis, e.g. input_shape=(28, 28, 1)"
-            if len(shape) == 2
-            else "conv and pooling layers need an image-shaped input, before any Flatten"
-        )
-        raise ShapeError(
-            f"needs a (height, width, channels) input, got {fmt_shape(shape)}",
-            where=where(layer, source),
-            hint=hint,
-        )
-    return shape[0], shape[1], shape[2]
-
-
-def _window(
-    layer: s.Layer,
-    shape: Shape,
-    source: str,
-    kernel: s.Pair,
-    strides: s.Pair,
-    padding: arith.Padding,
-    dilation: s.Pair,
-    *,
-    pooling: bool = False,
-) -> tuple[int, int, str, s.Pair]:
-    """Output height and width of a sliding window, its formula and its 'before' padding."""
-    h, w, _ = _spatial(layer, shape, source)
-    out_h, text_h = axis_formula(h, kernel.h, strides.h, padding, dilation.h, pooling=pooling)
-    out_w, text_w = axis_formula(w, kernel.w, strides.w, padding, dilation.w, pooling=pooling)
-    if out_h <= 0 or out_w <= 0:
-        span = kernel_span(kernel, dilation)
-        noun = "pool window" if pooling else "kernel"
-        dilated = f" dilated to {span}" if span != kernel else ""
-        raise ShapeError(
-            f"a {kernel} {noun}{dilated} does not fit a {h}x{w} input",
-            where=where(layer, source),
-            hint="use padding='same', a smaller window, or less downsampling before this layer",
-        )
-    if padding == "same":
-        pad = s.Pair(
-            arith.same_padding(h, kernel.h, strides.h, dilation.h)[0],
-            arith.same_padding(w, kernel.w, strides.w, dilation.w)[0],
-        )
-    else:
-        pad = s.Pair(0, 0)
-    return out_h, out_w, window_formula(text_h, text_w), pad
-
-
-def kernel_span(kernel: s.Pair, dilation: s.Pair) -> s.Pair:
-    """The input extent a (dilated) kernel covers, per axis."""
-    return s.Pair(
-        arith.effective_kernel(kernel.h, dilation.h), arith.effective_kernel(kernel.w, dilation.w)
-    )
-
-
-def _conv_window(
-    layer: s.ConvBase, shape: Shape, source: str
-) -> tuple[int, int, str, tuple[s.Pair, s.Pair, s.Pair]]:
-    """A convolution's output size and formula, and its (span, stride, pad) for the field."""
-    k, strides, dilation = layer.kernel_size, layer.strides, layer.dilation_rate
-    out_h, out_w, formula, pad = _window(layer, shape, source, k, strides, layer.padding, dilation)
-    return out_h, out_w, formula, (kernel_span(k, dilation), strides, pad)
+from .step import Step, conv_window, filters, sliding_window, spatial, where, window_formula
 
 
 def _conv2d(layer: s.Conv2D, shape: Shape, source: str) -> Step:
-    out_h, out_w, formula, window = _conv_window(layer, shape, source)
+    out_h, out_w, formula, window = conv_window(layer, shape, source)
     cin = shape[2]
     if cin % layer.groups:
         raise ShapeError(
@@ -157,7 +42,7 @@ def _conv2d(layer: s.Conv2D, shape: Shape, source: str) -> Step:
     )
     return Step(
         (out_h, out_w, layer.filters),
-        f"{formula}; {layer.filters} filters",
+        f"{formula}; {filters(layer.filters)}",
         params,
         params_formula=params_formula,
         macs=arith.conv2d_macs(out_h, out_w, layer.filters, k.h, k.w, cin // layer.groups),
@@ -166,7 +51,7 @@ def _conv2d(layer: s.Conv2D, shape: Shape, source: str) -> Step:
 
 
 def _depthwise(layer: s.DepthwiseConv2D, shape: Shape, source: str) -> Step:
-    out_h, out_w, formula, window = _conv_window(layer, shape, source)
+    out_h, out_w, formula, window = conv_window(layer, shape, source)
     cin, dm, k = shape[2], layer.depth_multiplier, layer.kernel_size
     params = arith.depthwise_params(k.h, k.w, cin, dm, layer.use_bias)
     times_dm = f" * {dm}" if dm != 1 else ""
@@ -187,14 +72,14 @@ def _depthwise(layer: s.DepthwiseConv2D, shape: Shape, source: str) -> Step:
 
 
 def _separable(layer: s.SeparableConv2D, shape: Shape, source: str) -> Step:
-    out_h, out_w, formula, window = _conv_window(layer, shape, source)
+    out_h, out_w, formula, window = conv_window(layer, shape, source)
     cin, dm, k, f = shape[2], layer.depth_multiplier, layer.kernel_size, layer.filters
     params = arith.separable_params(k.h, k.w, cin, f, dm, layer.use_bias)
     mid = f"{cin}*{dm}" if dm != 1 else f"{cin}"
     bias = f" + {f}" if layer.use_bias else ""
     return Step(
         (out_h, out_w, f),
-        f"{formula}; {f} filters",
+        f"{formula}; {filters(f)}",
         params,
         params_formula=f"{k.h}*{k.w}*{mid} + {mid}*{f}{bias} = {params:,} (depthwise + pointwise"
         + (" + bias)" if layer.use_bias else ")"),
@@ -205,7 +90,7 @@ def _separable(layer: s.SeparableConv2D, shape: Shape, source: str) -> Step:
 
 
 def _pooling(layer: s.Pooling2D, shape: Shape, source: str) -> Step:
-    out_h, out_w, formula, pad = _window(
+    out_h, out_w, formula, pad = sliding_window(
         layer, shape, source, layer.pool_size, layer.strides, layer.padding, s.ONE, pooling=True
     )
     return Step(
@@ -216,14 +101,14 @@ def _pooling(layer: s.Pooling2D, shape: Shape, source: str) -> Step:
 
 
 def _global_pooling(layer: s.GlobalPooling2D, shape: Shape, source: str) -> Step:
-    h, w, c = _spatial(layer, shape, source)
+    h, w, c = spatial(layer, shape, source)
     verb = "average" if layer.op == "average" else "maximum"
     out: Shape = (1, 1, c) if layer.keepdims else (c,)
     return Step(out, f"{verb} of each channel over {h} x {w} positions: {c} numbers")
 
 
 def _zero_padding(layer: s.ZeroPadding2D, shape: Shape, source: str) -> Step:
-    h, w, c = _spatial(layer, shape, source)
+    h, w, c = spatial(layer, shape, source)
     out_h, out_w = h + layer.top + layer.bottom, w + layer.left + layer.right
     text_h, text_w = (
         f"{h} + {layer.top} + {layer.bottom} = {out_h}",
@@ -279,7 +164,7 @@ def _batchnorm(layer: s.BatchNormalization, shape: Shape, source: str) -> Step:
 
 
 def _spatial_dropout(layer: s.SpatialDropout2D, shape: Shape, source: str) -> Step:
-    _spatial(layer, shape, source)
+    spatial(layer, shape, source)
     return Step(shape, "unchanged (drops whole channels while training)")
 
 
@@ -313,6 +198,17 @@ _rule(s.ReLU, _unchanged("unchanged (applied value by value)"))
 _rule(s.LeakyReLU, _unchanged("unchanged (applied value by value)"))
 _rule(s.Softmax, _unchanged("unchanged (normalised along the last axis)"))
 _rule(s.Rescaling, _unchanged("unchanged (scaled value by value)"))
+_rule(s.ELU, _unchanged("unchanged (applied value by value)"))
+_rule(s.PReLU, grid.prelu)
+_rule(s.Reshape, grid.reshape)
+_rule(s.UpSampling2D, grid.upsampling)
+_rule(s.Resizing, grid.resizing)
+_rule(s.CenterCrop, grid.center_crop)
+_rule(s.Conv2DTranspose, grid.conv_transpose)
+_rule(s.RandomFlip, _unchanged("unchanged (flipped at random while training, else as is)"))
+_rule(s.RandomRotation, _unchanged("unchanged (turned at random while training, else as is)"))
+_rule(s.RandomZoom, _unchanged("unchanged (zoomed at random while training, else as is)"))
+_rule(s.RandomTranslation, _unchanged("unchanged (moved at random while training, else as is)"))
 
 
 def step(layer: s.Layer, shape: Shape, source: str) -> Step:
@@ -332,7 +228,7 @@ def next_field(
     field: ReceptiveField | None, result: Step, output_shape: Shape
 ) -> ReceptiveField | None:
     """The receptive field after a layer: grown by its window, None once space is gone."""
-    if field is None or len(output_shape) != 3:
+    if field is None or len(output_shape) != 3 or result.breaks_field:
         return None
     if result.window is None:
         return field
@@ -346,6 +242,17 @@ def next_field(
     return ReceptiveField(s.Pair(size_h, size_w), s.Pair(jump_h, jump_w), s.Pair(start_h, start_w))
 
 
+def starts_image(layer: s.Layer, result: Step, rows: list[Row], input_shape: Shape) -> bool:
+    """A Reshape of flat pixels into an image, before anything else moved them: from here
+    on map positions are image pixels (`Reshape((28, 28, 1))` on a (784,) input)."""
+    return (
+        isinstance(layer, s.Reshape)
+        and len(result.output_shape) == 3
+        and len(input_shape) != 3
+        and all(r.output_shape == input_shape for r in rows)
+    )
+
+
 def explain(model: s.ModelSpec) -> Explanation:
     """Every layer's output shape, parameters, formulas, receptive field and cost."""
     shape: Shape = model.input_shape
@@ -354,6 +261,8 @@ def explain(model: s.ModelSpec) -> Explanation:
     for layer in model.layers:
         result = step(layer, shape, model.source)
         field = next_field(field, result, result.output_shape)
+        if starts_image(layer, result, rows, model.input_shape):
+            field = IMAGE_FIELD
         rows.append(
             Row(
                 name=layer.name,

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from . import normalise as n
 from . import spec as s
 from .errors import SpecError
 from .keras_layers import SIGNATURES as SIGNATURES
@@ -137,14 +138,14 @@ def build_layer(cls_name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any])
 def _input_shape(bound: Mapping[str, Any]) -> tuple[int, ...] | None:
     """The input shape a first layer may carry: input_shape, input_dim, batch_input_shape."""
     if bound.get("input_shape") is not None:
-        return s.to_shape(bound["input_shape"], "input_shape")
+        return n.to_shape(bound["input_shape"], "input_shape")
     if bound.get("input_dim") is not None:
-        return (s.to_positive_int(bound["input_dim"], "input_dim"),)
+        return (n.to_positive_int(bound["input_dim"], "input_dim"),)
     batch_shape = bound.get("batch_input_shape")
     if batch_shape is not None:
         if not isinstance(batch_shape, (tuple, list)) or len(batch_shape) < 2:
             raise SpecError(f"`batch_input_shape` must include the batch axis, got {batch_shape!r}")
-        return s.to_shape(tuple(batch_shape[1:]), "batch_input_shape")
+        return n.to_shape(tuple(batch_shape[1:]), "batch_input_shape")
     return None
 
 
@@ -155,13 +156,13 @@ def input_layer_shape(
     params = ("shape", "batch_size", "dtype", "sparse", "ragged", "batch_shape", "name")
     bound = bind(cls_name, params, args, kwargs)
     if bound.get("shape") is not None:
-        return s.to_shape(bound["shape"], "shape")
+        return n.to_shape(bound["shape"], "shape")
     if bound.get("input_shape") is not None:
-        return s.to_shape(bound["input_shape"], "input_shape")
+        return n.to_shape(bound["input_shape"], "input_shape")
     for key in ("batch_shape", "batch_input_shape"):
         batch_shape = bound.get(key)
         if isinstance(batch_shape, (tuple, list)) and len(batch_shape) >= 2:
-            return s.to_shape(tuple(batch_shape[1:]), key)
+            return n.to_shape(tuple(batch_shape[1:]), key)
     raise SpecError(f"{cls_name} needs `shape`, such as shape=(28, 28, 1)")
 
 
@@ -227,7 +228,7 @@ def sequential(
                 file_shape = input_layer_shape(call.cls, call.args, call.kwargs)
                 continue
             bound = build_layer(call.cls, call.args, call.kwargs)
-            trainable = s.to_bool(call.kwargs.get("trainable", True), "trainable")
+            trainable = n.to_bool(call.kwargs.get("trainable", True), "trainable")
         except SpecError as error:
             raise SpecError(f"{canonical(call.cls)}: {error.message}", where=where) from None
         if not layers and file_shape is None:

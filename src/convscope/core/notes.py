@@ -65,15 +65,29 @@ def compute_note(rows: Rows) -> list[str]:
     ]
 
 
+def image_shape(input_shape: Shape, rows: Rows) -> Shape:
+    """The image the receptive fields are measured on: the input, or the Reshape that makes
+    flat pixels an image (a (784,) input reshaped to (28, 28, 1))."""
+    if len(input_shape) == 3:
+        return input_shape
+    for row in rows:
+        if row.kind == LayerKind.RESHAPE and row.receptive_field is not None:
+            return row.output_shape
+    return input_shape
+
+
 def shrink_note(input_shape: Shape, rows: Rows) -> list[str]:
     """How the spatial size shrinks, layer by layer, with the rounding made visible."""
+    input_shape = image_shape(input_shape, rows)
     if len(input_shape) != 3:
         return []
     h, w = input_shape[:2]
     steps = [f"{h}x{w}"]
     rounded: list[str] = []
     for row in rows:
-        if len(row.output_shape) != 3 or row.output_shape[:2] == row.input_shape[:2]:
+        if len(row.output_shape) != 3 or len(row.input_shape) != 3:
+            continue
+        if row.output_shape[:2] == row.input_shape[:2]:
             continue
         steps.append(f"{row.output_shape[0]}x{row.output_shape[1]} ({row.name})")
         if "floor(" in row.shape_formula and any(n % 2 for n in row.input_shape[:2]):
@@ -120,7 +134,7 @@ def last_map_note(input_shape: Shape, rows: Rows) -> list[str]:
     field = last.receptive_field
     assert field is not None
     h, w, c = last.output_shape
-    ih, iw = input_shape[:2]
+    ih, iw = image_shape(input_shape, rows)[:2]
     size = f"{field.size.h} x {field.size.w}"
     jump = f"{field.jump.h}" if field.jump.square else f"{field.jump.h} x {field.jump.w}"
     positions = h * w
@@ -165,6 +179,26 @@ def weightless_note(rows: Rows) -> list[str]:
     return notes
 
 
+def field_end_note(input_shape: Shape, rows: Rows) -> list[str]:
+    """Where the receptive field stops being followed, and why, when a layer remaps the grid."""
+    had = len(image_shape(input_shape, rows)) == 3
+    for row in rows:
+        if had and row.receptive_field is None and len(row.output_shape) == 3:
+            return [
+                f"Receptive fields stop at {row.name} ({row.layer_type}): from there on one "
+                "map position no longer sees a whole-pixel window moving in whole-pixel "
+                "steps, so later rows show none."
+            ]
+        had = row.receptive_field is not None
+    augment = [r.name for r in rows if r.kind == LayerKind.AUGMENT]
+    if augment:
+        return [
+            f"{' and '.join(augment)} change{'s' if len(augment) == 1 else ''} images only "
+            "while training (random each step); when predicting they pass images on as they are."
+        ]
+    return []
+
+
 def notes_for(input_shape: Shape, rows: Rows) -> list[str]:
     """Every note that applies to these rows, in the order a learner asks the questions."""
     return [
@@ -173,4 +207,5 @@ def notes_for(input_shape: Shape, rows: Rows) -> list[str]:
         *last_map_note(input_shape, rows),
         *compute_note(rows),
         *weightless_note(rows),
+        *field_end_note(input_shape, rows),
     ]

@@ -1,7 +1,7 @@
 """The model description: frozen layer dataclasses with Keras 3 semantics and defaults.
 
 Everything downstream (explain, the torch runtime, reports) reads these types. Arguments
-are normalised once, here at the edge (`kernel_size=3`, `(3, 3)` and `[3, 3]` all become
+are normalised once, at the edge (core.normalise: `kernel_size=3`, `(3, 3)` and `[3, 3]` all become
 `Pair(3, 3)`), so no later code looks at raw Keras arguments. Field names follow the
 Keras argument names so that a Keras user recognises them. Layout is channels_last:
 shapes are (height, width, channels) without the batch axis.
@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import ClassVar, Literal
 
 from .arith import Padding
-from .errors import SpecError
 
 PoolOp = Literal["max", "average"]
 
@@ -32,6 +31,10 @@ class LayerKind(StrEnum):
     NORM = "norm"  # BatchNormalization
     ACTIVATION = "activation"  # Activation, ReLU, LeakyReLU, Softmax: value by value
     RESCALE = "rescale"  # Rescaling
+    RESHAPE = "reshape"  # Reshape: the same values in a new shape
+    RESAMPLE = "resample"  # UpSampling2D, Resizing, CenterCrop: a new grid, no weights
+    TRANSPOSED_CONV = "transposed_conv"  # Conv2DTranspose: a window that spreads, with weights
+    AUGMENT = "augment"  # RandomFlip, RandomRotation, ...: random while training, else identity
 
 
 # Activations accepted by name; each maps to a torch function in the runtime.
@@ -259,6 +262,101 @@ class Rescaling(Layer):
     offset: float = 0.0
 
 
+@dataclass(frozen=True, kw_only=True)
+class ELU(Layer):
+    kind = LayerKind.ACTIVATION
+    keras_class = "ELU"
+    alpha: float = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PReLU(Layer):
+    """max(0, x) + alpha * min(0, x), alpha learned per value (one per channel when shared)."""
+
+    kind = LayerKind.ACTIVATION
+    keras_class = "PReLU"
+    shared_axes: tuple[int, ...] = ()  # Keras's axes (1 = height, 2 = width, 3 = channels)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reshape(Layer):
+    kind = LayerKind.RESHAPE
+    keras_class = "Reshape"
+    target_shape: tuple[int, ...]  # one entry may be -1: whatever the values fill
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpSampling2D(Layer):
+    kind = LayerKind.RESAMPLE
+    keras_class = "UpSampling2D"
+    size: Pair = Pair(2, 2)
+    interpolation: str = "nearest"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resizing(Layer):
+    kind = LayerKind.RESAMPLE
+    keras_class = "Resizing"
+    height: int
+    width: int
+    interpolation: str = "bilinear"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CenterCrop(Layer):
+    kind = LayerKind.RESAMPLE
+    keras_class = "CenterCrop"
+    height: int
+    width: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv2DTranspose(ConvBase):
+    """The transpose of a strided convolution: each input value spreads over a kernel window."""
+
+    kind = LayerKind.TRANSPOSED_CONV
+    keras_class = "Conv2DTranspose"
+    filters: int
+    output_padding: Pair | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RandomFlip(Layer):
+    kind = LayerKind.AUGMENT
+    keras_class = "RandomFlip"
+    mode: str = "horizontal_and_vertical"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RandomTransform(Layer):
+    """A random affine change of each training image; the identity at inference (Keras)."""
+
+    kind = LayerKind.AUGMENT
+    fill_mode: str = "reflect"
+    interpolation: str = "bilinear"
+    fill_value: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RandomRotation(RandomTransform):
+    keras_class = "RandomRotation"
+    factor: tuple[float, float]  # (lower, upper) fractions of a full turn, counter-clockwise
+
+
+@dataclass(frozen=True, kw_only=True)
+class RandomZoom(RandomTransform):
+    keras_class = "RandomZoom"
+    height_factor: tuple[float, float]  # (lower, upper): positive zooms out, negative in
+    width_factor: tuple[float, float] | None = None  # None: the height's zoom, aspect kept
+
+
+@dataclass(frozen=True, kw_only=True)
+class RandomTranslation(RandomTransform):
+    keras_class = "RandomTranslation"
+    height_factor: tuple[float, float]  # (lower, upper) fractions of the height
+    width_factor: tuple[float, float]
+
+
 @dataclass(frozen=True)
 class TrainingSpec:
     """How a model is trained: what Keras's compile() and fit() say, plus the data set."""
@@ -283,106 +381,3 @@ class ModelSpec:
     source: str  # preset name or file path, for messages
     training: TrainingSpec | None = None
     notes: tuple[str, ...] = ()  # what the importer had to assume, said to the user
-
-
-# ---- normalisation at the edge: raw Keras argument values -> the types above ----
-
-
-def to_pair(value: object, arg: str, *, minimum: int = 1) -> Pair:
-    """Keras's standardize_tuple: `3`, `(3, 3)` and `[3, 3]` all give `Pair(3, 3)`."""
-    if isinstance(value, bool):
-        raise SpecError(f"`{arg}` must be an integer or a pair of integers, got {value!r}")
-    if isinstance(value, int):
-        h = w = value
-    elif isinstance(value, (tuple, list)) and len(value) == 2:
-        h, w = value
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (h, w)):
-            raise SpecError(f"`{arg}` must be a pair of integers, got {value!r}")
-    else:
-        raise SpecError(f"`{arg}` must be an integer or a pair of integers, got {value!r}")
-    if h < minimum or w < minimum:
-        raise SpecError(f"`{arg}` must be at least {minimum}, got {value!r}")
-    return Pair(h, w)
-
-
-def to_padding(value: object) -> Padding:
-    """'valid' or 'same', case-insensitive as in Keras."""
-    if isinstance(value, str) and value.lower() in ("valid", "same"):
-        return "same" if value.lower() == "same" else "valid"
-    raise SpecError(f"`padding` must be 'valid' or 'same', got {value!r}")
-
-
-MAX_SIZE = 1_000_000_000  # filters, units, kernel sizes: far past any model convscope runs
-
-
-def to_positive_int(value: object, arg: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SpecError(f"`{arg}` must be a positive integer, got {value!r}")
-    if value > MAX_SIZE:
-        raise SpecError(
-            f"`{arg}` must be at most {MAX_SIZE:,}, got a number of {len(str(value))} digits"
-        )
-    return value
-
-
-def to_rate(value: object, arg: str = "rate") -> float:
-    """Dropout rates: Keras requires 0 <= rate <= 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise SpecError(f"`{arg}` must be a number between 0 and 1, got {value!r}")
-    return float(value)
-
-
-def to_float(value: object, arg: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(f"`{arg}` must be a number, got {value!r}")
-    return float(value)
-
-
-def to_bool(value: object, arg: str) -> bool:
-    if not isinstance(value, bool):
-        raise SpecError(f"`{arg}` must be True or False, got {value!r}")
-    return value
-
-
-def to_activation(value: object) -> str:
-    """An activation by Keras name; None means 'linear' as in Keras."""
-    if value is None:
-        return "linear"
-    if isinstance(value, str) and value.lower() in ACTIVATIONS:
-        return value.lower()
-    raise SpecError(
-        f"`activation` must be one of {', '.join(ACTIVATIONS)}, got {value!r}",
-    )
-
-
-def to_zero_padding(value: object) -> tuple[int, int, int, int]:
-    """ZeroPadding2D's padding: `p`, `(ph, pw)` or `((top, bottom), (left, right))`."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value, value, value, value
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        first, second = value
-        if all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (first, second)):
-            return first, first, second, second
-        if all(isinstance(v, (tuple, list)) and len(v) == 2 for v in (first, second)):
-            flat = (*first, *second)
-            if all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in flat):
-                return flat
-    raise SpecError(
-        "`padding` must be an int, (rows, cols) or ((top, bottom), (left, right)) of "
-        f"non-negative integers, got {value!r}"
-    )
-
-
-def to_shape(value: object, arg: str) -> tuple[int, ...]:
-    """An input shape without the batch axis: a tuple of positive integers."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = (value,)
-    if (
-        isinstance(value, (tuple, list))
-        and value
-        and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_SIZE for v in value)
-    ):
-        return tuple(value)
-    raise SpecError(
-        f"`{arg}` must be a tuple of positive integers such as (28, 28, 1), got {value!r}"
-    )

@@ -2,7 +2,8 @@
 
 Keras stores a Conv2D kernel as (kh, kw, in, out), a depthwise kernel as
 (kh, kw, in, multiplier), a Dense kernel as (in, out), and BatchNormalization as
-[gamma, beta, moving_mean, moving_variance] (gamma/beta only when scale/center).
+[gamma, beta, moving_mean, moving_variance] (gamma/beta only when scale/center); a
+Conv2DTranspose kernel as (kh, kw, filters, in) and PReLU's alpha in the input's (H, W, C).
 Arrays are plain numpy, in the order `keras_layer.get_weights()` returns them.
 """
 
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .torch_layers import ConvTranspose, PReLU
 from .torch_model import BatchNorm, Conv, Dense, KerasModel
 
 
@@ -55,6 +57,12 @@ def load_layer(module: nn.Module, arrays: list[np.ndarray]) -> None:
         for target in (module.gamma, module.beta, module.running_mean, module.running_var):
             if target is not None:
                 _copy(target, queue.pop(0))
+    elif isinstance(module, ConvTranspose):  # (kh, kw, filters, in) -> (in, filters, kh, kw)
+        _copy(module.conv.weight, queue.pop(0).transpose(3, 2, 0, 1))
+        if module.bias is not None:
+            _copy(module.bias, queue.pop(0))
+    elif isinstance(module, PReLU):
+        _copy(module.alpha, queue.pop(0))  # the same (H, W, C) layout as Keras's
     if queue:
         raise ValueError(f"{len(queue)} Keras weight arrays left over for {type(module).__name__}")
 
@@ -91,4 +99,9 @@ def layer_arrays(module: nn.Module) -> list[np.ndarray]:
     if isinstance(module, BatchNorm):
         targets = (module.gamma, module.beta, module.running_mean, module.running_var)
         return [numpy(t) for t in targets if t is not None]
+    if isinstance(module, ConvTranspose):  # (in, filters, kh, kw) -> (kh, kw, filters, in)
+        kernel = numpy(module.conv.weight).transpose(2, 3, 1, 0)
+        return [kernel] + ([] if module.bias is None else [numpy(module.bias)])
+    if isinstance(module, PReLU):
+        return [numpy(module.alpha)]
     return []

@@ -20,68 +20,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..core import arith
 from ..core import spec as s
 from ..core.errors import ConvscopeError
 from ..core.explain import step
 from ..core.explanation import Shape
-
-ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "linear": lambda x: x,
-    "relu": F.relu,
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "elu": F.elu,
-    "selu": F.selu,
-    "gelu": lambda x: F.gelu(x, approximate="tanh"),  # Keras 3's gelu default is approximate
-    "softplus": F.softplus,
-    "softsign": F.softsign,
-    "swish": F.silu,
-    "silu": F.silu,
-    "relu6": F.relu6,
-    "leaky_relu": lambda x: F.leaky_relu(x, 0.2),  # keras.activations.leaky_relu's default
-    "hard_sigmoid": lambda x: torch.clamp(x / 6 + 0.5, 0, 1),  # Keras 3's definition
-    "exponential": torch.exp,
-    "mish": F.mish,
-}
-
-
-def glorot_uniform_(weight: Tensor, fan_in: int, fan_out: int) -> None:
-    """Keras's glorot_uniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out))."""
-    limit = math.sqrt(6.0 / (fan_in + fan_out))
-    with torch.no_grad():
-        weight.uniform_(-limit, limit)
-
-
-def channel_activation(name: str, channel_dim: int) -> Callable[[Tensor], Tensor]:
-    """An activation by Keras name; softmax runs over the channels (Keras's last axis)."""
-    if name == "softmax":
-        return lambda x: torch.softmax(x, dim=channel_dim)
-    return ACTIVATIONS[name]
-
-
-class SamePad(nn.Module):
-    """Explicit zero (or -inf) padding: (top, bottom, left, right), TensorFlow's split."""
-
-    def __init__(self, top: int, bottom: int, left: int, right: int, value: float = 0.0) -> None:
-        super().__init__()
-        self.pads = (left, right, top, bottom)
-        self.value = value
-
-    def forward(self, x: Tensor) -> Tensor:
-        if not any(self.pads):
-            return x
-        return F.pad(x, self.pads, value=self.value)
-
-
-def _pads(
-    shape: Shape, kernel: s.Pair, strides: s.Pair, padding: str, dilation: s.Pair = s.ONE
-) -> tuple[int, int, int, int]:
-    if padding != "same":
-        return 0, 0, 0, 0
-    top, bottom = arith.same_padding(shape[0], kernel.h, strides.h, dilation.h)
-    left, right = arith.same_padding(shape[1], kernel.w, strides.w, dilation.w)
-    return top, bottom, left, right
+from .torch_layers import ConvTranspose, grid_module
+from .torch_ops import SamePad, channel_activation, glorot_uniform_, same_pads
 
 
 class Conv(nn.Module):
@@ -90,7 +34,7 @@ class Conv(nn.Module):
     def __init__(self, layer: s.ConvBase, shape: Shape):
         super().__init__()
         cin, k = shape[2], layer.kernel_size
-        self.pad = SamePad(*_pads(shape, k, layer.strides, layer.padding, layer.dilation_rate))
+        self.pad = SamePad(*same_pads(shape, k, layer.strides, layer.padding, layer.dilation_rate))
         kernel, stride, dilation = (
             k.astuple(),
             layer.strides.astuple(),
@@ -147,7 +91,7 @@ class Pool(nn.Module):
         super().__init__()
         self.op = layer.op
         self.kernel, self.stride = layer.pool_size.astuple(), layer.strides.astuple()
-        pads = _pads(shape, layer.pool_size, layer.strides, layer.padding)
+        pads = same_pads(shape, layer.pool_size, layer.strides, layer.padding)
         self.pad = SamePad(*pads, value=-math.inf if self.op == "max" else 0.0)
         divisor = None
         if self.op == "average" and any(pads):
@@ -274,6 +218,9 @@ def _relu(layer: s.ReLU) -> Callable[[Tensor], Tensor]:
 
 def build_layer(layer: s.Layer, shape: Shape) -> nn.Module:
     """The torch module for one layer, given its input shape (H, W, C) or (F,)."""
+    module = grid_module(layer, shape)
+    if module is not None:
+        return module
     match layer:
         case s.ConvBase():
             return Conv(layer, shape)
@@ -302,6 +249,9 @@ def build_layer(layer: s.Layer, shape: Shape) -> nn.Module:
         case s.LeakyReLU():
             slope = layer.negative_slope
             return Lambda(lambda x: F.leaky_relu(x, slope))
+        case s.ELU():
+            alpha = layer.alpha
+            return Lambda(lambda x: F.elu(x, alpha))
         case s.Rescaling():
             scale, offset = layer.scale, layer.offset
             return Lambda(lambda x: x * scale + offset)
@@ -345,7 +295,7 @@ class KerasModel(nn.Module):
             x = layer(x)
         if not self.softmax_output:
             return to_keras_layout(last(x))
-        if isinstance(last, (Conv, Dense)):
+        if isinstance(last, (Conv, ConvTranspose, Dense)):
             x = last.pre_activation(x)
         return to_keras_layout(x)  # a Softmax or Activation('softmax') layer: its input
 

@@ -44,6 +44,7 @@ from .torch_model import KerasModel
 from .train import Evaluation
 
 IMAGE_SHAPE = (28, 28, 1)  # MNIST's and Fashion-MNIST's images, as the model sees them
+DATA_SHAPES = (IMAGE_SHAPE, (784,))  # the same, or flattened for a model that starts flat
 
 
 @dataclass
@@ -101,7 +102,7 @@ class Subject:
 
     def check_images(self) -> None:
         """A clear error unless the model takes the data sets' 28 x 28 images."""
-        if self.spec.input_shape not in (IMAGE_SHAPE, (784,)):
+        if self.spec.input_shape not in DATA_SHAPES:
             raise ConvscopeError(
                 f"{self.name} takes {fmt_shape(self.spec.input_shape)}, and the data sets' images "
                 f"are {fmt_shape(IMAGE_SHAPE)}",
@@ -255,7 +256,7 @@ def build_view(
     chosen image (a test index or a PNG/JPEG; default test image 0) through every layer."""
     notes: list[str] = []
     chosen, dataset = None, None
-    if subject.spec.input_shape != IMAGE_SHAPE:
+    if subject.spec.input_shape not in DATA_SHAPES:
         if subject.trained:
             subject.check_images()
         notes.append(
