@@ -15,7 +15,8 @@ from ..core.explain import explain as explain_spec
 from ..core.explanation import Explanation as Rows
 from ..core.explanation import fmt_shape
 from ..core.keras_source import read_model
-from ..core.load import load_model, parse_shape
+from ..core.load import Reading, load_model, parse_shape
+from ..core.settings import positive_int
 from ..core.spec import ModelSpec
 from ..present import html, render
 from .shown import Shown
@@ -70,28 +71,38 @@ def explain(
     *,
     input_shape: str | tuple[int, ...] | None = None,
     code: str | None = None,
+    pick: str | None = None,
+    classes: int | None = None,
 ) -> Explanation:
     """Explain a Keras Sequential model the way Keras's model.summary() counts it.
 
     model: a preset name (see `presets()`), a Keras .py file (read, never run), or a
     saved model, .keras or .h5 (its architecture, read as data). code: Keras source
     text instead of a file (model then names it).
-    input_shape: another input, e.g. (32, 32, 3) or "32,32,3".
+    input_shape: another input, e.g. (32, 32, 3) or "32,32,3". pick: which model of a
+    file that builds several (its variable, the function that builds it, or its name=).
+    classes: the units of a Dense the file only works out at run time.
 
     >>> cs.explain("chollet").total_params
     93322
     """
-    shape = as_shape(input_shape)
+    if classes is not None:
+        positive_int(classes, "classes")
+    reading = Reading(as_shape(input_shape), pick, classes)
     target = os.fspath(model)
     if code is not None:
-        spec = read_model(code, target or "<code>", input_shape=shape).spec
+        spec = read_model(
+            code, target or "<code>", input_shape=reading.input_shape, classes=classes, pick=pick
+        ).spec
     elif Path(target).suffix.lower() in (".h5", ".hdf5"):
         from ..runtime.keras_read import read_spec  # h5py and numpy; never torch or keras
 
+        reading.check_source(target)
         spec = read_spec(Path(target))
+        shape = reading.input_shape
         spec = spec if shape is None else replace(spec, input_shape=shape)
     else:
-        spec = load_model(target, input_shape=shape)
+        spec = load_model(target, reading=reading)
     return Explanation.of(spec)
 
 

@@ -185,6 +185,8 @@ def train(
     precision: str = "fp32",
     data_dir: str | None = None,
     input_shape: str | tuple[int, ...] | None = None,
+    pick: str | None = None,
+    classes: int | None = None,
     runs_dir: str | os.PathLike[str] = RUNS_ROOT,
     quiet: bool = False,
     stream: TextIO | None = None,
@@ -202,7 +204,7 @@ def train(
         dataset=dataset, epochs=epochs, optimizer=optimizer, lr=lr, batch_size=batch_size,
         validation_split=validation_split, train_images=train_images, augment=augment,
         seed=seed, device=device, precision=precision, data_dir=data_dir,
-        input_shape=input_shape,
+        input_shape=input_shape, pick=pick, classes=classes,
     )  # fmt: skip
     plan = plan_training(os.fspath(model), options)
     for note in plan.notes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ..api.explaining import explain as explain_model
 from ..api.explaining import presets as preset_list
@@ -17,13 +18,17 @@ def explain(args: argparse.Namespace, io: Streams) -> ExitCode:
         return ExitCode.OK
     if args.model == "-":
         code = decode(io.read_input(MAX_SOURCE + 1), "standard input")
-        found = explain_model("<stdin>", input_shape=args.input_shape, code=code)
+        found = explain_model("<stdin>", code=code, **reading(args))
     else:
-        found = explain_model(args.model, input_shape=args.input_shape)
+        found = explain_model(args.model, **reading(args))
     if args.markdown:
         io.out.write(found.to_markdown())
         return ExitCode.OK
     return io.result(found, args.json)
+
+
+def reading(args: argparse.Namespace) -> dict[str, Any]:
+    return {"input_shape": args.input_shape, "pick": args.pick, "classes": args.classes}
 
 
 def presets(args: argparse.Namespace, io: Streams) -> ExitCode:

@@ -66,6 +66,17 @@ JSON = arg("--json", action="store_true", help="print one JSON object")
 DATA_DIR = arg("--data-dir", help="where the data set's IDX files are")
 MODEL = f"a preset ({', '.join(presets.PRESETS)}), a Keras .py file"
 
+PICK = arg(
+    "--model", dest="pick", metavar="NAME",
+    help="which model, in a file that builds several: its variable, the function that builds "
+    "it, or its name=",
+)  # fmt: skip
+CLASSES = arg(
+    "--classes", type=positive_int, metavar="N",
+    help="the number of classes, for a final Dense whose units the file works out at run "
+    "time (e.g. len(set(labels)))",
+)  # fmt: skip
+
 TRAINING_OPTIONS = (
     arg("--dataset", choices=training.DATASETS, help="the data set"),
     arg("--epochs", type=positive_int, help="epochs (with --resume: the new total)"),
@@ -115,6 +126,7 @@ COMMANDS = (
         "multiply-adds and memory. The file is read, never run.",
         (arg("model", help=f"{MODEL}, or -"),
          arg("--input-shape", type=str, help="override the input shape, e.g. 28,28,1"),
+         PICK, CLASSES,
          arg("--source", action="store_true", help="print the preset's Keras source")),
         (JSON, arg("--markdown", action="store_true", help="print Markdown")),
     ),
@@ -125,7 +137,7 @@ COMMANDS = (
         "Train a preset or your own Keras file with PyTorch. Settings come from the preset or "
         "from the file's compile() and fit() calls; options override them.",
         (arg("model", nargs="?", help=f"{MODEL} (not with --resume)"),
-         *TRAINING_OPTIONS,
+         *TRAINING_OPTIONS, PICK, CLASSES,
          arg("--seed", type=int, help="random seed; a CPU run with a seed repeats exactly"),
          arg("--resume", metavar="RUN", help="continue a stopped run from its checkpoint"),
          arg("--runs-dir", default="runs", help="where run directories go (default: runs)"),

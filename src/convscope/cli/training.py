@@ -13,16 +13,15 @@ from .parser import training_options
 # the options that resuming a run cannot change, as train spells them
 FIXED_ON_RESUME = (
     "model", "dataset", "optimizer", "lr", "batch_size", "seed", "validation_split",
-    "input_shape", "train_images", "augment",
+    "input_shape", "train_images", "augment", "pick", "classes",
 )  # fmt: skip
+FLAGS = {"model": "a model", "pick": "--model"}  # where the dest is not the flag's name
 
 
 def train(args: argparse.Namespace, io: Streams) -> ExitCode:
     if args.resume:
         fixed = [
-            "a model" if k == "model" else f"--{k.replace('_', '-')}"
-            for k in FIXED_ON_RESUME
-            if getattr(args, k)
+            FLAGS.get(k, f"--{k.replace('_', '-')}") for k in FIXED_ON_RESUME if getattr(args, k)
         ]
         if fixed:
             raise ConvscopeError(

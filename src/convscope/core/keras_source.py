@@ -26,7 +26,7 @@ from .errors import SourceError
 from .source_interpreter import Interpreter
 from .source_values import KerasObject as KerasObject
 from .source_values import Module as Module
-from .source_values import _Break, _Continue, _Return
+from .source_values import Sequential, _Break, _Continue, _Return
 from .spec import ModelSpec
 
 
@@ -68,15 +68,22 @@ def parse(text: str, filename: str) -> ast.Module:
 
 
 def read_model(
-    text: str, filename: str, *, input_shape: tuple[int, ...] | None = None
+    text: str,
+    filename: str,
+    *,
+    input_shape: tuple[int, ...] | None = None,
+    classes: int | None = None,
+    pick: str | None = None,
 ) -> SourceModel:
     """Find the Sequential model a Keras source file builds, without running the file.
 
-    The model chosen is the last one the file compiles or fits, or else the last one
-    it builds. Raises SourceError / SpecError for anything convscope cannot read.
+    The model chosen is `pick` (a variable, the function that builds it, or its name=),
+    else the last one the file compiles or fits, else the last one it builds. `classes`
+    sizes a Dense whose units the file only knows at run time. Raises SourceError /
+    SpecError for anything convscope cannot read.
     """
     tree = parse(text, filename)
-    interpreter = Interpreter(filename)
+    interpreter = Interpreter(filename, classes=classes, shape_given=input_shape is not None)
     try:
         interpreter.run_block(tree.body, (interpreter.globals,))
         if not any(m.calls for m in interpreter.models):
@@ -91,13 +98,12 @@ def read_model(
     candidates = [m for m in interpreter.models if m.calls]
     if not candidates:
         raise _no_model_error(interpreter, filename)
-    trained = [m for m in candidates if m.compile_args is not None or m.fit_args is not None]
-    chosen = (trained or candidates)[-1]
+    chosen = choose(candidates, pick, filename)
     notes = list(interpreter.notes)
-    if len(candidates) > 1:
+    if len(candidates) > 1 and pick is None:
         notes.append(
-            f"the file builds {len(candidates)} Sequential models; this is the one on line "
-            f"{chosen.line}"
+            f"the file builds {len(candidates)} Sequential models ({listing(candidates)}); "
+            f"this is the one on line {chosen.line}; pick another with --model NAME"
         )
     spec = keras_api.sequential(
         chosen.calls,
@@ -108,6 +114,36 @@ def read_model(
         built_shape=chosen.built_shape,
     )
     return SourceModel(spec, chosen.compile_args or {}, chosen.fit_args or {})
+
+
+def listing(models: list[Sequential]) -> str:
+    """`generator (build_generator, line 5), discriminator (line 20)`."""
+    parts = []
+    for m in models:
+        called = m.called
+        function = [m.function] if m.function and m.function != called[0] else []
+        parts.append(
+            f"{called[0]} ({', '.join([*function, f'line {m.line}'])})"
+            if called
+            else f"one on line {m.line}"
+        )
+    return ", ".join(parts)
+
+
+def choose(models: list[Sequential], pick: str | None, filename: str) -> Sequential:
+    """The model asked for by name, else the last one compiled or fitted, else the last."""
+    if pick is None:
+        trained = [m for m in models if m.compile_args is not None or m.fit_args is not None]
+        return (trained or models)[-1]
+    found = [m for m in models if pick in m.called]
+    if len(found) != 1:
+        which = f"{len(found)} models are called" if found else "no model is called"
+        raise SourceError(
+            f"{which} {pick!r}; the file builds {listing(models)}",
+            where=filename,
+            hint="--model takes a variable name, the function that builds the model, or its name=",
+        )
+    return found[0]
 
 
 def _no_model_error(interpreter: Interpreter, filename: str) -> SourceError:

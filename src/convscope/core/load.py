@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import presets
@@ -122,23 +122,47 @@ def exists(target: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the user said about reading a model: --input-shape, --model NAME, --classes N."""
+
+    input_shape: tuple[int, ...] | None = None
+    pick: str | None = None  # which of the file's models
+    classes: int | None = None  # the units of a Dense the file sizes at run time
+
+    def check_source(self, target: str) -> None:
+        """--model and --classes are about a Keras source file; elsewhere they are refused."""
+        for flag, value in (("--model", self.pick), ("--classes", self.classes)):
+            if value is not None:
+                raise ConvscopeError(
+                    f"{flag} is for a Keras .py or .ipynb file, and {shorten(target)!r} is not one"
+                )
+
+
 def load_source_model(
     target: str,
     *,
     input_shape: tuple[int, ...] | None = None,
+    reading: Reading | None = None,
     read_stdin: Callable[[], str | bytes] = lambda: "",
 ) -> SourceModel:
     """A preset by name, else a Keras source file (or '-' for stdin), read without running it."""
-    return load_with_source(target, input_shape=input_shape, read_stdin=read_stdin)[0]
+    reading = reading or Reading(input_shape)
+    return load_with_source(target, reading=reading, read_stdin=read_stdin)[0]
 
 
 def load_with_source(
     target: str,
     *,
     input_shape: tuple[int, ...] | None = None,
+    reading: Reading | None = None,
     read_stdin: Callable[[], str | bytes] = lambda: "",
 ) -> tuple[SourceModel, str]:
     """The model and the Keras source text it was read from (kept with a training run)."""
+    reading = reading or Reading(input_shape)
+    input_shape = reading.input_shape
+    if target in presets.PRESETS or Path(target).suffix.lower() == ".keras":
+        reading.check_source(target)
     if target in presets.PRESETS:
         return SourceModel(presets.model(target, input_shape)), presets.get(target).source
     if Path(target).suffix.lower() == ".keras":  # a saved model's architecture (config.json)
@@ -155,13 +179,18 @@ def load_with_source(
             "for standard input",
         )
     text, name = read_source(target, read_stdin)
-    return read_model(text, name, input_shape=input_shape), text
+    found = read_model(
+        text, name, input_shape=input_shape, classes=reading.classes, pick=reading.pick
+    )
+    return found, text
 
 
 def load_model(
     target: str,
     *,
     input_shape: tuple[int, ...] | None = None,
+    reading: Reading | None = None,
     read_stdin: Callable[[], str | bytes] = lambda: "",
 ) -> ModelSpec:
-    return load_source_model(target, input_shape=input_shape, read_stdin=read_stdin).spec
+    reading = reading or Reading(input_shape)
+    return load_source_model(target, reading=reading, read_stdin=read_stdin).spec

@@ -18,7 +18,7 @@ from . import presets, training
 from . import spec as s
 from .augment import NO_AUGMENT, Augment, parse_augment
 from .errors import ConvscopeError
-from .load import load_with_source, parse_shape
+from .load import Reading, load_with_source, parse_shape
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
@@ -39,6 +39,13 @@ class Settings:
     data_dir: str | None = None
     train_images: int | None = None  # only the first N training images (quick experiments)
     augment: Augment = NO_AUGMENT
+    pick: str | None = None  # --model NAME: which of the file's models
+    classes: int | None = None  # --classes N: a Dense the file sizes at run time
+
+    @property
+    def reading(self) -> Reading:
+        """How to read the run's model.py again: the same model, the same sizes."""
+        return Reading(self.input_shape, self.pick, self.classes)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -63,6 +70,8 @@ class Settings:
             data_dir=d.get("data_dir"),
             train_images=d.get("train_images"),
             augment=Augment(**d.get("augment", {})),
+            pick=d.get("pick"),
+            classes=d.get("classes"),
         )
 
 
@@ -118,9 +127,11 @@ class Options:
     precision: str = "fp32"
     data_dir: str | None = None
     input_shape: tuple[int, ...] | None = None
+    pick: str | None = None
+    classes: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "train_images"):
+        for name in ("epochs", "batch_size", "train_images", "classes"):
             if getattr(self, name) is not None:
                 positive_int(getattr(self, name), name)
         if self.lr is not None:
@@ -176,7 +187,8 @@ def plan_training(target: str, options: Options) -> Plan:
             "train keeps the model's source in its run directory: give a file, not -",
             hint="save the code to a .py file first",
         )
-    source, text = load_with_source(target, input_shape=options.input_shape)
+    reading = Reading(options.input_shape, options.pick, options.classes)
+    source, text = load_with_source(target, reading=reading)
     spec = source.spec
     notes: list[str] = []
     if spec.training is None:  # a user's file: its compile()/fit(), else Keras's defaults
@@ -213,5 +225,7 @@ def plan_training(target: str, options: Options) -> Plan:
         data_dir=options.data_dir,
         train_images=options.train_images,
         augment=options.augment,
+        pick=options.pick,
+        classes=options.classes,
     )
     return Plan(settings, replace(spec, training=t), text, tuple(notes))

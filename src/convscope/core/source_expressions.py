@@ -93,6 +93,8 @@ class Evaluator:
         match target:
             case ast.Name(id=name):
                 scopes[-1][name] = value
+                if isinstance(value, Sequential) and name not in value.names:
+                    value.names.append(name)  # what --model NAME picks it by
             case ast.Tuple(elts=elts) | ast.List(elts=elts):
                 values: list[Any]
                 if isinstance(value, (tuple, list)) and len(value) == len(elts):

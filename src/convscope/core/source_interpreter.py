@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from . import keras_layers, keras_names, source_data
+from . import keras1, keras_layers, keras_names, source_data
+from .errors import SpecError
 from .keras_api import NO_SHAPE_EFFECT, LayerCall
 from .source_expressions import Evaluator
 from .source_values import (
@@ -42,8 +43,13 @@ from .spec import ACTIVATIONS
 class Interpreter(Evaluator):
     """Walks a module's statements, modelling just enough Python to find Sequential models."""
 
-    def __init__(self, filename: str) -> None:
+    def __init__(
+        self, filename: str, *, classes: int | None = None, shape_given: bool = False
+    ) -> None:
         super().__init__(filename)
+        self.classes = classes  # --classes: the units of a Dense the file sizes at run time
+        self.shape_given = shape_given  # --input-shape: the file's own input shape is not needed
+        self.function_names: list[str] = []  # the functions being walked, innermost last
         self.star_keras = False  # `from keras.layers import *` seen
         self.models: list[Sequential] = []
         self.functional: list[Functional] = []
@@ -248,12 +254,39 @@ class Interpreter(Evaluator):
                 f"`{name}` is a Keras layer that convscope does not support yet",
                 "supported: " + ", ".join(keras_layers.SUPPORTED),
             )
+        if canonical == "Dense":
+            args, kwargs = self.given_classes(node, args, kwargs)
+        if self.shape_given:  # --input-shape replaces these: they need not be known
+            kwargs = {k: v for k, v in kwargs.items() if k not in INPUT_SHAPE_ARGS}
+            if canonical in keras_names.INPUT_CLASSES:
+                return LayerCall(name, (), {"shape": (1,)}, node.lineno)
+        try:
+            args, kwargs, note = keras1.modernise(name, args, kwargs)
+        except SpecError as error:
+            raise self.error(node, f"{name}: {error.message}") from None
+        if note:
+            self.notes.append(f"line {node.lineno}: {note}")
         args = tuple(self.argument(node, name, a) for a in args)
         kwargs = {
             k: None if k in NO_SHAPE_EFFECT else self.argument(node, name, v, k)
             for k, v in kwargs.items()
         }  # regularizers, initializers, constraints: any value, they change no number here
         return LayerCall(name, args, kwargs, node.lineno)
+
+    def given_classes(
+        self, node: ast.Call, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Dense(units) the file only knows at run time, with --classes given: that number."""
+        units = args[0] if args else kwargs.get("units")
+        if self.classes is None or not isinstance(units, Unknown):
+            return args, kwargs
+        self.notes.append(
+            f"line {node.lineno}: Dense units taken from --classes {self.classes} (the file "
+            f"works them out at run time: {describe(units)})"
+        )
+        if args:
+            return (self.classes, *args[1:]), kwargs
+        return args, {**kwargs, "units": self.classes}
 
     def argument(self, node: ast.Call, layer: str, value: Any, key: str | None = None) -> Any:
         """A layer argument as a plain value: activations given as functions become names."""
@@ -272,7 +305,7 @@ class Interpreter(Evaluator):
             raise self.error(
                 node,
                 f"{layer}: {what} cannot be worked out without running the file ({reason})",
-                "use a number or a name set to a constant earlier in the file",
+                _unknown_hint(layer, key),
             )
         return value
 
@@ -282,6 +315,7 @@ class Interpreter(Evaluator):
         items = kwargs.get("layers", args[0] if args else None)
         name = kwargs.get("name", args[2] if len(args) > 2 else None)
         model = Sequential([], node.lineno, name if isinstance(name, str) else None)
+        model.function = self.function_names[-1] if self.function_names else None
         if items is not None:
             if not isinstance(items, (list, tuple)):
                 raise self.error(node, "Sequential() takes a list of layers, got something else")
@@ -345,12 +379,14 @@ class Interpreter(Evaluator):
         local = bind_arguments(function, args, kwargs)
         self.functions_called.add(function.node.name)
         self.depth += 1
+        self.function_names.append(function.node.name)
         try:
             self.run_block(function.node.body, (*function.scopes, local))
         except _Return as returned:
             return returned.value
         finally:
             self.depth -= 1
+            self.function_names.pop()
         return None
 
     def call_module(
@@ -392,3 +428,15 @@ class Interpreter(Evaluator):
         for value in list(self.globals.values()):
             if isinstance(value, Function) and value.node.name not in self.functions_called:
                 self.call_function(value, (), {})
+
+
+INPUT_SHAPE_ARGS = frozenset({"input_shape", "input_dim", "batch_input_shape"})
+
+
+def _unknown_hint(layer: str, key: str | None) -> str:
+    """What to do about an argument known only at run time: the option that supplies it."""
+    if key in INPUT_SHAPE_ARGS or (key in ("shape", "batch_shape", None) and "Input" in layer):
+        return "pass the input shape with --input-shape, e.g. --input-shape 28,28,1"
+    if keras_names.canonical(layer) == "Dense" and key in ("units", None):
+        return "if this is the number of classes, pass it with --classes, e.g. --classes 10"
+    return "use a number or a name set to a constant earlier in the file"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .keras_api import LayerCall
@@ -89,6 +89,15 @@ class Sequential:
     compile_args: dict[str, Any] | None = None
     fit_args: dict[str, Any] | None = None
     built_shape: tuple[int, ...] | None = None  # model.build((None, 28, 28, 1))
+    function: str | None = None  # the function that builds it (build_generator)
+    names: list[str] = field(default_factory=list)  # the variables it was assigned to
+
+    @property
+    def called(self) -> list[str]:
+        """The names --model may pick it by: its variables (the last bound first, which is
+        the caller's: `generator = build_generator()`), its function, its name=."""
+        found = [*reversed(self.names), self.function, self.name]
+        return list(dict.fromkeys(n for n in found if n))
 
 
 @dataclass(frozen=True)

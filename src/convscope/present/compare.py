@@ -83,7 +83,13 @@ def read_run(run_dir: Path) -> RunSummary:
         )
     settings = run.raw_settings()
     shape = tuple(settings["input_shape"])
-    spec = read_model(run.source(), str(run.model_py), input_shape=shape).spec
+    spec = read_model(
+        run.source(),
+        str(run.model_py),
+        input_shape=shape,
+        classes=settings.get("classes"),
+        pick=settings.get("pick"),
+    ).spec
     return RunSummary(
         dir=run_dir,
         settings=settings,

@@ -73,7 +73,10 @@ def load_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
 
 def model_spec(run: RunDir, settings: Settings) -> s.ModelSpec:
     """The run's model, re-read from its saved Keras source."""
-    spec = read_model(run.source(), str(run.model_py), input_shape=settings.input_shape).spec
+    r = settings.reading
+    spec = read_model(
+        run.source(), str(run.model_py), input_shape=r.input_shape, classes=r.classes, pick=r.pick
+    ).spec
     return replace(spec, name=settings.model, training=settings.training)
 
 
