@@ -25,6 +25,11 @@ def article(text: str) -> str:
     return f"an {text}" if spoken_vowel else f"a {text}"
 
 
+def names(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%"
 
@@ -160,8 +165,9 @@ def weightless_note(rows: Rows) -> list[str]:
     dropouts = [r.name for r in rows if r.kind == LayerKind.DROPOUT]
     if dropouts:
         notes.append(
-            f"{' and '.join(dropouts)} {'has' if len(dropouts) == 1 else 'have'} no parameters and "
-            "change no shape: dropout only zeroes random values while training."
+            f"{names(dropouts)} {'has' if len(dropouts) == 1 else 'have'} no parameters and "
+            f"change{'s' if len(dropouts) == 1 else ''} no shape: dropout only zeroes random "
+            "values while training."
         )
     frozen = [r for r in rows if r.non_trainable]
     if frozen:
@@ -193,7 +199,7 @@ def field_end_note(input_shape: Shape, rows: Rows) -> list[str]:
     augment = [r.name for r in rows if r.kind == LayerKind.AUGMENT]
     if augment:
         return [
-            f"{' and '.join(augment)} change{'s' if len(augment) == 1 else ''} images only "
+            f"{names(augment)} change{'s' if len(augment) == 1 else ''} images only "
             "while training (random each step); when predicting they pass images on as they are."
         ]
     return []

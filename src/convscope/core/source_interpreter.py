@@ -394,6 +394,8 @@ class Interpreter(Evaluator):
     ) -> Any:
         if callee.leaf == "image_data_format":
             return "channels_last"  # Keras's default; convscope models are channels_last
+        if callee.leaf == "image_dim_ordering":
+            return "tf"  # Keras 1's name for the same: 'tf' is channels last
         dataset = source_data.dataset_of(callee.path)
         if dataset is not None:
             train, _ = source_data.load_data(dataset)
