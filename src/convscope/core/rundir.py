@@ -135,6 +135,12 @@ class RunDir:
             )
         return self
 
+    def remove_temporaries(self) -> None:
+        """Half-written files a killed process left (`.checkpoint.safetensors.<pid>.tmp`):
+        never read, removed when the run is resumed."""
+        for stale in self.path.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+
     def raw_settings(self) -> dict[str, Any]:
         found = _json(self.check().settings_json)
         if not isinstance(found, dict):
@@ -147,7 +153,8 @@ class RunDir:
         except (KeyError, TypeError, ValueError) as error:
             if isinstance(error, ConvscopeError):
                 raise
-            raise ConvscopeError(f"{self.settings_json}: unreadable settings ({error})") from None
+            why = f"no {error}" if isinstance(error, KeyError) else str(error)
+            raise ConvscopeError(f"{self.settings_json}: unreadable settings ({why})") from None
 
     def source(self) -> str:
         """model.py: the Keras source the run was read from."""
@@ -238,7 +245,12 @@ def new_run_dir(root: Path, model_name: str) -> RunDir:
             path.mkdir(parents=True)
             return RunDir(path)
         except FileExistsError:
-            continue
+            continue  # another training took this name a moment ago: the next suffix
+        except OSError as error:  # read-only, not a folder, full
+            raise ConvscopeError(
+                f"cannot create a run directory in {root} ({error.strerror or error})",
+                hint="choose a folder you can write to with --runs-dir",
+            ) from None
     raise ConvscopeError(f"cannot create a run directory in {root}")
 
 

@@ -33,9 +33,14 @@ def open_gray(path: Path | BinaryIO, steps: list[str], name: str = "") -> np.nda
                     f"{name}: {opened.width}x{opened.height} pixels is more than this reads "
                     f"({MAX_PIXELS:,})"
                 )
+            frames = getattr(opened, "n_frames", 1)
+            if frames > 1:
+                steps.append(f"the first of its {frames} frames used (an animated image)")
             opened.load()
             image: Image.Image = opened
             mode = image.mode
+            if mode.startswith("I;16") or mode in ("I", "F"):
+                return deep_gray(image, steps)
             if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
                 rgba = image.convert("RGBA")
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -47,11 +52,26 @@ def open_gray(path: Path | BinaryIO, steps: list[str], name: str = "") -> np.nda
             return np.asarray(image, dtype=np.float64)
     except FileNotFoundError:
         raise ConvscopeError(f"{name}: no such image file") from None
+    except Image.DecompressionBombError:  # Pillow's own limit, met before ours on some files
+        raise ConvscopeError(
+            f"{name}: more pixels than this reads ({MAX_PIXELS:,}); Pillow calls it a "
+            "possible decompression bomb"
+        ) from None
     except (UnidentifiedImageError, OSError) as error:
         raise ConvscopeError(
             f"{name}: not an image that Pillow can read ({error})",
             hint="give a PNG or JPEG file",
         ) from None
+
+
+def deep_gray(image: Image.Image, steps: list[str]) -> np.ndarray:
+    """16-bit (or 32-bit) grayscale on the 0..255 scale: divided by 257 (65535 / 255)."""
+    a = np.asarray(image, dtype=np.float64)
+    if image.mode == "F" and a.max() <= 1.0:
+        steps.append("floating-point values 0-1 scaled to 0-255")
+        return a * 255.0
+    steps.append(f"{image.mode} values (16-bit) scaled to 0-255")
+    return np.clip(a / 257.0, 0, 255)
 
 
 def border_median(a: np.ndarray) -> float:
@@ -91,13 +111,13 @@ def prepare(path: Path | BinaryIO, dataset: str, name: str = "") -> tuple[np.nda
         steps.append(
             "inverted: the background is light, and the training images are light on black"
         )
-    if (height, width) == (SIZE, SIZE) and not steps:
-        return a.astype(np.uint8), ["already 28x28 grayscale, light on black: used as it is"]
     ink = np.argwhere(a > INK)
     if not len(ink):
         raise ConvscopeError(
             f"{name}: the image is blank (no pixel stands out from the background)"
         )
+    if (height, width) == (SIZE, SIZE) and not steps:
+        return a.astype(np.uint8), ["already 28x28 grayscale, light on black: used as it is"]
     (r0, c0), (r1, c1) = ink.min(0), ink.max(0) + 1
     a = a[r0:r1, c0:c1]
     box = 20 if dataset == "mnist" else SIZE  # MNIST fits the digit in 20x20; Fashion in 28

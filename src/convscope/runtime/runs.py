@@ -137,11 +137,18 @@ class Run:
         self.files.write_history(self.trainer.position.history)
 
     def save_checkpoint(self) -> None:
-        save_tensors(
-            self.files.checkpoint,
-            self.trainer.state_tensors(),
-            {"position": self.trainer.position.as_dict()},
-        )
+        try:
+            save_tensors(
+                self.files.checkpoint,
+                self.trainer.state_tensors(),
+                {"position": self.trainer.position.as_dict()},
+            )
+        except ConvscopeError as error:  # a full disk: the last checkpoint is still there
+            raise ConvscopeError(
+                error.message,
+                hint=f"free some space, then continue from the last saved checkpoint: "
+                f"convscope train --resume {self.dir}",
+            ) from None
 
     def fit(self, observer: Observer, stop: StopFlag) -> bool:
         """Train to the end (True) or until stopped, then checkpointed (False)."""
@@ -178,7 +185,10 @@ def start(
         run = new_run_dir(runs_root, settings.model)
     else:
         run = RunDir(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConvscopeError(f"cannot create {run_dir} ({error.strerror or error})") from None
     run.write_start(source_text, settings, {"versions": versions(), "command": sys.argv[1:]})
     return Run(run, settings, trainer, splits)
 
@@ -210,18 +220,55 @@ def resume(run_dir: Path, *, epochs: int | None = None, stream: Any = None) -> R
             f"{run_dir} has no {run.checkpoint.name} to resume from",
             hint="it stopped before its first checkpoint; start it again with convscope train",
         )
+    run.remove_temporaries()
     tensors, meta = load_tensors(run.checkpoint)
-    position = Position(**meta["position"])
+    try:
+        position = Position(**meta["position"])
+    except (KeyError, TypeError) as error:
+        raise ConvscopeError(
+            f"{run.checkpoint}: the checkpoint does not say where training stopped ({error})",
+            hint=f"{run.weights.name} still holds the last finished epoch's weights",
+        ) from None
     if position.epoch >= settings.training.epochs and position.step == 0:
         raise ConvscopeError(
             f"{run_dir} has already trained {position.epoch} of {settings.training.epochs} epochs",
             hint=f"to train further, pass --epochs {position.epoch + 5} (the new total)",
         )
     trainer, splits = build(model_spec(run, settings), settings, stream)
+    check_fit(trainer.model, tensors, run.checkpoint, prefix="model.")
     trainer.load_state_tensors(tensors, position)
     if epochs is not None:
         run.update_settings(settings)
     return Run(run, settings, trainer, splits, resumed_from=position)
+
+
+def check_fit(
+    model: KerasModel, tensors: dict[str, torch.Tensor], path: Path, prefix: str = ""
+) -> None:
+    """A clear error naming the layer when saved weights do not fit the run's model.py
+    (it was edited after training), before torch's own message about state dict keys."""
+    wanted = model.state_dict()
+    for key, value in wanted.items():
+        saved = tensors.get(prefix + key)
+        if saved is not None and saved.shape == value.shape:
+            continue
+        layer = model.spec.layers[int(key.split(".")[1])]  # keys are layers.<index>.<...>
+        line = f", line {layer.line}" if layer.line else ""
+        got = "nothing" if saved is None else f"an array of {tuple(saved.shape)}"
+        raise ConvscopeError(
+            f"{path}: the weights do not fit model.py's {layer.name} ({layer.keras_class}"
+            f"{line}): the file holds {got} for it, the layer needs {tuple(value.shape)}",
+            hint="model.py was changed after training: put back the version the run was "
+            "trained with",
+        )
+    extra = [k for k in tensors if k.startswith(prefix) and k[len(prefix) :] not in wanted]
+    if extra:
+        raise ConvscopeError(
+            f"{path}: the file holds weights for {len(extra)} arrays model.py has no layer "
+            f"for (first: {extra[0]})",
+            hint="model.py was changed after training: put back the version the run was "
+            "trained with",
+        )
 
 
 def load_trained(run_dir: Path, device: str = "cpu") -> tuple[Settings, KerasModel, int]:
@@ -237,13 +284,8 @@ def load_trained(run_dir: Path, device: str = "cpu") -> tuple[Settings, KerasMod
             hint=f"resume it: convscope train --resume {run_dir}",
         )
     tensors, meta = load_tensors(path)
-    try:
-        model.load_state_dict(tensors)
-    except RuntimeError as error:  # missing, extra or reshaped weights
-        first = str(error).splitlines()[1].strip() if "\n" in str(error) else str(error)
-        raise ConvscopeError(
-            f"{path}: these weights do not belong to the run's model.py ({first})"
-        ) from None
+    check_fit(model, tensors, path)
+    model.load_state_dict(tensors)
     model.eval()
     return settings, model, int(meta.get("epoch", 0))
 
