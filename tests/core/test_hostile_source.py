@@ -172,3 +172,40 @@ def test_a_full_disk_is_one_message() -> None:
                                 stdout=full, stderr=subprocess.PIPE, timeout=SECONDS)  # fmt: skip
     assert result.returncode == 1 and b"Traceback" not in result.stderr
     assert b"cannot write" in result.stderr
+
+
+def shell(command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["bash", "-c", command], capture_output=True, timeout=SECONDS,
+                          env={**os.environ, **(env or {})})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("redirect", "code", "words"),
+    [
+        ("- <&-", 2, b"there is no standard input to read (it is closed)"),
+        ("chollet >&-", 1, b"standard output is closed: nothing could be printed"),
+    ],
+    ids=["stdin-closed", "stdout-closed"],
+)
+def test_closed_streams_get_one_message(redirect: str, code: int, words: bytes) -> None:
+    result = shell(f"{sys.executable} -m convscope explain {redirect}")
+    assert result.returncode == code and words in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_a_windows_code_page_gets_what_it_can_encode() -> None:
+    source = (
+        "from keras import layers, Sequential, Input\n"
+        "model = Sequential([Input((28, 28, 1)), layers.Flatten(name='naïve_€_日本'), "
+        "layers.Dense(10)])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "convscope", "explain", "-"],
+        input=source.encode(),
+        capture_output=True,
+        timeout=SECONDS,
+        env={**os.environ, "PYTHONIOENCODING": "cp1252"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "naïve_€_?? (Flatten)".encode("cp1252") in result.stdout  # what cp1252 lacks: ?
+    assert b"+=====" in result.stdout and b"7,850" in result.stdout  # an ASCII table
