@@ -35,6 +35,17 @@ LAYERS = st.one_of(
     st.just("layers.Lambda(lambda x: x)"),
     st.just("layers.MaxPooling2d()"),
     st.builds(lambda n: f"layers.Dense(10**{n})", st.integers(0, 90)),
+    st.builds(lambda f, k, s, p: f"layers.Conv2DTranspose({f}, {k}, strides={s}, padding='{p}')",
+              small, st.integers(1, 4), st.integers(1, 3), st.sampled_from(["valid", "same"])),
+    st.builds(lambda n: f"layers.UpSampling2D({n})", st.integers(1, 3)),
+    st.builds(lambda h, w: f"layers.CenterCrop({h}, {w})", small, small),
+    st.builds(lambda h, w: f"layers.Resizing({h}, {w})", small, small),
+    st.builds(lambda t: f"layers.Reshape({t})", st.sampled_from(["(-1,)", "(-1, 2)", "(4, -1, 1)", "(3, 3)", "(-1, -1)"])),
+    st.builds(lambda a: f"layers.PReLU(shared_axes={a})", st.sampled_from(["None", "[1, 2]", "[3]", "[7]"])),
+    st.just("layers.ELU()"),
+    st.builds(lambda f: f"layers.RandomRotation({f})", st.sampled_from(["0.1", "(-0.2, 0.3)", "2", "'x'"])),
+    st.just("layers.RandomFlip('horizontal')"),
+    st.just("Convolution2D(4, 3, 3)"),
 )  # fmt: skip
 HOSTILE = st.sampled_from([
     "x = 3\n" + "x = x * x\n" * 12,
@@ -64,7 +75,10 @@ def sources(draw: st.DrawFn) -> str:
     layers = draw(st.lists(LAYERS, min_size=1, max_size=6))
     shape = draw(INPUTS)
     form = draw(st.sampled_from(["list", "add"]))
-    head = "from keras import layers, Sequential, Input\n" + prefix
+    head = (
+        "from keras import layers, Sequential, Input\nfrom keras.layers import Convolution2D\n"
+        + prefix
+    )
     if form == "list":
         body = ", ".join(layers)
         return head + f"model = Sequential([Input({shape}), {body}])\n"
@@ -89,5 +103,10 @@ def test_any_file_ends_in_a_model_or_one_clear_error(source: str) -> None:
     from convscope.runtime.torch_model import KerasModel, count_params
 
     if ex.total_params < 5_000_000 and max(a for r in ex.rows for a in r.output_shape) < 10_000:
-        trainable, frozen = count_params(KerasModel(spec))
-        assert (trainable, frozen) == (ex.trainable_params, ex.non_trainable_params)
+        import torch
+
+        model = KerasModel(spec).eval()
+        assert count_params(model) == (ex.trainable_params, ex.non_trainable_params)
+        with torch.no_grad():  # every row's shape is the shape torch computes
+            outputs = model.activations(torch.rand(2, *spec.input_shape))
+        assert [tuple(o.shape[1:]) for o in outputs] == [r.output_shape for r in ex.rows]
