@@ -178,3 +178,20 @@ def test_a_run_of_a_picked_model_reopens_as_that_model(tmp_path: Path) -> None:
     assert run_cli("evaluate", str(run)).code == 0
     resumed = run_cli("train", "--resume", str(run), "--model", "big")
     assert resumed.code == 2 and "--model cannot change them" in resumed.err
+
+
+def test_the_shape_of_the_data_given_to_fit_builds_the_model() -> None:
+    code = textwrap.dedent("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+        (x_train, y_train), _ = keras.datasets.fashion_mnist.load_data()
+        x_train = x_train.reshape(-1, 28, 28, 1) / 255.0
+        model = keras.Sequential([layers.Conv2D(8, 3), layers.Flatten(), layers.Dense(10)])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(x_train, y_train, epochs=1)
+    """)
+    ex = cs.explain(code=code)
+    assert ex.input_shape == (28, 28, 1) and ex.total_params == 80 + (26 * 26 * 8 + 1) * 10
+    assert any(
+        "line 8: the input shape (28, 28, 1) is the shape of the data" in n for n in ex.notes
+    )

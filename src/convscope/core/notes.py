@@ -145,7 +145,7 @@ def last_map_note(input_shape: Shape, rows: Rows) -> list[str]:
     positions = h * w
     where = (
         f"each of the {positions} positions sees {article(size)} window of the {ih} x {iw} input, "
-        f"{jump} pixels apart from the next"
+        f"{jump} pixel{'' if jump == '1' else 's'} apart from the next"
         if positions > 1
         else f"its one position sees {article(size)} window of the {ih} x {iw} input"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from . import keras1, keras_layers, keras_names
+from . import keras1, keras_layers, keras_names, source_data
 from .errors import SpecError
 from .keras_api import NO_SHAPE_EFFECT, LayerCall
 from .source_expressions import Evaluator
@@ -165,7 +165,18 @@ class KerasCalls(Evaluator):
         elif name == "fit":
             fit_params = ("x", "y", "batch_size", "epochs", "verbose")
             obj.fit_args = {**dict(zip(fit_params, args, strict=False)), **kwargs}
+            self.shape_from_fit(node, obj, obj.fit_args.get("x"))
         return Unknown(f"the result of model.{name}()")
+
+    def shape_from_fit(self, node: ast.Call, model: Sequential, x: Any) -> None:
+        """Keras builds a model without an input shape on the first batch fit() gives it:
+        the data's shape, where the file loads a data set convscope knows."""
+        if model.built_shape is None and isinstance(x, source_data.DataArray) and len(x.shape) > 1:
+            model.built_shape = x.shape[1:]
+            self.notes.append(
+                f"line {node.lineno}: the input shape {x.shape[1:]} is the shape of the data "
+                f"model.fit() is given ({x.what}), as Keras builds the model on its first batch"
+            )
 
 
 INPUT_SHAPE_ARGS = frozenset({"input_shape", "input_dim", "batch_input_shape"})
