@@ -240,3 +240,27 @@ def test_the_cli_module_runs(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0 and json.loads(result.stdout)["total_params"] == 93_322
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "message"),
+    [
+        ("train-images-idx3-ubyte.gz", lambda b: b[: len(b) // 2], "not a valid gzip file"),
+        ("t10k-labels-idx1-ubyte.gz", lambda b: b"garbage", "bad IDX magic number"),
+    ],
+    ids=["truncated-gzip", "not-idx"],
+)
+def test_a_damaged_data_file_is_named_before_any_run_is_made(
+    name: str, damage: Callable[[bytes], bytes], message: str, tmp_path: Path
+) -> None:
+    source = Path(os.environ["CONVSCOPE_DATA"]) / "mnist"
+    data = tmp_path / "data" / "mnist"
+    data.mkdir(parents=True)
+    for file in source.iterdir():
+        (data / file.name).write_bytes(file.read_bytes())
+    (data / name).write_bytes(damage((data / name).read_bytes()))
+    runs = tmp_path / "runs"
+    result = run_cli("train", "chollet", *TINY, "--data-dir", str(tmp_path / "data"),
+                     "--runs-dir", str(runs))  # fmt: skip
+    assert result.code == 2 and f"{data / name}: {message}" in result.err
+    assert not runs.exists()
