@@ -284,15 +284,18 @@ class KerasModel(nn.Module):
         self.layers = nn.ModuleList(modules)
         self.softmax_output = ends_in_softmax(model)
 
-    def logits_nchw(self, x: Tensor) -> Tensor:
+    def logits_nchw(self, x: Tensor, keep: list[Tensor] | None = None) -> Tensor:
         """The output before a final softmax (its logits), else the output itself.
 
         Training takes the loss from these, as log_softmax is stable where log(softmax)
-        underflows; tf.keras does the same by reading the softmax's input.
+        underflows; tf.keras does the same by reading the softmax's input. `keep`, when
+        given, receives every layer's output but the last (Grad-CAM reads one of them).
         """
         *body, last = self.layers
         for layer in body:
             x = layer(x)
+            if keep is not None:
+                keep.append(x)
         if not self.softmax_output:
             return to_keras_layout(last(x))
         if isinstance(last, (Conv, ConvTranspose, Dense)):

@@ -1,0 +1,192 @@
+"""The attribution experiment: the cascading-randomisation sanity check and the deletion
+measurement (their meaning and the results' types: core.attribution)."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..core.attribution import FRACTIONS, RANDOM, AttributionResults, Cascade, Deletion
+from ..core.spec import LayerKind
+from .attribution import DEFAULTS, METHODS, Settings, attribute
+from .inspect import model_outputs
+from .torch_model import KerasModel
+from .view import Subject
+
+WEIGHTED = (LayerKind.CONV, LayerKind.DENSE, LayerKind.TRANSPOSED_CONV)
+
+
+def ranks(a: np.ndarray) -> np.ndarray:
+    """(N, P) -> each row's ranks, ties given their mean rank (as scipy's rankdata)."""
+    order = np.argsort(a, axis=1, kind="stable")
+    sorted_values = np.take_along_axis(a, order, 1)
+    out = np.empty_like(a, dtype=np.float64)
+    for i in range(len(a)):
+        _, first, counts = np.unique(sorted_values[i], return_index=True, return_counts=True)
+        mean_rank = first + (counts - 1) / 2  # the mean of the positions each value holds
+        out[i, order[i]] = np.repeat(mean_rank, counts)
+    return out
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean over images of the rank correlation of two (N, H, W) maps; a constant map
+    (nothing ranked, e.g. Grad-CAM all zero) correlates 0 with anything."""
+    ra, rb = ranks(a.reshape(len(a), -1)), ranks(b.reshape(len(b), -1))
+    ra -= ra.mean(1, keepdims=True)
+    rb -= rb.mean(1, keepdims=True)
+    norm = np.sqrt((ra**2).sum(1) * (rb**2).sum(1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(norm > 0, (ra * rb).sum(1) / np.where(norm > 0, norm, 1), 0.0)
+    return float(r.mean())
+
+
+def cascade_layers(model: KerasModel) -> list[int]:
+    """The layers with weights, the top one first: the order Adebayo et al. randomise in."""
+    return [i for i, layer in enumerate(model.spec.layers) if layer.kind in WEIGHTED][::-1]
+
+
+def randomised(model: KerasModel, indices: Sequence[int], seed: int) -> KerasModel:
+    """A copy of the model whose layers `indices` have fresh initial (random) weights."""
+    torch.manual_seed(seed)
+    fresh = KerasModel(model.spec)
+    out = copy.deepcopy(model)
+    for i in indices:
+        out.layers[i].load_state_dict(fresh.layers[i].state_dict())
+    return out.eval()
+
+
+Progress = Callable[[str], None]
+
+
+def sanity(
+    model: KerasModel,
+    images: np.ndarray,
+    methods: Sequence[str],
+    settings: Settings,
+    seconds: dict[str, float],
+    progress: Progress,
+) -> list[Cascade]:
+    """Each method's maps for the trained model, then with 1, 2, ... top layers random."""
+    layers = cascade_layers(model)
+    names = tuple(model.spec.layers[i].name for i in layers)
+    found = []
+    for method in methods:
+        progress(f"sanity check: {method}")
+        start = time.perf_counter()
+        trained = attribute(model, images, method, settings=settings)
+        targets = trained.targets
+        correlations = []
+        for step in range(1, len(layers) + 1):
+            random_model = randomised(model, layers[:step], seed=1000 + step)
+            maps = attribute_for(random_model, images, method, targets, settings)
+            correlations.append(spearman(np.abs(trained.maps), np.abs(maps)))
+        seconds[f"{method} sanity"] = time.perf_counter() - start
+        found.append(Cascade(method, names, tuple(correlations)))
+    return found
+
+
+def attribute_for(
+    model: KerasModel, images: np.ndarray, method: str, targets: np.ndarray, settings: Settings
+) -> np.ndarray:
+    """Maps for given per-image targets (the trained model's predictions)."""
+    out = np.empty(images.shape, np.float32)
+    for target in np.unique(targets):
+        chosen = targets == target
+        out[chosen] = attribute(model, images[chosen], method, int(target), settings).maps
+    return out
+
+
+@torch.no_grad()
+def accuracy(model: KerasModel, images: np.ndarray, labels: np.ndarray) -> float:
+    return float((model_outputs(model, images).argmax(-1) == labels).mean())
+
+
+def deleted(
+    images: np.ndarray, maps: np.ndarray, fraction: float, rng: np.random.Generator
+) -> np.ndarray:
+    """The images with their top `fraction` of pixels by `maps` set to the background (0);
+    ties are broken at random, so a map with many equal values is not favoured."""
+    n = len(images)
+    flat_maps = maps.reshape(n, -1)
+    jitter = rng.random(flat_maps.shape)
+    order = np.lexsort((jitter, -flat_maps), axis=1)  # highest first
+    count = round(fraction * flat_maps.shape[1])
+    out = images.reshape(n, -1).copy()
+    np.put_along_axis(out, order[:, :count], 0, axis=1)
+    return out.reshape(images.shape)
+
+
+def deletion(
+    model: KerasModel,
+    images: np.ndarray,
+    labels: np.ndarray,
+    methods: Sequence[str],
+    settings: Settings,
+    seconds: dict[str, float],
+    progress: Progress,
+) -> tuple[float, list[Deletion], float | None]:
+    """Accuracy with each method's top pixels removed, for k in FRACTIONS; and random's."""
+    full = accuracy(model, images, labels)
+    found, completeness = [], None
+    rng = np.random.default_rng(0)
+    rankings: dict[str, np.ndarray] = {}
+    for method in methods:
+        progress(f"deletion: {method}")
+        start = time.perf_counter()
+        found_maps = attribute(model, images, method, settings=settings)
+        rankings[method] = found_maps.maps
+        if found_maps.completeness is not None:
+            completeness = found_maps.completeness
+        seconds[f"{method} deletion"] = time.perf_counter() - start
+    rankings[RANDOM] = rng.random(images.shape).astype(np.float32)
+    for method, maps in rankings.items():
+        accuracies = tuple(
+            accuracy(model, deleted(images, maps, k, rng), labels) for k in FRACTIONS
+        )
+        found.append(Deletion(method, accuracies))
+    return full, found, completeness
+
+
+def run_experiment(
+    subject: Subject,
+    *,
+    sanity_images: int = 100,
+    deletion_images: int = 1000,
+    methods: Sequence[str] = METHODS,
+    settings: Settings = DEFAULTS,
+    data_dir: str | None = None,
+    stream: object = None,
+    progress: Progress = lambda _: None,
+) -> AttributionResults:
+    """Both measurements on the first test images of the subject's data set."""
+    dataset = subject.load_data(data_dir, stream=stream)
+    images, labels = dataset.test_images, dataset.test_labels
+    seconds: dict[str, float] = {}
+    model = subject.model.eval()
+    cascade = sanity(model, images[:sanity_images], methods, settings, seconds, progress)
+    full, found, completeness = deletion(
+        model,
+        images[:deletion_images],
+        labels[:deletion_images],
+        methods,
+        settings,
+        seconds,
+        progress,
+    )
+    return AttributionResults(
+        run=str(subject.origin),
+        model=subject.name,
+        dataset=dataset.info.name,
+        model_epochs=subject.epochs or 0,
+        sanity_images=len(images[:sanity_images]),
+        deletion_images=len(images[:deletion_images]),
+        full_accuracy=full,
+        cascade=tuple(cascade),
+        deletion=tuple(found),
+        completeness=completeness,
+        seconds={k: round(v, 2) for k, v in seconds.items()},
+    )
