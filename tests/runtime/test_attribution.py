@@ -11,6 +11,7 @@ occlusion = Occlusion of the softmax probability with a background (0) patch.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,88 @@ def test_bad_requests_are_refused_clearly(
     model, images, _ = trained
     with pytest.raises(cs.ConvscopeError, match=message.replace("(", r"\(")):
         attribute(model, images, method, target, Settings(layer=layer))
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ([1, 2, 3, 4], [10, 20, 30, 40], 1.0),
+        ([1, 2, 3, 4], [4, 3, 2, 1], -1.0),
+        ([0, 0, 0, 1], [0, 0, 0, 5], 1.0),  # ties share their mean rank
+        ([3, 3, 3, 3], [1, 2, 3, 4], 0.0),  # a constant map ranks nothing
+    ],
+    ids=["same-order", "reversed", "ties", "constant"],
+)
+def test_rank_correlation(a: list[float], b: list[float], expected: float) -> None:
+    from convscope.runtime.attribution_checks import correlation, ranks
+
+    assert ranks(np.array([5.0, 1.0, 5.0])).tolist() == [1.5, 0.0, 1.5]
+    assert correlation(np.array(a, float), np.array(b, float)) == pytest.approx(expected)
+
+
+@pytest.fixture(scope="module")
+def experiment(chollet_run: tuple[Path, dict[str, object]]) -> dict[str, Any]:
+    from ..helpers import run_cli
+
+    result = run_cli("experiment", "attribution", str(chollet_run[0]), "--images", "12",
+                     "--deletion-images", "200", "--json")  # fmt: skip
+    assert result.code == 0, result.err
+    return dict(json.loads(result.out))
+
+
+@pytest.mark.slow
+def test_the_experiment_measures_every_method_against_random(experiment: dict[str, Any]) -> None:
+    methods = [c["method"] for c in experiment["cascade"]]
+    assert methods == list(METHODS)
+    areas = experiment["areas"]
+    assert set(areas) == {*METHODS, "random", "random ink"}
+    assert all(areas[m] > areas["random"] for m in ("saliency", "integrated_gradients"))
+    for c in experiment["cascade"]:  # one correlation per randomised layer, top first
+        assert c["layers"] == ["dense_1", "dense", "conv2d_2", "conv2d_1", "conv2d"]
+        assert len(c["correlations"]) == len(c["ink"]) == 5
+        assert all(-1 <= r <= 1 for r in c["correlations"])
+    assert experiment["completeness"] < 0.01
+    flagged = {c["method"] for c in experiment["cascade"] if c["correlations"][-1] > 0.8}
+    assert set(experiment["flagged"]) == flagged
+
+
+@pytest.mark.slow
+def test_the_experiment_is_saved_and_reported(
+    experiment: dict[str, Any], chollet_run: tuple[Path, dict[str, object]], tmp_path: Path
+) -> None:
+    run = chollet_run[0]
+    saved = json.loads((run / "experiments" / "attribution.json").read_text())
+    assert saved["areas"] == experiment["areas"]
+    assert (run / "experiments" / "attribution.png").stat().st_size > 10_000
+    markdown = (run / "experiments" / "attribution.md").read_text()
+    assert "| integrated_gradients |" in markdown
+    report = cs.load(run).report(tmp_path / "report.html")
+    page = report.path.read_text()
+    assert "Attribution maps checked: sanity and deletion" in page
+    assert 'id="attribution"' in page or "Which pixels it used" in page
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["show", "{run}", "--attribution", "--target", "10"], "--target must be a class from 0 to 9"),
+        (["show", "{run}", "--attribution", "--layer", "dense"], "--layer dense is a Dense"),
+        (["experiment", "attribution", "{run}", "--images", "0"], "must be a positive integer"),
+    ],
+    ids=["target-past-classes", "layer-not-conv", "no-images"],
+)  # fmt: skip
+def test_bad_commands_are_refused_clearly(
+    argv: list[str], message: str, chollet_run: tuple[Path, dict[str, object]]
+) -> None:
+    from ..helpers import run_cli
+
+    result = run_cli(*(a.format(run=chollet_run[0]) for a in argv))
+    assert result.code == 2 and message in result.err and "Traceback" not in result.err
+
+
+def test_show_draws_the_maps(chollet_run: tuple[Path, dict[str, object]], tmp_path: Path) -> None:
+    figures = cs.load(chollet_run[0]).figures(7, attribution=True, target=4)
+    assert "attribution" in figures.keys()  # noqa: SIM118 (Figures is not a dict)
+    assert "for class 4" in figures["attribution"].caption
+    maps = cs.load(chollet_run[0]).attribute(np.zeros((2, 28, 28), np.uint8) + 30, "saliency")
+    assert maps.shape == (2, 28, 28)

@@ -7,21 +7,25 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..core.errors import Diverged
+from ..core.attribution import AttributionResults, attribution_finding
+from ..core.errors import ConvscopeError, Diverged
 from ..core.experiments import PoolingResults, ProbeResults, finding
 from ..core.rundir import PoolingDir, default_pooling_dir
 from ..core.settings import Options, plan_training
+from ..present import attribution as attribution_shown
 from ..present import experiments as shown
 from ..present import html
 from ..present.figures import Picture
+from ..runtime import attribution_checks
 from ..runtime import pooling as pooling_runs
 from ..runtime.occlusion import Occlusion
 from ..runtime.train import Observer, StopFlag
+from ..runtime.view import Subject
 from .results import Figure
 from .shown import Shown
 from .training import Stopped, default_stream, first_interrupt_stops, observer
 
-__all__ = ["Diverged", "OcclusionMap", "Pooling", "Probe", "pooling"]
+__all__ = ["Attribution", "Diverged", "OcclusionMap", "Pooling", "Probe", "pooling"]
 
 
 class Pooling(Shown):
@@ -178,3 +182,76 @@ class OcclusionMap(Shown):
 
     def _repr_png_(self) -> bytes:
         return self.png
+
+
+class Attribution(Shown):
+    """The attribution experiment: each method's sanity check and deletion measurement."""
+
+    def __init__(self, results: AttributionResults, saved: tuple[Path, ...] | None) -> None:
+        self.results = results
+        self.saved = saved  # (json, png, md), for a run
+
+    @classmethod
+    def of(
+        cls,
+        subject: Subject,
+        images: int,
+        deletion_images: int,
+        data_dir: str | None,
+        stream: TextIO | None,
+    ) -> Attribution:
+        """Run the experiment on the subject's first test images; saved in a run's folder."""
+        for value, name in ((images, "images"), (deletion_images, "deletion_images")):
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+                raise ConvscopeError(
+                    f"{name} must be from 1 to 10,000 (the test set), got {value!r}"
+                )
+        err = stream or default_stream()
+
+        def progress(step: str) -> None:
+            err.write(f"{step}\n")
+
+        results = attribution_checks.run_experiment(
+            subject, sanity_images=images, deletion_images=deletion_images, data_dir=data_dir,
+            stream=err, progress=progress,
+        )  # fmt: skip
+        run = subject.run
+        if run is None:
+            return cls(results, None)
+        run.write_attribution(
+            results.as_dict(),
+            attribution_shown.experiment_png(results),
+            attribution_shown.experiment_markdown(results),
+        )
+        return cls(results, run.attribution_files)
+
+    @property
+    def flagged(self) -> list[str]:
+        """The methods whose maps barely change when the weights are random."""
+        return [c.method for c in self.results.cascade if c.flagged]
+
+    def figure(self) -> Figure:
+        png = attribution_shown.experiment_png(self.results)
+        return Figure(
+            Picture("attribution", "Attribution", attribution_shown.title(self.results), png)
+        )
+
+    def data(self) -> dict[str, Any]:
+        return self.results.as_dict()
+
+    def text(self) -> str:
+        saved = ""
+        if self.saved:
+            saved = f"Saved in {self.saved[0].parent}: {', '.join(p.name for p in self.saved)}\n"
+        return attribution_shown.experiment_text(self.results) + saved
+
+    def html(self) -> str:
+        head = attribution_shown.HEAD
+        body = f"<p><b>{html.escape(attribution_shown.title(self.results))}</b></p>"
+        body += html.table(head, attribution_shown.cells(self.results), set(head[1:]))
+        body += "".join(f"<p>{html.escape(line)}</p>" for line in attribution_finding(self.results))
+        return html.with_figure(body, "Attribution", attribution_shown.experiment_png(self.results))
+
+    def summary(self) -> str:
+        flagged = ", ".join(self.flagged) or "none"
+        return f"attribution experiment of {self.results.model}: flagged {flagged}"

@@ -26,11 +26,14 @@ from ..present import experiments as shown
 from ..present import html
 from ..present.figures import pictures
 from ..present.report import render_html
+from ..runtime import attribution as attributing
 from ..runtime import inspect, keras_export, keras_read, runs
 from ..runtime import occlusion as occluding
 from ..runtime import probe as probing
+from ..runtime.attribution import Attribution
 from ..runtime.keras_load import load_keras
 from ..runtime.view import Subject, View, build_view, open_model, open_run
+from .experiments import Attribution as AttributionExperiment
 from .experiments import OcclusionMap, Probe
 from .explaining import Explanation
 from .results import Exported, Figure, Figures, Prediction, Report, TestResults
@@ -131,14 +134,20 @@ class Model(Shown):
         return one
 
     # ---- figures and the report ----
-    def view(self, image: Image | None = None, data_dir: str | None = None) -> View:
+    def view(
+        self,
+        image: Image | None = None,
+        data_dir: str | None = None,
+        attribution: Attribution | None = None,
+    ) -> View:
         """The data behind the figures: activations of `image`, filters, test results."""
         choice = None if image is None else str(image) if isinstance(image, int) else image
         if choice is not None and not isinstance(choice, str | os.PathLike):
             raise ConvscopeError(
                 f"image must be a test-set index or a PNG/JPEG path, got {type(image).__name__}"
             )
-        return build_view(self.subject, os.fspath(choice) if choice else None, data_dir, sys.stderr)
+        chosen = os.fspath(choice) if choice else None
+        return build_view(self.subject, chosen, data_dir, sys.stderr, attribution)
 
     def figures(
         self,
@@ -146,11 +155,17 @@ class Model(Shown):
         *,
         position: str | None = None,
         data_dir: str | None = None,
+        attribution: bool = False,
+        target: int | None = None,
+        layer: str | None = None,
     ) -> Figures:
         """The figures of `convscope show`: filters, feature maps of `image` (a test index
         or a PNG/JPEG; default test image 0), receptive fields and, for a run, its results.
-        position: LAYER:ROW,COL, the position whose window to draw for that layer."""
-        view = self.view(image, data_dir)
+        position: LAYER:ROW,COL, the position whose window to draw for that layer.
+        attribution: also the image's map by every method (`attribute`), for the predicted
+        class or `target`; layer: Grad-CAM's conv layer (default: the last)."""
+        asked = Attribution(target=target, layer=layer) if attribution else None
+        view = self.view(image, data_dir, asked)
         return Figures([Figure(p) for p in pictures(view, position)], view.notes)
 
     def show(
@@ -160,9 +175,15 @@ class Model(Shown):
         image: Image | None = None,
         position: str | None = None,
         data_dir: str | None = None,
+        attribution: bool = False,
+        target: int | None = None,
+        layer: str | None = None,
     ) -> Figures:
         """The figures, saved as PNGs: into RUN/figures (default) or `output`."""
-        figures = self.figures(image, position=position, data_dir=data_dir)
+        figures = self.figures(
+            image, position=position, data_dir=data_dir, attribution=attribution, target=target,
+            layer=layer,
+        )  # fmt: skip
         figures.save(self._where(output, lambda run: run.figures, "{name}-figures"))
         return figures
 
@@ -177,7 +198,7 @@ class Model(Shown):
     ) -> Report:
         """Write the self-contained HTML report: RUN/report.html or <name>-report.html by
         default. pooling: a pooling experiment's folder whose results it includes."""
-        view = self.view(image, data_dir)
+        view = self.view(image, data_dir, Attribution())
         drawn = pictures(view, position)
         measured = None
         if self.subject.run is not None:
@@ -249,6 +270,38 @@ class Model(Shown):
             self.subject.run.write_occlusion(choice, occ.as_dict(), png)
             path = self.subject.run.occlusion(choice)[1]
         return OcclusionMap(occ, png, path)
+
+    def attribute(
+        self,
+        images: Any,
+        method: str = "gradcam",
+        *,
+        target: int | None = None,
+        layer: str | None = None,
+    ) -> np.ndarray:
+        """(N, 28, 28) maps of how much each pixel counts for the predicted class (or
+        `target`): saliency, gradient_x_input, smoothgrad, integrated_gradients, gradcam
+        (on `layer`, default the last conv layer) or occlusion. images as `predict` takes."""
+        self.subject.check_images()
+        settings = attributing.Settings(layer=layer)
+        found = attributing.attribute(
+            self.subject.model, inspect.as_images(images), method, target, settings
+        )
+        return found.maps
+
+    def attribution(
+        self,
+        *,
+        images: int = 100,
+        deletion_images: int = 1000,
+        data_dir: str | None = None,
+        stream: TextIO | None = None,
+    ) -> AttributionExperiment:
+        """Each method's sanity check (Adebayo et al. 2018: maps of the same network with
+        its weights randomised from the top, on `images` test images) and deletion
+        measurement (accuracy with its top 5-50% pixels removed, on `deletion_images`);
+        saved in RUN/experiments for a run."""
+        return AttributionExperiment.of(self.subject, images, deletion_images, data_dir, stream)
 
     # ---- back out ----
     def export(

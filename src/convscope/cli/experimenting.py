@@ -1,4 +1,4 @@
-"""`convscope experiment pooling|probe|occlusion` and `convscope compare`.
+"""`convscope experiment pooling|probe|occlusion|attribution` and `convscope compare`.
 
 The API modules are imported inside each command: compare reads JSON and model.py only
 and must not pay for torch, which the experiments need."""
@@ -12,7 +12,7 @@ from .parser import training_options
 
 
 def experiment(args: argparse.Namespace, io: Streams) -> ExitCode:
-    kinds = {"pooling": pooling, "probe": probe, "occlusion": occlusion}
+    kinds = {"pooling": pooling, "probe": probe, "occlusion": occlusion, "attribution": attribution}
     return kinds[args.experiment](args, io)
 
 
@@ -47,6 +47,17 @@ def occlusion(args: argparse.Namespace, io: Streams) -> ExitCode:
     found = model.occlusion(
         args.image, patch=args.patch, stride=args.stride, fill=args.fill, data_dir=args.data_dir
     )
+    return io.result(found, args.json)
+
+
+def attribution(args: argparse.Namespace, io: Streams) -> ExitCode:
+    from .looking import trained
+
+    model = trained(args)
+    found = model.attribution(
+        images=args.images, deletion_images=args.deletion_images, data_dir=args.data_dir,
+        stream=io.err,
+    )  # fmt: skip
     return io.result(found, args.json)
 
 

@@ -29,8 +29,9 @@ def predict(args: argparse.Namespace, io: Streams) -> ExitCode:
 def show(args: argparse.Namespace, io: Streams) -> ExitCode:
     model = load(args.target, dataset=args.dataset, seed=args.seed)
     figures = model.show(
-        args.output, image=args.image, position=args.position, data_dir=args.data_dir
-    )
+        args.output, image=args.image, position=args.position, data_dir=args.data_dir,
+        attribution=args.attribution, target=args.target_class, layer=args.layer,
+    )  # fmt: skip
     return io.result(figures, args.json)
 
 

@@ -160,7 +160,13 @@ COMMANDS = (
         "show", "figures of a run or model: filters, feature maps, receptive fields, results",
         "Draw PNG figures from a run's real weights and activations into RUN/figures/ (or, for "
         "an untrained preset or file, into --output).",
-        LOOK_OPTIONS,
+        (*LOOK_OPTIONS,
+         arg("--attribution", action="store_true",
+             help="also attribution.png: the image's map by every method (which pixels the "
+             "prediction used)"),
+         arg("--target", dest="target_class", type=int, metavar="CLASS",
+             help="with --attribution: the class the maps follow (default: the predicted one)"),
+         arg("--layer", help="with --attribution: Grad-CAM's conv layer (default: the last)")),
     ),
     Command(
         "report", "one self-contained HTML page: explain table, answers, every figure",
@@ -229,6 +235,20 @@ EXPERIMENTS = (
         (arg("run", help=MODEL_FILE), KERAS_DATASET,
          arg("--train-images", type=positive_int, metavar="N", help="probe on the first N only"),
          arg("--epochs", type=positive_int, default=5, help="probe epochs (default 5)"),
+         DATA_DIR, JSON),
+    ),
+    Command(
+        "attribution", "attribution maps checked: the sanity check and the deletion measurement",
+        "For each attribution method (saliency, gradient x input, SmoothGrad, integrated "
+        "gradients, Grad-CAM, occlusion): how much its maps change when the weights are "
+        "randomised layer by layer from the top (Adebayo et al. 2018), and how fast the "
+        "accuracy falls when the pixels it ranks highest are removed, against a random "
+        "ranking. Results in RUN/experiments/attribution.json, .png and .md.",
+        (arg("run", help=MODEL_FILE), KERAS_DATASET,
+         arg("--images", type=positive_int, default=100,
+             help="test images for the sanity check (default 100)"),
+         arg("--deletion-images", type=positive_int, default=1000,
+             help="test images for the deletion measurement (default 1,000)"),
          DATA_DIR, JSON),
     ),
     Command(

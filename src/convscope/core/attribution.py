@@ -20,10 +20,13 @@ from itertools import pairwise
 from typing import Any
 
 # A method whose maps keep a rank correlation above this with every layer randomised is
-# flagged: more than half of its ranking is the same for a network that learnt nothing.
-FLAG_AT = 0.5
+# flagged: its ranking of the pixels is nearly the same for a network that learnt nothing.
+FLAG_AT = 0.8
 FRACTIONS = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50)
 RANDOM = "random"
+RANDOM_INK = "random ink"  # the ink's pixels first, in a random order, then the background
+REFERENCES = (RANDOM, RANDOM_INK)
+INPUT_WEIGHTED = ("gradient_x_input", "integrated_gradients")  # maps that are x times something
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Cascade:
     method: str
     layers: tuple[str, ...]  # randomised so far at each step: the top layer first
     correlations: tuple[float, ...]  # mean Spearman(|trained map|, |randomised map|)
+    ink: tuple[float, ...]  # the same over the image's ink (pixels > 0) only
 
     @property
     def flagged(self) -> bool:
@@ -78,6 +82,16 @@ class AttributionResults:
         d["areas"] = {x.method: self.area(x) for x in self.deletion}
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AttributionResults:
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        cascade = tuple(
+            Cascade(c["method"], tuple(c["layers"]), tuple(c["correlations"]), tuple(c["ink"]))
+            for c in d["cascade"]
+        )
+        deletion = tuple(Deletion(x["method"], tuple(x["accuracies"])) for x in d["deletion"])
+        return cls(**{**known, "cascade": cascade, "deletion": deletion})
+
     def area(self, deletion: Deletion) -> float:
         return deletion.area(self.full_accuracy)
 
@@ -98,18 +112,33 @@ def attribution_finding(results: AttributionResults) -> list[str]:
             f"Flagged by the sanity check: {', '.join(each)}: their maps stay much the same for "
             "a network that learnt nothing, so they show the image more than the model."
         )
+        weighted = [c for c in flagged if c.method in INPUT_WEIGHTED]
+        if weighted:
+            found.append(
+                f"{' and '.join(c.method for c in weighted)} multiply by the input, which is 0 "
+                "on the background: those pixels rank last for any weights. On the ink alone "
+                "the correlation is "
+                + ", ".join(f"{c.ink[-1]:.2f} ({c.method})" for c in weighted)
+                + ": there the maps do depend on the weights."
+            )
     if passed:
         found.append(
             "Changed by random weights, as a map of the model should be: "
             + ", ".join(f"{c.method} ({c.correlations[-1]:.2f})" for c in passed)
             + "."
         )
-    ranked = results.ranked()
-    random_area = next(results.area(d) for d in ranked if d.method == RANDOM)
+    ranked = [d for d in results.ranked() if d.method not in REFERENCES]
+    area = {d.method: results.area(d) for d in results.deletion}
     best = ranked[0]
+    beat = [d.method for d in ranked if area[d.method] > area[RANDOM_INK]]
     found.append(
         f"Deletion: removing the pixels {best.method} ranks highest lowers the accuracy "
-        f"fastest (mean drop {results.area(best):.1%} over 5-50% of the pixels, against "
-        f"{random_area:.1%} for a random choice of pixels)."
+        f"fastest (mean drop {area[best.method]:.1%} over 5-50% of the pixels removed; "
+        f"random pixels {area[RANDOM]:.1%}, random ink pixels {area[RANDOM_INK]:.1%}). "
+        + (
+            f"Better than removing the ink at random: {', '.join(beat)}."
+            if beat
+            else "No method does better than removing the ink at random."
+        )
     )
     return found

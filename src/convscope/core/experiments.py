@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from . import spec as s
+from .attribution import AttributionResults
 from .explain import explain
 from .explanation import last_map
 from .variants import Variant
@@ -294,3 +295,4 @@ class Measured:
     pooling_folder: str = ""  # where the pooling results were found
     probe: ProbeResults | None = None
     occlusions: tuple[SavedOcclusion, ...] = ()
+    attribution: AttributionResults | None = None

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .attribution import AttributionResults
 from .errors import ConvscopeError
 from .experiments import Measured, PoolingResults, ProbeResults, SavedOcclusion
 from .files import atomic_write, write_json, write_text
@@ -117,6 +118,12 @@ class RunDir:
     def probe_png(self) -> Path:
         return self.experiments / "probe.png"
 
+    @property
+    def attribution_files(self) -> tuple[Path, Path, Path]:
+        """(json, png, md) of the attribution experiment."""
+        base = self.experiments / "attribution"
+        return base.with_suffix(".json"), base.with_suffix(".png"), base.with_suffix(".md")
+
     def occlusion(self, image: str) -> tuple[Path, Path]:
         """(json, png) of the occlusion map of `image` (a test index or a file name)."""
         stem = image if image.isdigit() else safe_stem(Path(image).stem).replace(".", "-")
@@ -195,11 +202,13 @@ class RunDir:
         for png in sorted(self.experiments.glob("occlusion-*.png")):
             about = _json(png.with_name(png.stem + ".json"))
             occlusions.append(SavedOcclusion(png.stem, about or {}, png.read_bytes()))
+        attribution = _json(self.attribution_files[0])
         return Measured(
             pooling=results,
             pooling_folder=folder,
             probe=None if probe is None else ProbeResults.from_dict(probe),
             occlusions=tuple(occlusions),
+            attribution=None if attribution is None else AttributionResults.from_dict(attribution),
         )
 
     # ---- writing ----
@@ -223,6 +232,12 @@ class RunDir:
         write_json(self.probe_json, results)
         if png is not None:
             atomic_write(self.probe_png, png)
+
+    def write_attribution(self, results: dict[str, Any], png: bytes, markdown: str) -> None:
+        path_json, path_png, path_md = self.attribution_files
+        write_json(path_json, results)
+        atomic_write(path_png, png)
+        write_text(path_md, markdown)
 
     def write_occlusion(self, image: str, results: dict[str, Any], png: bytes | None) -> None:
         path_json, path_png = self.occlusion(image)

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..core.attribution import attribution_finding
 from ..core.experiments import (
     Measured,
     PoolingResults,
@@ -22,6 +23,7 @@ from ..core.experiments import (
     probe_finding,
 )
 from ..runtime.occlusion import Occlusion
+from . import attribution
 from .figures import Picture
 from .plots import GRAY, VALUES, WEIGHTS, WIDTH, png
 from .progress import duration
@@ -303,6 +305,15 @@ def experiment_pictures(measured: Measured) -> list[Picture]:
                 probe_png(measured.probe),
             )
         )
+    if measured.attribution is not None:
+        found.append(
+            Picture(
+                "attribution-experiment",
+                "Attribution maps checked: sanity and deletion",
+                " ".join(attribution_finding(measured.attribution)),
+                attribution.experiment_png(measured.attribution),
+            )
+        )
     for saved in measured.occlusions:
         about = saved.about
         found.append(
@@ -340,6 +351,16 @@ def experiment_tables(measured: Measured) -> list[dict[str, Any]]:
                 "head": PROBE_HEAD,
                 "rows": [probe_cells(p) for p in measured.probe.points],
                 "lines": probe_finding(measured.probe),
+            }
+        )
+    if measured.attribution is not None:
+        tables.append(
+            {
+                "key": "attribution-table",
+                "title": attribution.title(measured.attribution),
+                "head": attribution.HEAD,
+                "rows": attribution.cells(measured.attribution),
+                "lines": attribution.explanation(measured.attribution),
             }
         )
     return tables

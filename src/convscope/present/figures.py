@@ -13,7 +13,7 @@ import numpy as np
 from ..core.files import atomic_write
 from ..runtime.runs import validation_name
 from ..runtime.view import RunResults, View, field_grid, fields_at
-from . import plots, plots_fields, plots_results
+from . import attribution, plots, plots_fields, plots_results
 
 MISTAKES_SHOWN = 32
 PAIRS_SHOWN, PAIR_EXAMPLES = 5, 8
@@ -120,6 +120,20 @@ def drawers(view: View, position: str | None = None) -> list[Drawer]:
                 ),
             )
         )
+        if view.attributions:
+            name = view.class_names[view.attribution_target or 0]
+            heading = f"Attribution maps of {image.title}, for class {name}"
+            found.append(
+                Drawer(
+                    "attribution",
+                    "Which pixels it used",
+                    f"{image.title}: how much each pixel counts for class {name}, by "
+                    f"{len(view.attributions)} methods (each on its own scale). Gradient methods "
+                    "follow the class's score before the softmax; occlusion, the probability's "
+                    "drop when a 4x4 patch of background covers the pixel.",
+                    lambda: attribution.maps_png(image.pixels, view.attributions, heading),
+                )
+            )
         grid = field_grid(ex)
         if grid is not None:
             found.append(

@@ -32,7 +32,6 @@ from torch import Tensor
 
 from ..core import spec as s
 from ..core.errors import ConvscopeError
-from .occlusion import patch_starts
 from .torch_model import KerasModel
 from .train import pixels
 
@@ -198,12 +197,28 @@ def occlusion(
             covered[k + 1, r : r + settings.patch, c : c + settings.patch] = 0
         probabilities = torch.softmax(model.logits_nchw(pixels(covered, model.spec, device)), -1)
         p = probabilities[:, int(targets[i])].float().cpu().numpy()  # (P+1,)
-        total, count = np.zeros((height, width)), np.zeros((height, width))
-        for k, (r, c) in enumerate((r, c) for r in rows for c in cols):
-            total[r : r + settings.patch, c : c + settings.patch] += p[0] - p[k + 1]
-            count[r : r + settings.patch, c : c + settings.patch] += 1
-        maps[i] = total / np.maximum(count, 1)
+        maps[i] = per_pixel(p[0] - p[1:], rows, cols, settings.patch, (height, width))
     return maps
+
+
+def per_pixel(
+    drops: np.ndarray, rows: list[int], cols: list[int], patch: int, shape: tuple[int, int]
+) -> np.ndarray:
+    """(H, W): each pixel's mean of the drops (one per patch position, rows x cols in
+    order) of the patches that cover it: Captum's Occlusion's attribution."""
+    total, count = np.zeros(shape), np.zeros(shape)
+    for k, (r, c) in enumerate((r, c) for r in rows for c in cols):
+        total[r : r + patch, c : c + patch] += drops[k]
+        count[r : r + patch, c : c + patch] += 1
+    return total / np.maximum(count, 1)
+
+
+def patch_starts(size: int, patch: int, stride: int) -> list[int]:
+    """Top (or left) edges of the patch: every stride, and flush with the far edge too."""
+    starts = list(range(0, size - patch + 1, stride))
+    if starts[-1] != size - patch:
+        starts.append(size - patch)
+    return starts
 
 
 def check_method(method: str) -> str:
@@ -283,3 +298,32 @@ def one_batch(
         return integrated_gradients(score, x, targets, settings)
     assert index is not None
     return gradcam(model, x, targets, index, size)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Which maps a view holds: the methods, the class they follow, Grad-CAM's layer."""
+
+    methods: tuple[str, ...] = METHODS
+    target: int | None = None  # None: the predicted class
+    layer: str | None = None
+
+
+def attribution_maps(
+    model: KerasModel, image: np.ndarray, asked: Attribution, notes: list[str]
+) -> tuple[dict[str, np.ndarray], int | None]:
+    """One image's map by each method asked for; a method the model cannot take (Grad-CAM
+    without a conv layer) is left out with a note, unless it was the only one asked."""
+    maps: dict[str, np.ndarray] = {}
+    target = None
+    for method in asked.methods:
+        settings = Settings(layer=asked.layer)
+        try:
+            found = attribute(model, image[None], method, asked.target, settings)
+        except ConvscopeError as error:
+            if len(asked.methods) == 1 or method != "gradcam" or asked.layer is not None:
+                raise
+            notes.append(f"No {method} map: {error.message}.")
+            continue
+        maps[method], target = found.maps[0], int(found.targets[0])
+    return maps, target

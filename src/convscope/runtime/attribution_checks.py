@@ -10,7 +10,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from ..core.attribution import FRACTIONS, RANDOM, AttributionResults, Cascade, Deletion
+from ..core.attribution import (
+    FRACTIONS,
+    RANDOM,
+    RANDOM_INK,
+    AttributionResults,
+    Cascade,
+    Deletion,
+)
 from ..core.spec import LayerKind
 from .attribution import DEFAULTS, METHODS, Settings, attribute
 from .inspect import model_outputs
@@ -20,28 +27,29 @@ from .view import Subject
 WEIGHTED = (LayerKind.CONV, LayerKind.DENSE, LayerKind.TRANSPOSED_CONV)
 
 
-def ranks(a: np.ndarray) -> np.ndarray:
-    """(N, P) -> each row's ranks, ties given their mean rank (as scipy's rankdata)."""
-    order = np.argsort(a, axis=1, kind="stable")
-    sorted_values = np.take_along_axis(a, order, 1)
-    out = np.empty_like(a, dtype=np.float64)
-    for i in range(len(a)):
-        _, first, counts = np.unique(sorted_values[i], return_index=True, return_counts=True)
-        mean_rank = first + (counts - 1) / 2  # the mean of the positions each value holds
-        out[i, order[i]] = np.repeat(mean_rank, counts)
+def ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks of a 1-D array, ties given their mean rank (as scipy's rankdata)."""
+    order = np.argsort(values, kind="stable")
+    _, first, counts = np.unique(values[order], return_index=True, return_counts=True)
+    out = np.empty(len(values))
+    out[order] = np.repeat(first + (counts - 1) / 2, counts)  # the mean of the places held
     return out
 
 
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean over images of the rank correlation of two (N, H, W) maps; a constant map
-    (nothing ranked, e.g. Grad-CAM all zero) correlates 0 with anything."""
-    ra, rb = ranks(a.reshape(len(a), -1)), ranks(b.reshape(len(b), -1))
-    ra -= ra.mean(1, keepdims=True)
-    rb -= rb.mean(1, keepdims=True)
-    norm = np.sqrt((ra**2).sum(1) * (rb**2).sum(1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(norm > 0, (ra * rb).sum(1) / np.where(norm > 0, norm, 1), 0.0)
-    return float(r.mean())
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation of two 1-D arrays; 0 when either ranks nothing (constant,
+    as Grad-CAM's map can be once ReLU has cut everything)."""
+    ra, rb = ranks(a), ranks(b)
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    norm = float(np.sqrt((ra**2).sum() * (rb**2).sum()))
+    return float((ra * rb).sum() / norm) if norm > 0 else 0.0
+
+
+def spearman(a: np.ndarray, b: np.ndarray, where: np.ndarray | None = None) -> float:
+    """The mean over images of the rank correlation of two (N, H, W) maps, over every pixel
+    or only where `where` (N, H, W) is true (an image's ink)."""
+    where = np.ones(a.shape, bool) if where is None else where
+    return float(np.mean([correlation(x[m], y[m]) for x, y, m in zip(a, b, where, strict=True)]))
 
 
 def cascade_layers(model: KerasModel) -> list[int]:
@@ -79,13 +87,14 @@ def sanity(
         start = time.perf_counter()
         trained = attribute(model, images, method, settings=settings)
         targets = trained.targets
-        correlations = []
+        whole, ink = [], []
         for step in range(1, len(layers) + 1):
             random_model = randomised(model, layers[:step], seed=1000 + step)
-            maps = attribute_for(random_model, images, method, targets, settings)
-            correlations.append(spearman(np.abs(trained.maps), np.abs(maps)))
+            maps = np.abs(attribute_for(random_model, images, method, targets, settings))
+            whole.append(spearman(np.abs(trained.maps), maps))
+            ink.append(spearman(np.abs(trained.maps), maps, images > 0))
         seconds[f"{method} sanity"] = time.perf_counter() - start
-        found.append(Cascade(method, names, tuple(correlations)))
+        found.append(Cascade(method, names, tuple(whole), tuple(ink)))
     return found
 
 
@@ -143,6 +152,9 @@ def deletion(
             completeness = found_maps.completeness
         seconds[f"{method} deletion"] = time.perf_counter() - start
     rankings[RANDOM] = rng.random(images.shape).astype(np.float32)
+    # The ink in a random order, then the background: what any map that is 0 off the ink
+    # (x times a gradient) gets for free. A method must beat this to have found more.
+    rankings[RANDOM_INK] = ((images > 0) + 0.5 * rng.random(images.shape)).astype(np.float32)
     for method, maps in rankings.items():
         accuracies = tuple(
             accuracy(model, deleted(images, maps, k, rng), labels) for k in FRACTIONS

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..core.errors import ConvscopeError
+from .attribution import patch_starts, per_pixel
 from .inspect import ChosenImage, choose_image
 from .torch_model import KerasModel
 from .train import pixels
@@ -55,14 +56,6 @@ class Occlusion:
         }
 
 
-def patch_starts(size: int, patch: int, stride: int) -> list[int]:
-    """Top (or left) edges of the patch: every stride, and flush with the far edge too."""
-    starts = list(range(0, size - patch + 1, stride))
-    if starts[-1] != size - patch:
-        starts.append(size - patch)
-    return starts
-
-
 @torch.no_grad()
 def occlude(
     model: KerasModel,
@@ -88,11 +81,7 @@ def occlude(
     target = int(probabilities[0].argmax())
     at = probabilities[1:, target].reshape(len(rows), len(cols))  # (rows, cols)
     predicted = probabilities[1:].argmax(-1).reshape(len(rows), len(cols))
-    total, count = np.zeros((height, width)), np.zeros((height, width))
-    for i, r in enumerate(rows):
-        for j, c in enumerate(cols):
-            total[r : r + patch, c : c + patch] += probabilities[0, target] - at[i, j]
-            count[r : r + patch, c : c + patch] += 1
+    drop = per_pixel(probabilities[0, target] - at.ravel(), rows, cols, patch, (height, width))
     return Occlusion(
         image=image,
         target=target,
@@ -103,7 +92,7 @@ def occlude(
         fill=fill,
         at_positions=at,
         predicted_at=predicted,
-        drop=total / np.maximum(count, 1),
+        drop=drop,
     )
 
 

@@ -36,6 +36,7 @@ from ..core.rundir import RunDir
 from ..core.settings import Settings, model_name
 from ..core.training import DEFAULT_TRAINING
 from . import data
+from .attribution import Attribution, attribution_maps
 from .inspect import ChosenImage, LayerFilters, LayerOutput, choose_image, conv_filters
 from .inspect import layer_outputs as outputs_for
 from .metrics import TestReport
@@ -207,6 +208,8 @@ class View:
     filters: list[LayerFilters]
     run: RunResults | None = None
     notes: list[str] = field(default_factory=list)  # what could not be shown, and why
+    attributions: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (H, W) map
+    attribution_target: int | None = None  # the class the maps follow
 
     @property
     def spec(self) -> s.ModelSpec:
@@ -250,10 +253,15 @@ def run_results(subject: Subject, dataset: data.Dataset) -> RunResults:
 
 
 def build_view(
-    subject: Subject, image: str | None = None, data_dir: str | None = None, stream: Any = None
+    subject: Subject,
+    image: str | None = None,
+    data_dir: str | None = None,
+    stream: Any = None,
+    attribution: Attribution | None = None,
 ) -> View:
     """A trained run with its results on the full test set, or an untrained model; the
-    chosen image (a test index or a PNG/JPEG; default test image 0) through every layer."""
+    chosen image (a test index or a PNG/JPEG; default test image 0) through every layer;
+    with `attribution`, that image's maps by every method."""
     notes: list[str] = []
     chosen, dataset = None, None
     if subject.spec.input_shape not in DATA_SHAPES:
@@ -277,6 +285,10 @@ def build_view(
             if subject.trained or image is not None:
                 raise
             notes.append(f"No feature maps: {error.message}.")
+    maps: dict[str, np.ndarray] = {}
+    target = None
+    if chosen is not None and attribution is not None:
+        maps, target = attribution_maps(subject.model, chosen.pixels, attribution, notes)
     return View(
         subject,
         explain(subject.spec),
@@ -285,6 +297,8 @@ def build_view(
         conv_filters(subject.model),
         run_results(subject, dataset) if subject.trained and dataset is not None else None,
         notes,
+        maps,
+        target,
     )
 
 
