@@ -220,6 +220,49 @@ def test_the_page_in_chromium(server: str, width: int, tmp_path: Path) -> None:
     assert overflow == 0
 
 
+def test_the_page_switches_attribution_method_in_one_click(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(str(screenshots(tmp_path)))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 1200})
+            log = watch(page)
+            page.goto(server + "/", wait_until="networkidle")
+            wait_for_class(page, "7")
+            page.wait_for_function(
+                "document.querySelector('#used-note').textContent.includes('Grad-CAM')",
+                timeout=15000,
+            )
+            assert (
+                page.locator("#used-note").inner_text()
+                == "Grad-CAM, for class 7: bright counts most"
+            )
+            seen = {}
+            for method, label in (
+                ("integrated_gradients", "Integrated gradients"),
+                ("occlusion", "Occlusion"),
+            ):
+                page.get_by_role("button", name=label).click()
+                page.wait_for_function(
+                    f"document.querySelector('#used-note').textContent.startsWith('{label}')",
+                    timeout=15000,
+                )
+                assert (
+                    page.get_by_role("button", name=label).get_attribute("aria-pressed") == "true"
+                )
+                seen[method] = page.evaluate(
+                    "Array.from(document.querySelector('canvas.used').getContext('2d').getImageData(0, 0, 28, 28).data)"
+                )
+            page.locator("canvas.used").scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / "live-attribution.png"))
+        finally:
+            browser.close()
+    assert seen["integrated_gradients"] != seen["occlusion"]  # a new map, not the old one
+    assert log.errors == []
+
+
 def test_an_untrained_model_says_so() -> None:
     from convscope.api.live import Live
 

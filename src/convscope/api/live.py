@@ -7,6 +7,7 @@
                -> {"predicted", "probabilities", "pixels", "steps", "layers": [...]}
     position   {"pixels", "layer", "row", "col", "channel"} -> the value and its arithmetic
     channel    {"layer", "channel"} -> that filter's kernel (float16, base64) and bias
+    attribution {"pixels" | "image", "method", "target"?} -> one method's (28, 28) map
 
 A bad request raises RequestError with the HTTP status it deserves (400 malformed, 422
 the wrong shape), and a message; nothing is kept between requests.
@@ -26,6 +27,8 @@ import numpy as np
 from ..core.errors import ConvscopeError
 from ..core.explanation import Row
 from ..core.spec import LayerKind
+from ..present.attribution import SIGNED
+from ..runtime import attribution as attributing
 from ..runtime import images, live
 from .model import Model
 
@@ -82,7 +85,8 @@ class Live:
         if not isinstance(body, dict):
             raise RequestError(422, "the request body must be a JSON object")
         handlers = {"predict": self.predict, "position": self.position,
-                    "channel": self.channel, "test": self.test_image}  # fmt: skip
+                    "channel": self.channel, "test": self.test_image,
+                    "attribution": self.attribution}  # fmt: skip
         if kind not in handlers:
             raise RequestError(404, f"no such request: {kind!r}")
         try:
@@ -133,6 +137,18 @@ class Live:
         if not isinstance(body.get("layer"), str) or not isinstance(body.get("channel"), int):
             raise RequestError(422, "channel needs layer (a name) and channel (an integer)")
         return live.channel(self.model.subject.model, body["layer"], body["channel"])
+
+    def attribution(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One method's map of the input, for the predicted class or body["target"]."""
+        pixels, _ = self.input_pixels(body)
+        method, target = body.get("method", "gradcam"), body.get("target")
+        if not isinstance(method, str) or not (target is None or isinstance(target, int)):
+            raise RequestError(422, "attribution takes method (a name) and target (a class)")
+        found = attributing.attribute(self.model.subject.model, pixels[None], method, target)
+        values = found.maps[0]
+        return {"method": method, "methods": list(attributing.METHODS),
+                "target": int(found.targets[0]), "signed": method in SIGNED,
+                "max": float(np.abs(values).max()), "data": live.encode(values)}  # fmt: skip
 
     def test_image(self, body: dict[str, Any]) -> dict[str, Any]:
         """A test image by index (or a random one), with its true label."""

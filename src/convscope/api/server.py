@@ -7,6 +7,7 @@
     POST /api/predict      {"pixels": [[28 x 28]]} or {"image": "<base64>"}
     POST /api/position     one value's arithmetic;  POST /api/channel  one filter
     POST /api/test         a test image by index or at random, through the model
+    POST /api/attribution  {"pixels" or "image", "method", "target"?}: one attribution map
 
 Bodies over MAX_BODY bytes get 413, malformed JSON or images 400, the wrong shape 422,
 always as {"error": "..."}; never a traceback. One forward pass at a time (api.live).

@@ -9,6 +9,8 @@ const SIZE = 28;
 const PAD = 280; // the drawing canvas, 10x the network's input
 const SEES = 6; // the 28x28 the network sees, drawn at 6x
 const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+const METHODS = { gradcam: "Grad-CAM", saliency: "Saliency", smoothgrad: "SmoothGrad",
+  integrated_gradients: "Integrated gradients", gradient_x_input: "Gradient x input", occlusion: "Occlusion" };
 
 // ---- transports ----
 
@@ -168,6 +170,12 @@ class LivePage {
     this.upload.addEventListener("change", () => this.fromFile());
     this.bars = h("div", { class: "bars", role: "list" });
     this.predicted = h("p", { class: "predicted", id: "predicted" });
+    this.method = "gradcam";
+    this.methods = h("div", { class: "methods", role: "group", "aria-label": "attribution method" },
+      ...Object.entries(METHODS).map(([m, label]) => h("button", { type: "button", "data-method": m,
+        "aria-pressed": String(m === this.method), onclick: () => this.attribute(m) }, label)));
+    this.used = h("canvas", { class: "sees used", width: SIZE, height: SIZE, "aria-label": "which pixels the prediction used" });
+    this.usedNote = h("p", { class: "note", id: "used-note" });
     this.maps = h("div", { class: "maps" });
     this.detail = h("aside", { class: "detail", "aria-live": "polite" }, h("p", {}, "Hover or tap a cell of any map to see the window it reads."));
     const tests = this.about.test_images ? [
@@ -186,7 +194,8 @@ class LivePage {
         h("h2", {}, "What the network sees"),
         h("div", { class: "sees-box" }, this.sees, this.window),
         this.download, this.steps,
-        h("h2", {}, "Prediction"), this.predicted, this.bars),
+        h("h2", {}, "Prediction"), this.predicted, this.bars,
+        h("h2", {}, "Which pixels it used"), this.methods, this.used, this.usedNote),
       h("section", { class: "layers", "aria-label": "every layer's output" }, this.detail, this.maps),
     );
   }
@@ -275,7 +284,7 @@ class LivePage {
     if (this.busy) { this.again = this.again || final; return; }
     this.busy = true;
     try {
-      await this.run("predict", { image: this.pad.toDataURL("image/png") });
+      await this.run("predict", { image: this.pad.toDataURL("image/png") }, final);
     } finally {
       this.busy = false;
       if (this.again) { this.again = false; this.send(true); }
@@ -314,11 +323,12 @@ class LivePage {
     else this.clear();
   }
 
-  async run(kind, body) {
+  async run(kind, body, final = true) {
     try {
       const result = await this.transport.request(kind, body);
       this.show(result);
       this.status.textContent = "";
+      if (final) this.attribute(); // not while a stroke is still being drawn
       if (this.strokeEnd) {
         this.timings.push(performance.now() - this.strokeEnd);
         this.strokeEnd = null;
@@ -346,6 +356,21 @@ class LivePage {
       h("span", { class: "name" }, classes[i]), h("span", { class: "fill", style: `width:${(100 * p).toFixed(1)}%` }),
       h("span", { class: "p" }, `${(100 * p).toFixed(1)}%`))));
     this.showMaps(result.layers);
+  }
+
+  async attribute(method = this.method) { // the chosen method's map of the current input
+    this.method = method;
+    for (const b of this.methods.children) b.setAttribute("aria-pressed", String(b.dataset.method === method));
+    if (!this.pixels || this.result?.predicted == null) return;
+    try {
+      const r = await this.transport.request("attribution", { pixels: this.pixels, method });
+      const v = decode(r.data), top = r.max || 1;
+      paint(this.used, SIZE, SIZE, (i) => (r.signed ? diverging(v[i] / top) : colour(v[i] / top)));
+      this.usedNote.textContent = `${METHODS[method]}, for class ${this.about.classes[r.target]}` +
+        (r.signed ? ": red for, blue against" : ": bright counts most");
+    } catch (error) {
+      this.usedNote.textContent = `convscope: ${error.message}`;
+    }
   }
 
   showMaps(layers) {
