@@ -25,6 +25,27 @@ def trained_run() -> Path:
     return trained_run()
 
 
+def trained_chollet() -> Path:
+    """The newest 5-epoch fp32 chollet run in benchmarks/.runs (seed 1 trained if none)."""
+    found = five_epoch_chollet()
+    if found is None:
+        cmd = [PYTHON, "-m", "convscope", "train", "chollet", "--seed", "1"]
+        subprocess.run([*cmd, "--runs-dir", str(RUNS), "--quiet"], cwd=ROOT, check=True, env=ENV)
+        found = five_epoch_chollet()
+    if found is None:
+        raise RuntimeError(f"no 5-epoch chollet run in {RUNS} after training one")
+    return found
+
+
+def five_epoch_chollet() -> Path | None:
+    for run in sorted(RUNS.glob("*-chollet"), reverse=True):
+        settings, history = RunDir(run).raw_settings(), RunDir(run).history()
+        plain = not any(settings.get("augment", {}).values())  # {"shift": 0, "rotate": 0}
+        if settings["precision"] == "fp32" and len(history) == 5 and plain:
+            return run
+    return None
+
+
 def cpu() -> str:
     """'AMD EPYC (avx512f, avx512_bf16)': the model name and the features that matter here."""
     info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""

@@ -18,21 +18,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from common import trained_chollet
+
 from convscope.core.rundir import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 RUNS = ROOT / "benchmarks" / ".runs"
-
-
-def trained_chollet() -> Path:
-    for run in sorted(RUNS.glob("*-chollet"), reverse=True):
-        settings, history = RunDir(run).raw_settings(), RunDir(run).history()
-        if settings["precision"] == "fp32" and len(history) == 5 and not settings.get("augment"):
-            return run
-    cmd = [sys.executable, "-m", "convscope", "train", "chollet", "--seed", "1"]
-    subprocess.run([*cmd, "--runs-dir", str(RUNS), "--quiet"], cwd=ROOT, check=True)
-    return trained_chollet()
 
 
 def main() -> int:

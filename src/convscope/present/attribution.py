@@ -137,7 +137,13 @@ def experiment_markdown(results: AttributionResults) -> str:
 def experiment_png(results: AttributionResults) -> bytes:
     """Left: accuracy against pixels removed, per ranking. Right: the cascade."""
     fig = Figure(figsize=(WIDTH, 4.4), layout="constrained")
-    fig.suptitle(title(results), fontsize=9, fontweight="bold")
+    fig.suptitle(
+        f"Attribution maps checked: {results.model}, {results.model_epochs} epochs, "
+        f"{results.dataset} ({results.sanity_images} images for the sanity check, "
+        f"{results.deletion_images:,} for deletion)",
+        fontsize=10,
+        fontweight="bold",
+    )
     deletion_ax, cascade_ax = fig.subplots(1, 2)
     k = [f * 100 for f in FRACTIONS]
     for i, d in enumerate(results.deletion):
