@@ -61,7 +61,7 @@ def test_report_in_chromium(report_file: Path, device: str, tmp_path: Path) -> N
     assert log.errors == [] and log.failed == []
     # the page itself and data: images; nothing from any network
     assert all(r.startswith(("file://", "data:")) for r in log.requests), log.requests
-    assert len(images) == 9
+    assert len(images) == 10  # with the attribution maps of the report's image
     for image in images:
         assert image["complete"] and image["natural"] > 0, image["alt"]
         assert 0 < image["shown"] <= width and image["height"] > 0, image

@@ -64,6 +64,7 @@ def test_report_is_one_self_contained_file(report: tuple[Path, Page, str]) -> No
         "Parameters per layer",
         "Filters",
         "Feature maps",
+        "Which pixels it used",
         "Receptive fields of the last map",
         "One position per layer",
         "Training curves",
@@ -128,6 +129,7 @@ def test_untrained_preset_report(cli: Cli, tmp_path: Path) -> None:
         "Parameters per layer",
         "Filters",
         "Feature maps",
+        "Which pixels it used",
         "Receptive fields of the last map",
         "One position per layer",
     ]

@@ -200,8 +200,10 @@ def test_the_experiment_is_saved_and_reported(
         (["show", "{run}", "--attribution", "--target", "10"], "--target must be a class from 0 to 9"),
         (["show", "{run}", "--attribution", "--layer", "dense"], "--layer dense is a Dense"),
         (["experiment", "attribution", "{run}", "--images", "0"], "must be a positive integer"),
+        (["show", "{run}", "--attribution", "--method", "gradcam,gradient"],
+         "unknown attribution method 'gradient'; the methods: saliency"),
     ],
-    ids=["target-past-classes", "layer-not-conv", "no-images"],
+    ids=["target-past-classes", "layer-not-conv", "no-images", "unknown-method"],
 )  # fmt: skip
 def test_bad_commands_are_refused_clearly(
     argv: list[str], message: str, chollet_run: tuple[Path, dict[str, object]]
@@ -216,5 +218,7 @@ def test_show_draws_the_maps(chollet_run: tuple[Path, dict[str, object]], tmp_pa
     figures = cs.load(chollet_run[0]).figures(7, attribution=True, target=4)
     assert "attribution" in figures.keys()  # noqa: SIM118 (Figures is not a dict)
     assert "for class 4" in figures["attribution"].caption
+    two = cs.load(chollet_run[0]).figures(7, attribution=True, methods=["gradcam", "saliency"])
+    assert "by 2 methods" in two["attribution"].caption
     maps = cs.load(chollet_run[0]).attribute(np.zeros((2, 28, 28), np.uint8) + 30, "saliency")
     assert maps.shape == (2, 28, 28)

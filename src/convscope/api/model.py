@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -158,13 +158,18 @@ class Model(Shown):
         attribution: bool = False,
         target: int | None = None,
         layer: str | None = None,
+        methods: Sequence[str] | None = None,
     ) -> Figures:
         """The figures of `convscope show`: filters, feature maps of `image` (a test index
         or a PNG/JPEG; default test image 0), receptive fields and, for a run, its results.
         position: LAYER:ROW,COL, the position whose window to draw for that layer.
-        attribution: also the image's map by every method (`attribute`), for the predicted
-        class or `target`; layer: Grad-CAM's conv layer (default: the last)."""
-        asked = Attribution(target=target, layer=layer) if attribution else None
+        attribution: also the image's map by every method (`attribute`) or by `methods`,
+        for the predicted class or `target`; layer: Grad-CAM's conv layer (default: the
+        last)."""
+        asked = None
+        if attribution:
+            chosen = tuple(attributing.check_method(m) for m in methods or attributing.METHODS)
+            asked = Attribution(chosen, target, layer)
         view = self.view(image, data_dir, asked)
         return Figures([Figure(p) for p in pictures(view, position)], view.notes)
 
@@ -178,11 +183,12 @@ class Model(Shown):
         attribution: bool = False,
         target: int | None = None,
         layer: str | None = None,
+        methods: Sequence[str] | None = None,
     ) -> Figures:
         """The figures, saved as PNGs: into RUN/figures (default) or `output`."""
         figures = self.figures(
             image, position=position, data_dir=data_dir, attribution=attribution, target=target,
-            layer=layer,
+            layer=layer, methods=methods,
         )  # fmt: skip
         figures.save(self._where(output, lambda run: run.figures, "{name}-figures"))
         return figures

@@ -31,6 +31,7 @@ def show(args: argparse.Namespace, io: Streams) -> ExitCode:
     figures = model.show(
         args.output, image=args.image, position=args.position, data_dir=args.data_dir,
         attribution=args.attribution, target=args.target_class, layer=args.layer,
+        methods=args.method.split(",") if args.method else None,
     )  # fmt: skip
     return io.result(figures, args.json)
 

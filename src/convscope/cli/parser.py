@@ -166,7 +166,10 @@ COMMANDS = (
              "prediction used)"),
          arg("--target", dest="target_class", type=int, metavar="CLASS",
              help="with --attribution: the class the maps follow (default: the predicted one)"),
-         arg("--layer", help="with --attribution: Grad-CAM's conv layer (default: the last)")),
+         arg("--layer", help="with --attribution: Grad-CAM's conv layer (default: the last)"),
+         arg("--method", metavar="NAME[,NAME...]",
+             help="with --attribution: only these methods (saliency, gradient_x_input, "
+             "smoothgrad, integrated_gradients, gradcam, occlusion; default: all)")),
     ),
     Command(
         "report", "one self-contained HTML page: explain table, answers, every figure",

@@ -69,9 +69,8 @@ class Maps:
     method: str
     maps: np.ndarray  # (N, H, W) float32
     targets: np.ndarray  # (N,) int
-    completeness: float | None = (
-        None  # integrated gradients: |sum - (f(x) - f(x'))| / |f(x) - f(x')|
-    )
+    # integrated gradients: the mean of |sum of the map - (f(x) - f(x'))| / |f(x) - f(x')|
+    completeness: float | None = None
     layer: str | None = None  # gradcam's layer
 
 
@@ -246,8 +245,10 @@ def attribute(
     model.eval()
     n, height, width = images.shape
     classes = model.shapes[-1][-1]
-    if target is not None and not 0 <= target < classes:
-        raise ConvscopeError(f"--target must be a class from 0 to {classes - 1}, got {target}")
+    if target is not None and (
+        isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < classes
+    ):
+        raise ConvscopeError(f"--target must be a class from 0 to {classes - 1}, got {target!r}")
     index = conv_layer(model, settings.layer) if method == "gradcam" else None
     device = next(model.parameters()).device
     maps, targets, errors = [], [], []
