@@ -214,6 +214,7 @@ def test_bad_commands_are_refused_clearly(
     assert result.code == 2 and message in result.err and "Traceback" not in result.err
 
 
+@pytest.mark.slow
 def test_show_draws_the_maps(chollet_run: tuple[Path, dict[str, object]], tmp_path: Path) -> None:
     figures = cs.load(chollet_run[0]).figures(7, attribution=True, target=4)
     assert "attribution" in figures.keys()  # noqa: SIM118 (Figures is not a dict)

@@ -74,6 +74,7 @@ model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
 """
 
 
+@pytest.mark.slow
 def test_a_flat_model_with_augmentation_layers_trains_and_is_drawn(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import convscope as cs
 

@@ -82,6 +82,7 @@ DAMAGE = {
 }  # fmt: skip
 
 
+@pytest.mark.slow  # nine commands on a trained run
 @pytest.mark.parametrize(("damage", "command", "message"), DAMAGE.values(), ids=DAMAGE.keys())
 def test_a_damaged_run_file_is_named_and_nothing_else_changes(
     run: Path,
@@ -142,6 +143,7 @@ def test_a_run_killed_while_writing_its_checkpoint_resumes_from_the_one_before(
     assert not list(run.glob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_checkpointing_keeps_the_last_checkpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -226,6 +228,7 @@ def test_a_runs_folder_that_cannot_be_written_is_named(
     assert f"cannot create a run directory in {runs} ({why})" in result.err
 
 
+@pytest.mark.slow
 def test_a_report_into_a_folder_that_cannot_be_written_is_named(run: Path) -> None:
     result = run_cli("report", str(run), "--output", "/proc/no/report.html")
     assert result.code == 2 and "/proc/no/report.html: cannot be written" in result.err
