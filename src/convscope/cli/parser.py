@@ -93,7 +93,8 @@ TRAINING_OPTIONS = (
         "each training image, each epoch; e.g. shift=2,rotate=10"),
     arg("--device", default="auto", choices=DEVICES),
     arg("--precision", default="fp32", choices=PRECISIONS,
-        help="bf16: mixed precision (autocast), faster on CPUs with AMX or AVX512-BF16"),
+        help="bf16: mixed precision (autocast), faster on CPUs with AMX or AVX512-BF16; "
+        "elsewhere it falls back to fp32 with a warning; auto: bf16 where it is native"),
     DATA_DIR,
     arg("--input-shape", help="override the model's input shape"),
 )  # fmt: skip

@@ -21,7 +21,7 @@ from .errors import ConvscopeError
 from .load import Reading, load_with_source, parse_shape
 
 DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "auto")  # auto: bf16 where the hardware has it natively
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Settings:
     seed: int
     validation_split: float | None
     device: str
-    precision: str  # "fp32" or "bf16" (autocast)
+    precision: str  # "fp32" or "bf16" (autocast): what the run trained in, auto resolved
     data_dir: str | None = None
     train_images: int | None = None  # only the first N training images (quick experiments)
     augment: Augment = NO_AUGMENT

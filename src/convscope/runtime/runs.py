@@ -28,6 +28,7 @@ from ..core.rundir import RunDir, new_run_dir
 from ..core.settings import Settings
 from . import data
 from .metrics import TestReport, test_report
+from .precision import resolve_precision
 from .torch_model import KerasModel
 from .train import (
     Evaluation,
@@ -179,7 +180,11 @@ def start(
 
     The directory is runs_root/<time>-<model>, or `run_dir` as given (an experiment's).
     """
-    settings = replace(settings, device=resolve_device(settings.device).type)
+    device = resolve_device(settings.device)
+    precision, note = resolve_precision(settings.precision, device)
+    if note and stream is not None:
+        stream.write(f"convscope: {note}\n")
+    settings = replace(settings, device=device.type, precision=precision)
     trainer, splits = build(spec, settings, stream)
     if run_dir is None:
         run = new_run_dir(runs_root, settings.model)
