@@ -29,6 +29,7 @@ from ..core.settings import Settings
 from . import data
 from .metrics import TestReport, test_report
 from .precision import resolve_precision
+from .threads import choose_threads
 from .torch_model import KerasModel
 from .train import (
     Evaluation,
@@ -182,8 +183,10 @@ def start(
     """
     device = resolve_device(settings.device)
     precision, note = resolve_precision(settings.precision, device)
-    if note and stream is not None:
-        stream.write(f"convscope: {note}\n")
+    busy = choose_threads() if device.type == "cpu" else None
+    for said in (note, busy):
+        if said and stream is not None:
+            stream.write(f"convscope: {said}\n")
     settings = replace(settings, device=device.type, precision=precision)
     trainer, splits = build(spec, settings, stream)
     if run_dir is None:
