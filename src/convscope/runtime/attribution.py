@@ -180,23 +180,33 @@ def gradcam(
 
 
 @torch.no_grad()
+def occluded(
+    model: KerasModel, image: np.ndarray, patch: int, stride: int, fill: int
+) -> tuple[list[int], list[int], np.ndarray]:
+    """The patch rows and columns, and the probabilities (P+1, classes) of the whole image
+    (first) and of it with a patch of `fill` at each position, rows x cols in order: one
+    batch per image."""
+    height, width = image.shape
+    rows, cols = patch_starts(height, patch, stride), patch_starts(width, patch, stride)
+    covered = np.repeat(image[None], len(rows) * len(cols) + 1, 0)  # (P+1, H, W)
+    for k, (r, c) in enumerate((r, c) for r in rows for c in cols):
+        covered[k + 1, r : r + patch, c : c + patch] = fill  # image 0 stays whole
+    device = next(model.parameters()).device
+    x = pixels(covered, model.spec, device)  # (P+1, C, H, W)
+    probabilities = torch.softmax(model.logits_nchw(x).float(), -1).cpu().numpy()  # (P+1, K)
+    return rows, cols, probabilities
+
+
 def occlusion(
     model: KerasModel, images: np.ndarray, targets: np.ndarray, settings: Settings
 ) -> np.ndarray:
     """(N, H, W): for each pixel, the target probability's mean drop over the patches of
-    background (0) that cover it. One batch per image: every patch position at once."""
-    n, height, width = images.shape
-    rows = patch_starts(height, settings.patch, settings.stride)
-    cols = patch_starts(width, settings.patch, settings.stride)
-    device = next(model.parameters()).device
-    maps = np.zeros((n, height, width), np.float32)
-    for i in range(n):
-        covered = np.repeat(images[i][None], len(rows) * len(cols) + 1, 0)  # (P+1, H, W)
-        for k, (r, c) in enumerate((r, c) for r in rows for c in cols):
-            covered[k + 1, r : r + settings.patch, c : c + settings.patch] = 0
-        probabilities = torch.softmax(model.logits_nchw(pixels(covered, model.spec, device)), -1)
-        p = probabilities[:, int(targets[i])].float().cpu().numpy()  # (P+1,)
-        maps[i] = per_pixel(p[0] - p[1:], rows, cols, settings.patch, (height, width))
+    background (0) that cover it."""
+    maps = np.zeros(images.shape, np.float32)
+    for i, image in enumerate(images):
+        rows, cols, probabilities = occluded(model, image, settings.patch, settings.stride, 0)
+        p = probabilities[:, int(targets[i])]  # (P+1,)
+        maps[i] = per_pixel(p[0] - p[1:], rows, cols, settings.patch, image.shape)
     return maps
 
 

@@ -14,10 +14,9 @@ import numpy as np
 import torch
 
 from ..core.errors import ConvscopeError
-from .attribution import patch_starts, per_pixel
+from .attribution import occluded, per_pixel
 from .inspect import ChosenImage, choose_image
 from .torch_model import KerasModel
-from .train import pixels
 from .view import Subject
 
 GREY = 128  # mid-grey in the data set's 0..255 pixels, the default patch
@@ -70,14 +69,8 @@ def occlude(
         raise ConvscopeError(f"--patch must be from 1 to {min(height, width)} pixels, got {patch}")
     if not 0 <= fill <= 255:
         raise ConvscopeError(f"--fill must be a pixel value from 0 to 255, got {fill}")
-    rows, cols = patch_starts(height, patch, stride), patch_starts(width, patch, stride)
-    covered = np.repeat(image.pixels[None], len(rows) * len(cols) + 1, 0)  # (N+1, H, W)
-    for k, (r, c) in enumerate((r, c) for r in rows for c in cols):
-        covered[k + 1, r : r + patch, c : c + patch] = fill  # image 0 stays whole
     model.eval()
-    device = next(model.parameters()).device
-    x = pixels(covered, model.spec, device)  # (N+1, C, H, W)
-    probabilities = torch.softmax(model.logits_nchw(x).float(), -1).cpu().numpy()  # (N+1, K)
+    rows, cols, probabilities = occluded(model, image.pixels, patch, stride, fill)  # (P+1, K)
     target = int(probabilities[0].argmax())
     at = probabilities[1:, target].reshape(len(rows), len(cols))  # (rows, cols)
     predicted = probabilities[1:].argmax(-1).reshape(len(rows), len(cols))
