@@ -247,18 +247,16 @@ def attribute(
     model: KerasModel,
     images: np.ndarray,
     method: str,
-    target: int | None = None,
+    target: int | np.ndarray | None = None,
     settings: Settings = DEFAULTS,
 ) -> Maps:
-    """(N, H, W) maps for uint8 (N, H, W) images, each for `target` or its predicted class."""
+    """(N, H, W) maps for uint8 (N, H, W) images, each for `target` (one class, or one per
+    image) or else for its predicted class."""
     check_method(method)
     model.eval()
     n, height, width = images.shape
     classes = model.shapes[-1][-1]
-    if target is not None and (
-        isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < classes
-    ):
-        raise ConvscopeError(f"--target must be a class from 0 to {classes - 1}, got {target!r}")
+    wanted = None if target is None else per_image(target, n, classes)
     index = conv_layer(model, settings.layer) if method == "gradcam" else None
     device = next(model.parameters()).device
     maps, targets, errors = [], [], []
@@ -267,8 +265,8 @@ def attribute(
         x = pixels(batch, model.spec, device)  # (B, C, H, W) or (B, H*W)
         chosen = (
             predicted(model, x)
-            if target is None
-            else torch.full((len(batch),), target, device=device)
+            if wanted is None
+            else torch.as_tensor(wanted[start : start + settings.batch], device=device)
         )
         targets.append(chosen.cpu().numpy())
         if method == "occlusion":
@@ -287,6 +285,22 @@ def attribute(
         float(np.concatenate(errors).mean()) if errors else None,
         model.spec.layers[index].name if index is not None else None,
     )
+
+
+def per_image(target: int | np.ndarray, n: int, classes: int) -> np.ndarray:
+    """(N,) int64 classes from one class or one per image, each checked."""
+    if isinstance(target, np.ndarray):
+        found = target
+        if found.shape != (n,) or found.dtype.kind not in "iu":
+            raise ConvscopeError(f"targets must be {n} integer classes, got {found.shape}")
+    elif isinstance(target, bool) or not isinstance(target, int):
+        raise ConvscopeError(f"--target must be a class from 0 to {classes - 1}, got {target!r}")
+    else:
+        found = np.full(n, target)
+    bad = found[(found < 0) | (found >= classes)]
+    if len(bad):
+        raise ConvscopeError(f"--target must be a class from 0 to {classes - 1}, got {bad[0]}")
+    return found.astype(np.int64)
 
 
 def one_batch(

@@ -90,23 +90,12 @@ def sanity(
         whole, ink = [], []
         for step in range(1, len(layers) + 1):
             random_model = randomised(model, layers[:step], seed=1000 + step)
-            maps = np.abs(attribute_for(random_model, images, method, targets, settings))
+            maps = np.abs(attribute(random_model, images, method, targets, settings).maps)
             whole.append(spearman(np.abs(trained.maps), maps))
             ink.append(spearman(np.abs(trained.maps), maps, images > 0))
         seconds[f"{method} sanity"] = time.perf_counter() - start
         found.append(Cascade(method, names, tuple(whole), tuple(ink)))
     return found
-
-
-def attribute_for(
-    model: KerasModel, images: np.ndarray, method: str, targets: np.ndarray, settings: Settings
-) -> np.ndarray:
-    """Maps for given per-image targets (the trained model's predictions)."""
-    out = np.empty(images.shape, np.float32)
-    for target in np.unique(targets):
-        chosen = targets == target
-        out[chosen] = attribute(model, images[chosen], method, int(target), settings).maps
-    return out
 
 
 @torch.no_grad()
