@@ -19,9 +19,14 @@ peak (torch.mm of 4096x4096, measured here with the same threads) that training 
 
   python benchmarks/train_speed.py [--rounds 3]
 
-Comparison frameworks live in their own environments (benchmarks/.envs/tf with
-`pip install tensorflow-cpu`, benchmarks/.envs/keras with `pip install torch==2.13.0
-keras`), never in the project's .venv. Results: benchmarks/results/train_speed.json.
+TensorFlow lives in its own environment (benchmarks/.envs/tf, made with `pip install
+tensorflow-cpu` the first time), never in the project's .venv; Keras 3 on torch runs in
+the project's .venv, where keras is a test oracle already (the same torch 2.13.0).
+
+  python benchmarks/train_speed.py [--rounds 3] [--presets keras-mnist-cnn ...]
+
+also times the other presets at their own batch sizes against tf.keras, side by side in
+the same rounds. Results: benchmarks/results/train_speed.json.
 """
 
 from __future__ import annotations
@@ -74,13 +79,39 @@ model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metri
 """
 
 
-def worker_keras() -> dict[str, float]:
+# What each preset's compile() says, for the Keras contenders (sparse labels: the same work).
+KERAS_COMPILE = {
+    "chollet": "optimizer='rmsprop'",
+    "keras-mnist-cnn": "optimizer=keras.optimizers.Adadelta(learning_rate=1.0)",
+    "tf-course": "optimizer='adam'",
+    "coursera-fashion": "optimizer='adam'",
+    "speedrun": "optimizer=keras.optimizers.Adam(0.001, beta_1=0.7, beta_2=0.9)",
+}
+
+
+def keras_model_code(name: str) -> str:
+    """The preset's own Keras source up to its compile(), then a compile of the same
+    optimiser on sparse labels; chollet keeps the hand-written KERAS_MODEL above."""
+    if name == "chollet":
+        return KERAS_MODEL
+    from convscope.core import presets
+
+    source = presets.get(name).source.split("model.compile(")[0]
+    return (
+        f"import keras\n{source}\nmodel.compile({KERAS_COMPILE[name]}, "
+        "loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+    )
+
+
+def worker_keras(name: str = "chollet") -> dict[str, float]:
     import keras
 
     x, y = mnist()
     scope: dict[str, object] = {}
-    exec(KERAS_MODEL, scope)  # our own benchmark code, not user input
+    code = os.environ.get("BENCH_KERAS_CODE", KERAS_MODEL)  # keras_model_code(), from the parent
+    exec(code, scope)  # our own benchmark code and presets, not user input
     model = scope["model"]
+    batch = PRESET_BATCH[name]
     times: list[float] = []
 
     class Clock(keras.callbacks.Callback):
@@ -91,9 +122,9 @@ def worker_keras() -> dict[str, float]:
             times.append(time.perf_counter() - self.start)
 
     # Warm-up on the first batches (graph tracing), then one timed full epoch.
-    n = WARMUP_STEPS * BATCH
-    model.fit(x[:n], y[:n], batch_size=BATCH, epochs=1, verbose=0)  # type: ignore[attr-defined]
-    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, callbacks=[Clock()])  # type: ignore[attr-defined]
+    n = WARMUP_STEPS * batch
+    model.fit(x[:n], y[:n], batch_size=batch, epochs=1, verbose=0)  # type: ignore[attr-defined]
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=[Clock()])  # type: ignore[attr-defined]
     return {"seconds": times[-1], "backend": keras.backend.backend(), "version": keras.__version__}
 
 
@@ -163,14 +194,15 @@ def worker_torch(one_tensor: bool, tuned: bool = False) -> dict[str, float]:
     return {"seconds": epoch()}
 
 
-def worker_convscope(precision: str) -> dict[str, float]:
+def worker_convscope(precision: str, name: str = "chollet") -> dict[str, float]:
     from convscope.core import presets
     from convscope.runtime.data import load
     from convscope.runtime.train import Silent, Split, StopFlag, Trainer, to_split
 
-    spec = presets.model("chollet")
+    spec = presets.model(name)
     assert spec.training is not None
     training = spec.training
+    batch = training.batch_size
     mnist_data = load("mnist")
     device = __import__("torch").device("cpu")
     train = to_split(mnist_data.train_images, mnist_data.train_labels, spec, device)
@@ -181,7 +213,7 @@ def worker_convscope(precision: str) -> dict[str, float]:
         trainer.fit(Silent(), StopFlag(), on_epoch=lambda: None)
         return time.perf_counter() - start
 
-    warm = Split(train.x[: WARMUP_STEPS * BATCH], train.y[: WARMUP_STEPS * BATCH])
+    warm = Split(train.x[: WARMUP_STEPS * batch], train.y[: WARMUP_STEPS * batch])
     bf16 = precision == "bf16"
     timed(Trainer.create(spec, replace_epochs(training, 1), warm, tiny, seed=0, bf16=bf16))
     trainer = Trainer.create(spec, replace_epochs(training, 1), train, tiny, seed=0, bf16=bf16)
@@ -218,17 +250,27 @@ def worker_flops() -> dict[str, float]:
     return {"forward_macs": macs, "train_flops": 2 * 3 * macs}
 
 
+MODEL = os.environ.get("BENCH_MODEL", "chollet")  # the preset a worker process trains
+PRESET_BATCH = {
+    "chollet": 64,
+    "keras-mnist-cnn": 128,
+    "tf-course": 32,
+    "coursera-fashion": 32,
+    "speedrun": 256,
+}
+
 WORKERS = {
-    "tf.keras": (lambda: worker_keras(), "tf", {}),
-    "keras3-torch": (lambda: worker_keras(), "keras", {"KERAS_BACKEND": "torch"}),
+    "tf.keras": (lambda: worker_keras(MODEL), "tf", {}),
+    "keras3-torch": (lambda: worker_keras(MODEL), "project", {"KERAS_BACKEND": "torch"}),
     "torch-dataloader": (lambda: worker_torch(False), "project", {}),
     "torch-tensor": (lambda: worker_torch(True), "project", {}),
     "torch-tuned": (lambda: worker_torch(True, tuned=True), "project", {}),
-    "convscope": (lambda: worker_convscope("fp32"), "project", {}),
-    "convscope-bf16": (lambda: worker_convscope("bf16"), "project", {}),
+    "convscope": (lambda: worker_convscope("fp32", MODEL), "project", {}),
+    "convscope-bf16": (lambda: worker_convscope("bf16", MODEL), "project", {}),
     "peak": (worker_peak, "project", {}),
     "flops": (worker_flops, "project", {}),
 }
+OTHER_PRESETS = ("keras-mnist-cnn", "tf-course", "coursera-fashion")
 CONTENDERS = (
     "tf.keras",
     "keras3-torch",
@@ -248,14 +290,15 @@ def python_for(env: str) -> Path:
         print(f"creating {ENVS / env} (pip install; the first time only)", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(ENVS / env)], check=True)
         pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        packages = ["tensorflow-cpu"] if env == "tf" else ["torch==2.13.0", "keras"]
-        subprocess.run([*pip, *packages], check=True)
+        subprocess.run([*pip, "tensorflow-cpu"], check=True)
     return python
 
 
-def run_worker(name: str) -> dict[str, float]:
+def run_worker(name: str, model: str = "chollet") -> dict[str, float]:
     _, env, extra = WORKERS[name]
-    environ = {**os.environ, **extra, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    environ = {**os.environ, **extra, "TF_CPP_MIN_LOG_LEVEL": "2", "BENCH_MODEL": model}
+    if name in ("tf.keras", "keras3-torch"):
+        environ["BENCH_KERAS_CODE"] = keras_model_code(model)
     result = subprocess.run(
         [str(python_for(env)), __file__, "--worker", name],
         env=environ,
@@ -274,6 +317,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--only", nargs="*", default=list(CONTENDERS))
+    parser.add_argument(
+        "--presets",
+        nargs="*",
+        default=list(OTHER_PRESETS),
+        help="other presets, each timed against tf.keras at its own batch size",
+    )
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(WORKERS[args.worker][0]()))
@@ -281,10 +330,20 @@ def main() -> None:
     peak = run_worker("peak")
     flops = run_worker("flops")
     seconds: dict[str, list[float]] = {name: [] for name in args.only}
-    for r in range(args.rounds):
+    others: dict[str, dict[str, list[float]]] = {
+        p: {"tf.keras": [], "convscope": []} for p in args.presets
+    }
+    for r in range(args.rounds):  # every contender once per round: noise hits all alike
         for name in args.only:
             seconds[name].append(run_worker(name)["seconds"])
             print(f"round {r + 1}: {name:17} {seconds[name][-1]:6.2f} s/epoch", file=sys.stderr)
+        for preset, times in others.items():
+            for name in times:
+                times[name].append(run_worker(name, preset)["seconds"])
+                print(
+                    f"round {r + 1}: {preset} {name:10} {times[name][-1]:6.2f} s/epoch",
+                    file=sys.stderr,
+                )
     median = {name: statistics.median(times) for name, times in seconds.items()}
     images = 60000
     report = {
@@ -311,6 +370,19 @@ def main() -> None:
             for name, t in median.items()
             if name != "convscope-bf16"
         }
+    from common import cpu  # the project's environment only (it imports convscope)
+
+    report["cpu"] = cpu()
+    report["presets"] = {
+        preset: {
+            "batch_size": PRESET_BATCH[preset],
+            "seconds_per_epoch": times,
+            "median_seconds_per_epoch": {n: statistics.median(v) for n, v in times.items()},
+            "convscope_speedup_over_tf_keras": statistics.median(times["tf.keras"])
+            / statistics.median(times["convscope"]),
+        }
+        for preset, times in others.items()
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(report, indent=2) + "\n")
@@ -325,6 +397,12 @@ def main() -> None:
                 if "convscope" in median
                 else ""
             )
+        )
+    for preset, r in report["presets"].items():  # type: ignore[attr-defined]
+        m = r["median_seconds_per_epoch"]
+        print(
+            f"{preset:17} batch {r['batch_size']:3}: tf.keras {m['tf.keras']:6.2f} s/epoch, "
+            f"convscope {m['convscope']:6.2f} s/epoch ({r['convscope_speedup_over_tf_keras']:.2f}x)"
         )
 
 

@@ -195,3 +195,16 @@ def test_the_shape_of_the_data_given_to_fit_builds_the_model() -> None:
     assert any(
         "line 8: the input shape (28, 28, 1) is the shape of the data" in n for n in ex.notes
     )
+
+
+def test_fit_data_says_nothing_when_the_model_has_its_own_input() -> None:
+    code = textwrap.dedent("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+        (x_train, y_train), _ = keras.datasets.fashion_mnist.load_data()
+        model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(8, 3), layers.Flatten()])
+        model.fit(x_train, y_train, epochs=1)
+    """)
+    ex = cs.explain(code=code)
+    assert ex.input_shape == (28, 28, 1)
+    assert not any("the shape of the data" in n for n in ex.notes)

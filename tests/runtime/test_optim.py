@@ -79,3 +79,28 @@ def test_state_round_trip_continues_identically() -> None:
         first.step()
         second.step()
     assert torch.equal(a[0], b[0])
+
+
+@pytest.mark.parametrize("output", ["softmax", "probabilities"])
+def test_label_smoothing_loss_equals_keras(output: str) -> None:
+    """CategoricalCrossentropy(label_smoothing=0.1): from the logits when the model ends in
+    softmax, from normalised and clipped probabilities otherwise, as Keras computes it."""
+    from dataclasses import replace
+
+    from convscope.core import presets
+    from convscope.runtime.train import loss_fn
+
+    rng = np.random.default_rng(2)
+    logits = rng.normal(size=(16, 10)).astype("float32") * 3
+    labels = rng.integers(0, 10, 16)
+    training = replace(presets.get("chollet").training, label_smoothing=0.1)
+
+    class Model:
+        softmax_output = output == "softmax"
+
+    probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
+    given = logits if output == "softmax" else probabilities
+    ours = float(loss_fn(Model(), training)(torch.tensor(given), torch.tensor(labels)))  # type: ignore[arg-type]
+    one_hot = np.eye(10, dtype="float32")[labels]
+    theirs = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)(one_hot, probabilities)
+    assert ours == pytest.approx(float(keras.ops.convert_to_numpy(theirs)), rel=1e-5)

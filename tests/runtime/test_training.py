@@ -156,14 +156,18 @@ model = keras.Sequential([
 
 
 def quick_settings(
-    seed: int = 5, epochs: int = 2, source: str | None = None, augment: str = ""
+    seed: int = 5,
+    epochs: int = 2,
+    source: str | None = None,
+    augment: str = "",
+    preset: str = "chollet",
 ) -> tuple[Settings, object, str]:
     from dataclasses import replace
 
     from convscope.core import presets
     from convscope.core.keras_source import read_model
 
-    chollet = presets.model("chollet")
+    chollet = presets.model(preset)
     assert chollet.training is not None
     training = replace(chollet.training, epochs=epochs)
     spec = chollet if source is None else read_model(source, "dropout_bn.py").spec
@@ -179,7 +183,7 @@ def quick_settings(
         train_images=3000,
         augment=parse_augment(augment),
     )
-    return settings, replace(spec, training=training), source or presets.get("chollet").source
+    return settings, replace(spec, training=training), source or presets.get(preset).source
 
 
 class StopAt:
@@ -212,20 +216,28 @@ def history(run_dir: Path) -> list[dict[str, float]]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("model", "epoch", "step", "augment"),
+    ("model", "epoch", "step", "augment", "preset"),
     [
-        (None, 0, 17, ""),
-        (None, 1, 1, ""),
-        (None, 0, 47, ""),
-        (DROPOUT_BN, 0, 30, ""),
-        (None, 0, 20, "shift=2,rotate=10"),
+        (None, 0, 17, "", "chollet"),
+        (None, 1, 1, "", "chollet"),
+        (None, 0, 47, "", "chollet"),
+        (DROPOUT_BN, 0, 30, "", "chollet"),
+        (None, 0, 20, "shift=2,rotate=10", "chollet"),
+        (None, 0, 5, "", "speedrun"),  # a learning-rate schedule and label smoothing
     ],
-    ids=["mid-first-epoch", "second-epoch", "last-batch", "dropout-batchnorm", "augmented"],
+    ids=[
+        "mid-first-epoch",
+        "second-epoch",
+        "last-batch",
+        "dropout-batchnorm",
+        "augmented",
+        "scheduled",
+    ],
 )
 def test_interrupted_and_resumed_ends_where_uninterrupted_does(
-    tmp_path: Path, model: str | None, epoch: int, step: int, augment: str
+    tmp_path: Path, model: str | None, epoch: int, step: int, augment: str, preset: str
 ) -> None:
-    settings, spec, source = quick_settings(source=model, augment=augment)
+    settings, spec, source = quick_settings(source=model, augment=augment, preset=preset)
     whole = runs.start(spec, source, settings, tmp_path / "a")  # type: ignore[arg-type]
     assert whole.fit(Silent(), StopFlag())
 

@@ -130,7 +130,8 @@ class Presets(Shown):
     def text(self) -> str:
         return "".join(
             f"{p.name:18} {p.title}\n{'':18} {p.training.dataset}, {p.training.optimizer}, "
-            f"batch {p.training.batch_size}, {p.training.epochs} epochs\n"
+            f"batch {p.training.batch_size}, {p.training.epochs} "
+            f"epoch{'s' if p.training.epochs != 1 else ''}\n"
             for p in self.presets
         )
 

@@ -209,6 +209,7 @@ def sequential(
     input_shape: tuple[int, ...] | None = None,
     notes: tuple[str, ...] = (),
     built_shape: tuple[int, ...] | None = None,
+    built_note: str | None = None,
 ) -> s.ModelSpec:
     """Assemble `keras.Sequential([...])`: input shape, layers, Keras's auto names.
 
@@ -247,6 +248,8 @@ def sequential(
     if not layers:
         raise SpecError("the Sequential model has no layers", where=source)
     shape = input_shape or file_shape or built_shape  # model.build(...) when nothing else says
+    if built_note and not (input_shape or file_shape):
+        notes = (*notes, built_note)
     if shape is None:
         raise SpecError(
             "the model has no input shape: neither keras.Input(shape=...) nor input_shape= "

@@ -112,6 +112,7 @@ def read_model(
         input_shape=input_shape,
         notes=tuple(notes),
         built_shape=chosen.built_shape,
+        built_note=chosen.built_note,
     )
     return SourceModel(spec, chosen.compile_args or {}, chosen.fit_args or {})
 

@@ -56,7 +56,11 @@ class Settings:
     def from_dict(cls, d: dict[str, Any]) -> Settings:
         t = d["training"]
         spec = s.TrainingSpec(
-            **{**t, "optimizer_args": tuple((k, v) for k, v in t.get("optimizer_args", ()))}
+            **{
+                **t,
+                "optimizer_args": tuple((k, v) for k, v in t.get("optimizer_args", ())),
+                "schedule": schedule_from_json(t.get("schedule")),
+            }
         )
         return cls(
             model=d["model"],
@@ -73,6 +77,14 @@ class Settings:
             pick=d.get("pick"),
             classes=d.get("classes"),
         )
+
+
+def schedule_from_json(value: Any) -> s.Schedule | None:
+    """settings.json's {"name", "args": [[key, value], ...]} -> a Schedule (lists -> tuples)."""
+    if value is None:
+        return None
+    args = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in value["args"])
+    return s.Schedule(value["name"], args)
 
 
 def model_name(target: str) -> str:
@@ -204,13 +216,14 @@ def plan_training(target: str, options: Options) -> Plan:
     assert t is not None
     if options.optimizer:
         name = training.optimizer_name(options.optimizer, "--optimizer")
-        t = replace(t, optimizer=name, optimizer_args=(), learning_rate=None)
+        t = replace(t, optimizer=name, optimizer_args=(), learning_rate=None, schedule=None)
     t = replace(
         t,
         dataset=options.dataset or t.dataset,
         epochs=options.epochs or t.epochs,
         batch_size=options.batch_size or t.batch_size,
         learning_rate=options.lr or t.learning_rate,
+        schedule=None if options.lr else t.schedule,  # --lr: a constant rate
     )
     notes += [f"warning: {w}" for w in training.training_warnings(t)]
     settings = Settings(

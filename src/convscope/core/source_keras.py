@@ -173,7 +173,7 @@ class KerasCalls(Evaluator):
         the data's shape, where the file loads a data set convscope knows."""
         if model.built_shape is None and isinstance(x, source_data.DataArray) and len(x.shape) > 1:
             model.built_shape = x.shape[1:]
-            self.notes.append(
+            model.built_note = (
                 f"line {node.lineno}: the input shape {x.shape[1:]} is the shape of the data "
                 f"model.fit() is given ({x.what}), as Keras builds the model on its first batch"
             )

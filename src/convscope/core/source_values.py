@@ -89,6 +89,7 @@ class Sequential:
     compile_args: dict[str, Any] | None = None
     fit_args: dict[str, Any] | None = None
     built_shape: tuple[int, ...] | None = None  # model.build((None, 28, 28, 1))
+    built_note: str | None = None  # said when built_shape is the one used (from fit's data)
     function: str | None = None  # the function that builds it (build_generator)
     names: list[str] = field(default_factory=list)  # the variables it was assigned to
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from .arith import Padding
 
@@ -358,6 +358,14 @@ class RandomTranslation(RandomTransform):
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """A Keras learning-rate schedule by class name, with its arguments (core/schedules.py)."""
+
+    name: str  # "CosineDecay", "ExponentialDecay", "PiecewiseConstantDecay"
+    args: tuple[tuple[str, Any], ...]  # numbers, a flag, or tuples of numbers
+
+
+@dataclass(frozen=True)
 class TrainingSpec:
     """How a model is trained: what Keras's compile() and fit() say, plus the data set."""
 
@@ -369,6 +377,8 @@ class TrainingSpec:
     learning_rate: float | None = None  # None: the optimiser's Keras 3 default
     optimizer_args: tuple[tuple[str, float | bool], ...] = ()  # e.g. (("momentum", 0.9),)
     from_logits: bool = False  # the loss's own flag: outputs are logits, not probabilities
+    schedule: Schedule | None = None  # the learning rate per step, instead of learning_rate
+    label_smoothing: float = 0.0  # CategoricalCrossentropy(label_smoothing=...)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from typing import Any
 
 from .errors import ConvscopeError
 from .keras_source import SourceModel
+from .schedules import describe, initial_rate, read_schedule
 from .source_values import KerasObject, Module
-from .spec import TrainingSpec
+from .spec import Schedule, TrainingSpec
 
 Hyper = float | bool
 
@@ -102,12 +103,23 @@ def loss_name(value: str, where: str) -> str:
     return name
 
 
+def schedule_in(given: dict[str, Any], where: str) -> Schedule | None:
+    """A learning_rate=keras.optimizers.schedules.X(...) argument, read; None for a number."""
+    value = given.get("learning_rate", given.get("lr"))
+    if not isinstance(value, KerasObject):
+        return None
+    return read_schedule(_suffix(value.path), value.args, value.kwargs, where)
+
+
 def optimizer_args(name: str, given: dict[str, Any], where: str) -> tuple[tuple[str, Hyper], ...]:
-    """Check constructor arguments against the optimiser's Keras 3 signature."""
+    """Check constructor arguments against the optimiser's Keras 3 signature (a schedule
+    as the learning rate is read by schedule_in)."""
     known = OPTIMIZERS[name]
     args: list[tuple[str, Hyper]] = []
     for key, value in given.items():
         key = "learning_rate" if key == "lr" else key  # Keras 2's spelling, still in tutorials
+        if key == "learning_rate" and isinstance(value, KerasObject):
+            continue
         if key not in known:
             raise ConvscopeError(
                 f"{name} takes no argument {key!r}",
@@ -129,8 +141,10 @@ class SourceTraining:
 
     optimizer: str | None = None
     optimizer_args: tuple[tuple[str, Hyper], ...] = ()
+    schedule: Schedule | None = None
     loss: str | None = None
     from_logits: bool = False
+    label_smoothing: float = 0.0
     batch_size: int | None = None
     epochs: int | None = None
     dataset: str | None = None
@@ -146,13 +160,16 @@ def read_compile_fit(model: SourceModel, text: str = "") -> SourceTraining:
     compile_args, fit_args = model.compile_args, model.fit_args
     optimizer: str | None = None
     args: tuple[tuple[str, Hyper], ...] = ()
+    schedule: Schedule | None = None
     raw = compile_args.get("optimizer")
     if isinstance(raw, str):
         optimizer = optimizer_name(raw, where)
     elif isinstance(raw, KerasObject):
         optimizer = optimizer_name(_suffix(raw.path), where)
         positional = dict(zip(OPTIMIZERS[optimizer], raw.args, strict=False))
-        args = optimizer_args(optimizer, {**positional, **raw.kwargs}, where)
+        given = {**positional, **raw.kwargs}
+        args = optimizer_args(optimizer, given, where)
+        schedule = schedule_in(given, where)
     raw_loss = compile_args.get("loss")
     loss = None
     if isinstance(raw_loss, str):
@@ -163,12 +180,33 @@ def read_compile_fit(model: SourceModel, text: str = "") -> SourceTraining:
     return SourceTraining(
         optimizer=optimizer,
         optimizer_args=args,
+        schedule=schedule,
         loss=loss,
         from_logits=from_logits,
+        label_smoothing=label_smoothing(raw_loss, loss, where),
         batch_size=_positive_int(fit_args.get("batch_size"), "batch_size", where),
         epochs=_positive_int(fit_args.get("epochs"), "epochs", where),
         dataset=dataset_in(text),
     )
+
+
+def label_smoothing(raw_loss: Any, loss: str | None, where: str) -> float:
+    """CategoricalCrossentropy(label_smoothing=s): targets (1 - s) * one_hot + s / classes.
+    Keras 3's SparseCategoricalCrossentropy has no such argument, so it is refused there."""
+    if not isinstance(raw_loss, KerasObject) or "label_smoothing" not in raw_loss.kwargs:
+        return 0.0
+    value = raw_loss.kwargs["label_smoothing"]
+    if loss != "categorical_crossentropy":
+        raise ConvscopeError(
+            f"{_suffix(raw_loss.path)} takes no argument 'label_smoothing'",
+            where=where,
+            hint="Keras 3 smooths labels in CategoricalCrossentropy (one-hot labels) only",
+        )
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ConvscopeError(
+            f"label_smoothing must be a number in [0, 1), got {value!r}", where=where
+        )
+    return float(value)
 
 
 def _positive_int(value: Any, what: str, where: str) -> int | None:
@@ -209,8 +247,10 @@ def from_source(found: SourceTraining) -> TrainingSpec:
         dataset=found.dataset or spec.dataset,
         optimizer=found.optimizer or spec.optimizer,
         optimizer_args=found.optimizer_args,
+        schedule=found.schedule,
         loss=found.loss or spec.loss,
         from_logits=found.from_logits,
+        label_smoothing=found.label_smoothing,
         batch_size=found.batch_size or spec.batch_size,
         epochs=found.epochs or spec.epochs,
     )
@@ -221,4 +261,16 @@ def hyperparameters(spec: TrainingSpec) -> dict[str, Hyper]:
     values = {**OPTIMIZERS[spec.optimizer], **dict(spec.optimizer_args)}
     if spec.learning_rate is not None:
         values["learning_rate"] = spec.learning_rate
+    elif spec.schedule is not None:  # the first step's rate; the optimiser follows the schedule
+        values["learning_rate"] = initial_rate(spec.schedule)
     return values
+
+
+def rate_and_loss_notes(spec: TrainingSpec) -> str:
+    """What a run header adds to the optimiser's arguments: a schedule, label smoothing."""
+    notes = []
+    if spec.schedule is not None and spec.learning_rate is None:
+        notes.append(f"learning rate from {describe(spec.schedule)}")
+    if spec.label_smoothing:
+        notes.append(f"label smoothing {spec.label_smoothing:g}")
+    return "".join(f"; {n}" for n in notes)

@@ -18,7 +18,7 @@ from .. import __version__
 from ..core.answers import answers
 from ..core.experiments import Measured
 from ..core.rundir import training_seconds
-from ..core.training import hyperparameters
+from ..core.training import hyperparameters, rate_and_loss_notes
 from ..runtime.runs import validation_name
 from ..runtime.view import View
 from .experiments import experiment_pictures, experiment_tables
@@ -92,6 +92,7 @@ def run_facts(view: View) -> list[Fact]:
         ]
     t = st.training
     hyper = ", ".join(f"{k}={v}" for k, v in hyperparameters(t).items())
+    hyper += rate_and_loss_notes(t)
     facts = [
         Fact("Run", str(run.dir)),
         Fact("Data set", f"{st.training.dataset} ({run.report.count:,} test images)"),

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..core.training import hyperparameters
+from ..core.training import hyperparameters, rate_and_loss_notes
 
 if TYPE_CHECKING:  # only the types: `explain` must not pay for torch or numpy
     from ..runtime.metrics import TestReport
@@ -87,7 +87,7 @@ def run_header(run: Run) -> str:
     t = s.training
     hyper = ", ".join(
         f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in hyperparameters(t).items()
-    )
+    ) + rate_and_loss_notes(t)
     loss = (
         "from logits" if run.trainer.model.softmax_output or t.from_logits else "on probabilities"
     )

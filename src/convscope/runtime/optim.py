@@ -16,6 +16,8 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor
 
+from ..core.schedules import learning_rate_at
+from ..core.spec import Schedule
 from ..core.training import OPTIMIZERS, Hyper
 
 
@@ -24,9 +26,12 @@ class KerasOptimizer:
 
     name = ""
 
-    def __init__(self, params: Iterable[Tensor], **hyper: Hyper) -> None:
+    def __init__(
+        self, params: Iterable[Tensor], schedule: Schedule | None = None, **hyper: Hyper
+    ) -> None:
         self.params = [p for p in params if p.requires_grad]
         self.hyper = {**OPTIMIZERS[self.name], **hyper}
+        self.schedule = schedule  # Keras asks it for the rate before every update
         self.lr = float(self.hyper["learning_rate"])
         self.iterations = 0  # Keras's optimizer.iterations: steps taken so far
         self.state = [{slot: self.initial(slot, p) for slot in self.slots()} for p in self.params]
@@ -47,6 +52,8 @@ class KerasOptimizer:
 
     @torch.no_grad()
     def step(self) -> None:
+        if self.schedule is not None:
+            self.lr = learning_rate_at(self.schedule, self.iterations)
         self.before_step()
         wd = self.hyper.get("weight_decay")
         for p, state in zip(self.params, self.state, strict=True):
@@ -73,6 +80,8 @@ class KerasOptimizer:
 
     def load_state_tensors(self, tensors: dict[str, Tensor]) -> None:
         self.iterations = int(tensors["optimizer.iterations"])
+        if self.schedule is not None:
+            self.lr = learning_rate_at(self.schedule, self.iterations)
         for i, state in enumerate(self.state):
             for slot in state:
                 state[slot].copy_(tensors[f"optimizer.{i}.{slot}"])
@@ -153,8 +162,10 @@ class Nadam(KerasOptimizer):
     def slots(self) -> tuple[str, ...]:
         return ("m", "v")
 
-    def __init__(self, params: Iterable[Tensor], **hyper: Hyper) -> None:
-        super().__init__(params, **hyper)
+    def __init__(
+        self, params: Iterable[Tensor], schedule: Schedule | None = None, **hyper: Hyper
+    ) -> None:
+        super().__init__(params, schedule, **hyper)
         self.u_product = 1.0  # the product of the momentum schedule so far
 
     def before_step(self) -> None:
@@ -219,5 +230,10 @@ OPTIMIZER_CLASSES: dict[str, type[KerasOptimizer]] = {
 }
 
 
-def make_optimizer(name: str, params: Iterable[Tensor], hyper: dict[str, Hyper]) -> KerasOptimizer:
-    return OPTIMIZER_CLASSES[name](params, **hyper)
+def make_optimizer(
+    name: str,
+    params: Iterable[Tensor],
+    hyper: dict[str, Hyper],
+    schedule: Schedule | None = None,
+) -> KerasOptimizer:
+    return OPTIMIZER_CLASSES[name](params, schedule, **hyper)

@@ -24,6 +24,7 @@ from ..core import spec as s
 from ..core.errors import ConvscopeError
 from ..core.explain import step
 from ..core.explanation import Shape
+from .fused import stages
 from .torch_layers import ConvTranspose, grid_module
 from .torch_ops import SamePad, channel_activation, glorot_uniform_, same_pads
 
@@ -283,6 +284,7 @@ class KerasModel(nn.Module):
                 modules[-1].requires_grad_(False)
         self.layers = nn.ModuleList(modules)
         self.softmax_output = ends_in_softmax(model)
+        self.body = stages(model.layers[:-1], modules[:-1])  # the loss's path, fused
 
     def logits_nchw(self, x: Tensor, keep: list[Tensor] | None = None) -> Tensor:
         """The output before a final softmax (its logits), else the output itself.
@@ -291,10 +293,13 @@ class KerasModel(nn.Module):
         underflows; tf.keras does the same by reading the softmax's input. `keep`, when
         given, receives every layer's output but the last (Grad-CAM reads one of them).
         """
-        *body, last = self.layers
-        for layer in body:
-            x = layer(x)
-            if keep is not None:
+        last = self.layers[-1]
+        if keep is None:
+            for stage in self.body:
+                x = stage(x)
+        else:
+            for layer in self.layers[:-1]:
+                x = layer(x)
                 keep.append(x)
         if not self.softmax_output:
             return to_keras_layout(last(x))

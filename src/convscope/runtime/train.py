@@ -120,12 +120,18 @@ def loss_fn(model: KerasModel, training: s.TrainingSpec) -> Callable[[Tensor, Te
     declared as logits is read as probabilities: normalised and clipped to
     [1e-7, 1 - 1e-7] before the log, as keras.backend's categorical_crossentropy does.
     """
+    smoothing = training.label_smoothing
     if model.softmax_output or training.from_logits:
+        if smoothing:  # torch's targets are Keras's: (1 - s) * one_hot + s / classes
+            return lambda output, labels: F.cross_entropy(output, labels, label_smoothing=smoothing)
         return F.cross_entropy
 
     def from_probabilities(output: Tensor, labels: Tensor) -> Tensor:
         p = output / output.sum(dim=-1, keepdim=True)
         p = p.clamp(KERAS_EPSILON, 1 - KERAS_EPSILON)
+        if smoothing:
+            target = F.one_hot(labels, p.shape[-1]) * (1 - smoothing) + smoothing / p.shape[-1]
+            return -(target * p.log()).sum(-1).mean()
         return F.nll_loss(p.log(), labels)
 
     return from_probabilities
@@ -245,7 +251,7 @@ class Trainer:
         model = KerasModel(model_spec).to(device)
         model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         optimizer = make_optimizer(
-            training.optimizer, model.parameters(), hyperparameters(training)
+            training.optimizer, model.parameters(), hyperparameters(training), training.schedule
         )
         shuffle = torch.Generator().manual_seed(seed)
         augment_rng = torch.Generator().manual_seed(seed + 1)  # independent of the order
