@@ -344,7 +344,8 @@ model.fit(train_images, train_labels, batch_size=128, epochs=epochs)
 )
 
 PRESETS: dict[str, Preset] = {
-    p.name: p for p in (
+    p.name: p
+    for p in (
         CHOLLET,
         KERAS_MNIST_CNN,
         TF_COURSE,
