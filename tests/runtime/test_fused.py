@@ -8,6 +8,8 @@ issue's bound; today they agree bit for bit).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,9 +17,10 @@ import torch.nn.functional as F
 from convscope.core import presets
 from convscope.core.keras_source import read_model
 from convscope.runtime import data
+from convscope.runtime.dropout import Dropout
 from convscope.runtime.fused import PoolThenReLU
 from convscope.runtime.torch_model import KerasModel
-from convscope.runtime.train import pixels
+from convscope.runtime.train import Silent, pixels
 
 HEAD = "from keras import layers, Sequential, Input\nmodel = Sequential([Input((28, 28, 1)), "
 TAIL = "layers.Flatten(), layers.Dense(10, activation='softmax')])\n"
@@ -114,7 +117,9 @@ def test_every_preset_trains_through_the_fused_pass_unchanged(
     name: str, digits: tuple[torch.Tensor, torch.Tensor]
 ) -> None:
     model = with_ties(KerasModel(presets.model(name)))
-    model.eval()  # dropout off, so both passes see the same network
+    for module in model.modules():  # dropout off, so both passes see the same network
+        if isinstance(module, Dropout):
+            module.eval()
     x = pixels(digits[0].numpy(), model.spec, torch.device("cpu"))
     want, want_grads = outputs_and_gradients(model, x, digits[1], fused=False)
     got, got_grads = outputs_and_gradients(model, x, digits[1], fused=True)
@@ -122,3 +127,40 @@ def test_every_preset_trains_through_the_fused_pass_unchanged(
     assert_same(got, want)
     for g, w in zip(got_grads, want_grads, strict=True):
         assert_same(g, w)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["chollet", "best-mnist"])
+def test_a_whole_training_ends_with_the_same_weights_either_way(
+    name: str, digits: tuple[torch.Tensor, torch.Tensor]
+) -> None:
+    """Forty steps of a preset's own training (its optimiser, schedule, dropout, batch
+    normalisation and augmentation layers), once fused and once layer by layer."""
+    from convscope.runtime.train import Split, StopFlag, Trainer, to_split
+
+    mnist = data.load("mnist", allow_download=False)
+    spec = presets.model(name)
+    assert spec.training is not None
+    n = 40 * spec.training.batch_size
+    train = to_split(mnist.train_images[:n], mnist.train_labels[:n], spec, torch.device("cpu"))
+    tiny = Split(train.x[:10], train.y[:10])
+    weights = []
+    for fused in (True, False):
+        trainer = Trainer.create(spec, replace(spec.training, epochs=1), train, tiny, seed=3)
+        if not fused:
+            trainer.model.body = list(trainer.model.layers[:-1])
+        trainer.fit(Silent(), StopFlag(), on_epoch=lambda: None)
+        weights.append(trainer.model.state_dict())
+    for key, value in weights[0].items():
+        assert torch.equal(value, weights[1][key]), key  # bit for bit
+
+
+def test_in_eval_mode_every_layer_runs_and_its_hooks_fire() -> None:
+    """Attribution (Captum's forward hooks), probes and feature maps need each layer's own
+    forward: the fused pass is for training only."""
+    model = KerasModel(presets.model("chollet")).eval()
+    seen: list[str] = []
+    for i, layer in enumerate(model.layers):
+        layer.register_forward_hook(lambda *_, i=i: seen.append(str(i)))
+    model.logits_nchw(torch.zeros(2, 1, 28, 28))
+    assert seen == [str(i) for i in range(len(model.layers) - 1)]

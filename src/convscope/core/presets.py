@@ -275,8 +275,8 @@ model.fit(train_images, train_labels, batch_size=128, epochs=epochs)
 BEST_FASHION = Preset(
     name="best-fashion",
     title="convscope's tuned Fashion-MNIST network (>= 93%)",
-    origin="convscope (README, 'Tuned presets'): best-mnist's network with flips, shifts "
-    "and dropout for clothes",
+    origin="convscope (README, 'Tuned presets'): best-mnist's network with mirrored clothes "
+    "instead of turned and shifted digits, and a wider Dense layer",
     source="""\
 import keras
 from keras import layers
@@ -284,7 +284,6 @@ from keras import layers
 model = keras.Sequential([
     keras.Input(shape=(28, 28, 1)),
     layers.RandomFlip("horizontal"),
-    layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
     layers.Conv2D(32, (3, 3), use_bias=False),
     layers.BatchNormalization(),
     layers.ReLU(),
@@ -292,7 +291,6 @@ model = keras.Sequential([
     layers.BatchNormalization(),
     layers.ReLU(),
     layers.MaxPooling2D((2, 2)),
-    layers.Dropout(0.2),
     layers.Conv2D(64, (3, 3), use_bias=False),
     layers.BatchNormalization(),
     layers.ReLU(),
@@ -300,9 +298,8 @@ model = keras.Sequential([
     layers.BatchNormalization(),
     layers.ReLU(),
     layers.MaxPooling2D((2, 2)),
-    layers.Dropout(0.2),
     layers.Flatten(),
-    layers.Dense(128, use_bias=False),
+    layers.Dense(256, use_bias=False),
     layers.BatchNormalization(),
     layers.ReLU(),
     layers.Dropout(0.3),

@@ -5,12 +5,13 @@ reorders values. So a convolution with activation='relu' followed by MaxPooling2
 first and apply the ReLU to a map a quarter the size. The gradients are the same too: a
 positive maximum is the same pixel either way; a window whose maximum is <= 0 passes no
 gradient either way (ReLU's derivative is 0 there). On `chollet` this skips the ReLU and
-its backward pass over the two largest maps, measured at about 15% of a CPU step
-(benchmarks/train_speed.py). The ReLU then runs in place on the pooled map, which no
-other operation keeps for its backward pass.
+its backward pass over the two largest maps (about 8% of a CPU step, measured side by
+side). The ReLU then runs in place on the pooled map, which no other operation keeps for
+its backward pass; a convolution or Dense layer's own ReLU runs in place on its output.
 
-Only the loss's path uses this (`KerasModel.logits_nchw` without `keep`): feature maps,
-probes and Grad-CAM read every layer's own output through the plain layer-by-layer pass.
+Only training uses this (`KerasModel.logits_nchw` in train mode, without `keep`): in
+eval mode, feature maps, probes, attribution and forward hooks (Captum's) see every
+layer's own output through the plain layer-by-layer pass.
 """
 
 from __future__ import annotations
@@ -56,8 +57,21 @@ class PoolThenReLU:
         return F.relu(pooled, inplace=True)
 
 
+@dataclass(frozen=True)
+class ReLUInPlace:
+    """relu(z) written over z for a convolution or Dense layer: their backward passes keep
+    their input, not their output, so z is free to overwrite (one map fewer per step)."""
+
+    layer: nn.Module
+
+    def __call__(self, x: Tensor) -> Tensor:
+        z: Tensor = self.layer.pre_activation(x)  # type: ignore[operator]
+        return F.relu(z, inplace=True)
+
+
 def stages(layers: Sequence[s.Layer], modules: Sequence[nn.Module]) -> list[Stage]:
-    """The modules as a list of steps, each ReLU-then-max-pool pair merged into one."""
+    """The modules as a list of steps: each ReLU-then-max-pool pair merged into one, and
+    the other convolutions and Dense layers with activation='relu' applying it in place."""
     out: list[Stage] = []
     i = 0
     while i < len(modules):
@@ -66,6 +80,7 @@ def stages(layers: Sequence[s.Layer], modules: Sequence[nn.Module]) -> list[Stag
             out.append(PoolThenReLU(modules[i], modules[nxt]))
             i += 2
             continue
-        out.append(modules[i])
+        in_place = isinstance(layers[i], (s.ConvBase, s.Dense)) and ends_in_relu(layers[i])
+        out.append(ReLUInPlace(modules[i]) if in_place else modules[i])
         i += 1
     return out

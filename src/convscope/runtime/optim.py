@@ -206,7 +206,9 @@ class Adadelta(KerasOptimizer):
         rho, eps = self.h("rho"), self.h("epsilon")
         acc_grad = state["accumulated_grad"].mul_(rho).addcmul_(g, g, value=1 - rho)
         acc_delta = state["accumulated_delta"]
-        delta = -(acc_delta + eps).sqrt_() * g / (acc_grad + eps).sqrt_()
+        # -sqrt(acc_delta + eps) * g / sqrt(acc_grad + eps), in place on one temporary
+        # (negating last gives the same bits: negation is exact)
+        delta = (acc_delta + eps).sqrt_().mul_(g).div_((acc_grad + eps).sqrt_()).neg_()
         acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
         p.add_(delta, alpha=self.lr)
 

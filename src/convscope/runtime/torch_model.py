@@ -24,6 +24,7 @@ from ..core import spec as s
 from ..core.errors import ConvscopeError
 from ..core.explain import step
 from ..core.explanation import Shape
+from .dropout import Dropout
 from .fused import stages
 from .torch_layers import ConvTranspose, grid_module
 from .torch_ops import SamePad, channel_activation, glorot_uniform_, same_pads
@@ -236,7 +237,7 @@ def build_layer(layer: s.Layer, shape: Shape) -> nn.Module:
         case s.Dense():
             return Dense(layer, shape)
         case s.Dropout():
-            return nn.Dropout(layer.rate)
+            return Dropout(layer.rate)
         case s.SpatialDropout2D():
             return SpatialDropout(layer.rate)
         case s.BatchNormalization():
@@ -294,13 +295,14 @@ class KerasModel(nn.Module):
         given, receives every layer's output but the last (Grad-CAM reads one of them).
         """
         last = self.layers[-1]
-        if keep is None:
+        if keep is None and self.training:  # fused: no layer's forward hook sees it
             for stage in self.body:
                 x = stage(x)
         else:
             for layer in self.layers[:-1]:
                 x = layer(x)
-                keep.append(x)
+                if keep is not None:
+                    keep.append(x)
         if not self.softmax_output:
             return to_keras_layout(last(x))
         if isinstance(last, (Conv, ConvTranspose, Dense)):
