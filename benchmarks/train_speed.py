@@ -89,6 +89,13 @@ KERAS_COMPILE = {
 }
 
 
+def preset_batch(name: str) -> int:
+    """The preset's own batch size (the project's environment only: it imports convscope)."""
+    from convscope.core import presets
+
+    return presets.get(name).training.batch_size
+
+
 def keras_model_code(name: str) -> str:
     """The preset's own Keras source up to its compile(), then a compile of the same
     optimiser on sparse labels; chollet keeps the hand-written KERAS_MODEL above."""
@@ -111,7 +118,7 @@ def worker_keras(name: str = "chollet") -> dict[str, float]:
     code = os.environ.get("BENCH_KERAS_CODE", KERAS_MODEL)  # keras_model_code(), from the parent
     exec(code, scope)  # our own benchmark code and presets, not user input
     model = scope["model"]
-    batch = PRESET_BATCH[name]
+    batch = int(os.environ.get("BENCH_BATCH", BATCH))  # the preset's, from the parent
     times: list[float] = []
 
     class Clock(keras.callbacks.Callback):
@@ -251,13 +258,6 @@ def worker_flops() -> dict[str, float]:
 
 
 MODEL = os.environ.get("BENCH_MODEL", "chollet")  # the preset a worker process trains
-PRESET_BATCH = {
-    "chollet": 64,
-    "keras-mnist-cnn": 128,
-    "tf-course": 32,
-    "coursera-fashion": 32,
-    "speedrun": 256,
-}
 
 WORKERS = {
     "tf.keras": (lambda: worker_keras(MODEL), "tf", {}),
@@ -299,6 +299,7 @@ def run_worker(name: str, model: str = "chollet") -> dict[str, float]:
     environ = {**os.environ, **extra, "TF_CPP_MIN_LOG_LEVEL": "2", "BENCH_MODEL": model}
     if name in ("tf.keras", "keras3-torch"):
         environ["BENCH_KERAS_CODE"] = keras_model_code(model)
+        environ["BENCH_BATCH"] = str(preset_batch(model))
     result = subprocess.run(
         [str(python_for(env)), __file__, "--worker", name],
         env=environ,
@@ -375,7 +376,7 @@ def main() -> None:
     report["cpu"] = cpu()
     report["presets"] = {
         preset: {
-            "batch_size": PRESET_BATCH[preset],
+            "batch_size": preset_batch(preset),
             "seconds_per_epoch": times,
             "median_seconds_per_epoch": {n: statistics.median(v) for n, v in times.items()},
             "convscope_speedup_over_tf_keras": statistics.median(times["tf.keras"])
