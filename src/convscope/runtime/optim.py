@@ -206,11 +206,11 @@ class Adadelta(KerasOptimizer):
         rho, eps = self.h("rho"), self.h("epsilon")
         acc_grad = state["accumulated_grad"].mul_(rho).addcmul_(g, g, value=1 - rho)
         acc_delta = state["accumulated_delta"]
-        # -sqrt(acc_delta + eps) * g / sqrt(acc_grad + eps), in place on one temporary
-        # (negating last gives the same bits: negation is exact)
-        delta = (acc_delta + eps).sqrt_().mul_(g).div_((acc_grad + eps).sqrt_()).neg_()
-        acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
-        p.add_(delta, alpha=self.lr)
+        # Keras's delta is -sqrt(acc_delta + eps) * g / sqrt(acc_grad + eps); this keeps its
+        # magnitude on one temporary and subtracts it (the same bits: negation is exact)
+        step = (acc_delta + eps).sqrt_().mul_(g).div_((acc_grad + eps).sqrt_())
+        acc_delta.mul_(rho).addcmul_(step, step, value=1 - rho)
+        p.add_(step, alpha=-self.lr)
 
 
 class Adagrad(KerasOptimizer):
