@@ -100,6 +100,18 @@ def test_one_module_spells_the_run_directory_file_names() -> None:
     assert spelling == ["core/rundir.py"]
 
 
+def test_one_module_spells_the_sweep_folder_file_names() -> None:
+    names = re.compile(
+        r"[\"'](sweep\.(json|png)|results(\.(json|csv|md))?)[\"']|/\s*[\"'](attempts|sweeps)[\"']"
+    )
+    spelling = sorted(
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if any(names.search(line) for line in code_lines(p))
+    )
+    assert spelling == ["core/sweepdir.py"]
+
+
 def code_lines(path: Path) -> list[str]:
     """The file's lines of code: docstrings and comments left out (prose may name files)."""
     tree = ast.parse(path.read_text())

@@ -34,6 +34,8 @@ _PUBLIC = {
     "Model": "model",
     "pooling": "experiments",
     "compare": "comparing",
+    "sweep": "sweeping",
+    "Sweep": "sweeping",
 }
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "Model",
     "Run",
     "Stopped",
+    "Sweep",
     "__version__",
     "compare",
     "explain",
@@ -51,6 +54,7 @@ __all__ = [
     "pooling",
     "presets",
     "resume",
+    "sweep",
     "train",
 ]
 
@@ -60,6 +64,7 @@ if TYPE_CHECKING:
     from .api.experiments import pooling
     from .api.explaining import Explanation, explain, presets
     from .api.model import Model, load
+    from .api.sweeping import Sweep, sweep
     from .api.training import Diverged, Run, Stopped, resume, train
 
 

@@ -35,6 +35,7 @@ COMMANDS = {
     "serve": ("looking", "serve"),
     "experiment": ("experimenting", "experiment"),
     "compare": ("experimenting", "compare"),
+    "sweep": ("experimenting", "sweep"),
 }
 
 

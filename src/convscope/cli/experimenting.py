@@ -1,4 +1,4 @@
-"""`convscope experiment pooling|probe|occlusion|attribution` and `convscope compare`.
+"""`convscope experiment pooling|probe|occlusion|attribution`, `compare` and `sweep`.
 
 The API modules are imported inside each command: compare reads JSON and model.py only
 and must not pay for torch, which the experiments need."""
@@ -65,3 +65,26 @@ def compare(args: argparse.Namespace, io: Streams) -> ExitCode:
     from ..api.comparing import compare as compare_runs
 
     return io.result(compare_runs(args.runs, output=args.output), args.json)
+
+
+def sweep(args: argparse.Namespace, io: Streams) -> ExitCode:
+    from ..api.sweeping import sweep as run_sweep
+
+    found = run_sweep(
+        args.model,
+        grid=args.grid,
+        random=args.random,
+        trials=args.trials,
+        seeds=args.seeds,
+        seed=args.seed,
+        sample_seed=args.sample_seed,
+        config=args.config,
+        resume=args.resume,
+        output=args.output,
+        ray=args.ray,
+        cpus_per_trial=args.cpus_per_trial,
+        quiet=args.quiet,
+        stream=io.err,
+        **{k: v for k, v in training_options(args).items() if k != "seed"},
+    )
+    return io.result(found, args.json)

@@ -216,6 +216,46 @@ COMMANDS = (
     ),
 )  # fmt: skip
 
+# sweep's training options: --device and --precision given only when typed, so that a
+# sweep over precision is not "also fixed" by the default
+SWEEP_TRAINING = tuple(
+    Arg(a.names, {**a.options, "default": None}) if a.names[0] in ("--device", "--precision")
+    else a
+    for a in TRAINING_OPTIONS
+)  # fmt: skip
+
+SWEEP = Command(
+    "sweep", "many runs compared: a grid or random draws of settings, times seeds",
+    "Train the model once per trial: every combination of the --grid values (with each "
+    "--random draw) for each seed, one run directory per trial in the sweep's folder, with "
+    "the table (results.md/.csv/.json) and sweep.png. Settings: lr, batch_size, epochs, "
+    "optimizer, dataset, train_images, augment, validation_split, precision, and the "
+    "network's pooling, width (Conv2D filters x) and dropout. Trials run one at a time "
+    "here, or as Ray tasks with --ray.",
+    (arg("model", nargs="?", help=f"{MODEL}"),
+     arg("--grid", action="append", metavar="SETTING=V1,V2,...",
+         help="values to try, crossed with the other grids (repeat it); ';' between values "
+         "that hold commas: augment=none;shift=2,rotate=10"),
+     arg("--random", action="append", metavar="SETTING=DIST(...)",
+         help="a distribution to draw from: uniform(a,b), loguniform(a,b), randint(a,b) "
+         "(a <= n < b) or choice(x,y,...) (repeat it)"),
+     arg("--trials", type=positive_int, help="random draws, each with every grid point"),
+     arg("--seeds", type=positive_int, help="seeds 1..N for every configuration (default 1)"),
+     arg("--seed", type=int, help="one seed instead"),
+     arg("--sample-seed", type=int, default=0, help="the random draws' seed (default 0)"),
+     arg("--config", metavar="TOML", help="the sweep in a file: model, [grid], [random], ..."),
+     arg("--resume", metavar="SWEEP", help="finish an interrupted sweep (its folder)"),
+     arg("--output", help="the sweep's folder (default: sweeps/<time>-<model>)"),
+     arg("--ray", nargs="?", const=True, default=False, metavar="ADDRESS",
+         help="run the trials as Ray tasks: on RAY_ADDRESS's cluster or a local one, or on "
+         "ADDRESS (e.g. ray://host:10001); needs pip install convscope[ray]"),
+     arg("--cpus-per-trial", type=positive_float,
+         help="with --ray: CPUs each trial asks for (default: all of one node's)"),
+     *SWEEP_TRAINING, PICK, CLASSES,
+     arg("--quiet", action="store_true", help="no progress bars, only trial lines"),
+     JSON),
+)  # fmt: skip
+
 EXPERIMENTS = (
     Command(
         "pooling", "the same network with max, average, stride-2 conv or no pooling",
@@ -298,7 +338,7 @@ def build_parser(version: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"convscope {version}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for command in COMMANDS:
+    for command in (*COMMANDS, SWEEP):
         add_command(commands, command)
     experiment = commands.add_parser(
         "experiment",

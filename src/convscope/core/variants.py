@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from . import spec as s
+from .errors import ConvscopeError
 from .explain import explain
 from .keras_api import auto_name, to_snake_case
 
@@ -107,3 +108,37 @@ POOLING_VARIANTS = (
         lambda m: _renamed(m, f"{m.name} without pooling", list(without_pooling(m).layers)),
     ),
 )
+
+
+def with_width(model: s.ModelSpec, factor: float) -> s.ModelSpec:
+    """Every Conv2D with round(filters * factor) filters (at least one), all else equal:
+    the "how many filters" question, asked of the whole network at once."""
+    layers = [
+        replace(layer, filters=max(1, round(layer.filters * factor)))
+        if isinstance(layer, s.Conv2D)
+        else layer
+        for layer in model.layers
+    ]
+    return replace(model, name=f"{model.name} at width {factor:g}", layers=tuple(layers))
+
+
+def with_dropout(model: s.ModelSpec, rate: float) -> s.ModelSpec:
+    """Every Dropout layer at this rate; a model without one gets Dropout(rate) before its
+    last Dense (the classifier), where Chollet's book adds it (section 8.2.5). Rate 0 on
+    such a model changes nothing."""
+    where = "dropout"
+    if any(isinstance(layer, s.Dropout) for layer in model.layers):
+        layers = [replace(layer, rate=rate) if isinstance(layer, s.Dropout) else layer
+                  for layer in model.layers]  # fmt: skip
+        return replace(model, name=f"{model.name} with dropout {rate:g}", layers=tuple(layers))
+    if rate == 0:
+        return model
+    last = max((i for i, layer in enumerate(model.layers) if isinstance(layer, s.Dense)),
+               default=None)  # fmt: skip
+    if last is None:
+        raise ConvscopeError(
+            f"{where}: {model.name} has no Dropout layer to set and no Dense layer to put one "
+            "before"
+        )
+    layers = [*model.layers[:last], s.Dropout(rate=rate), *model.layers[last:]]
+    return _renamed(model, f"{model.name} with dropout {rate:g}", layers)

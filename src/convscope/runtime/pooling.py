@@ -10,7 +10,6 @@ rerun of the same command skips finished runs and resumes a stopped one.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,6 +23,7 @@ from ..core.settings import Settings
 from ..core.variants import POOLING_VARIANTS, Variant, pooling_layers
 from . import runs
 from .train import Observer, StopFlag
+from .trials import open_planned
 
 # what makes two experiments the same one; seeds may grow, the device may change
 IDENTITY = ("input_shape", "training", "validation_split", "precision", "train_images", "augment")
@@ -118,32 +118,25 @@ def seed_result(planned: PlannedRun) -> SeedResult:
 
 def open_run(planned: PlannedRun, experiment: PoolingExperiment, stream: Any) -> runs.Run | None:
     """The run to train: resumed from its checkpoint, or started; None when it is done."""
-    epochs = experiment.base.training.epochs
-    run = planned.run
-    if run.finished(epochs):
-        return None
-    if run.checkpoint.exists():
-        if run.trained_epochs() >= epochs:  # trained, stopped before its test score
-            runs.evaluate_run(run.path, stream=stream)
-            return None
-        return runs.resume(run.path, stream=stream)
-    if run.path.exists():
-        shutil.rmtree(run.path)  # stopped before its first checkpoint: nothing to keep
-    variant = planned.variant.build(experiment.model)
-    source = to_source(
-        variant,
-        comment=f"{experiment.base.model}, {planned.variant.title}: {planned.variant.how}.\n"
-        "Written by convscope's pooling experiment; training settings: settings.json.",
-    )
-    settings = replace(experiment.base, seed=planned.seed, model=planned.variant.key)
-    return runs.start(
-        replace(variant, training=settings.training),
-        source,
-        settings,
-        experiment.folder.runs_root,
-        stream=stream,
-        run_dir=run.path,
-    )
+
+    def start() -> runs.Run:
+        variant = planned.variant.build(experiment.model)
+        source = to_source(
+            variant,
+            comment=f"{experiment.base.model}, {planned.variant.title}: {planned.variant.how}.\n"
+            "Written by convscope's pooling experiment; training settings: settings.json.",
+        )
+        settings = replace(experiment.base, seed=planned.seed, model=planned.variant.key)
+        return runs.start(
+            replace(variant, training=settings.training),
+            source,
+            settings,
+            experiment.folder.runs_root,
+            stream=stream,
+            run_dir=planned.run.path,
+        )
+
+    return open_planned(planned.run, experiment.base.training.epochs, start, stream)
 
 
 RunStarted = Callable[[int, int, PlannedRun, "runs.Run | None"], Observer]

@@ -1,0 +1,188 @@
+"""`convscope sweep` on a 2,000-image subset: here, resumed, and as Ray tasks.
+
+CPU runs with a seed repeat exactly (with the same threads: OMP_NUM_THREADS, which
+scripts/test sets and the Ray workers inherit), so the same trials give the same
+accuracies however they ran: one at a time here, stopped and resumed, or as Ray tasks on
+a local Ray instance with one worker killed mid-trial.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import convscope as cs
+from convscope.core.errors import ConvscopeError
+from convscope.core.sweep import planned_trials, request, sweep_record
+from convscope.core.sweepdir import SweepDir
+from convscope.runtime.sweep import run_here
+from convscope.runtime.sweep_ray import run_on_ray
+from convscope.runtime.train import Silent, StopFlag
+
+from ..helpers import png_size, run_cli
+
+pytestmark = pytest.mark.slow  # real trainings and a Ray instance
+
+GRID = ["--grid", "lr=3e-4,1e-3", "--grid", "batch_size=32,64"]
+SMALL = ["--train-images", "2000", "--epochs", "1", "--quiet"]
+
+
+def accuracies(folder: Path) -> dict[str, float]:
+    table = json.loads((folder / "results.json").read_text())
+    return {t["run_dir"].rsplit("/", 1)[-1]: t["test_accuracy"] for t in table["trials"]}
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("sweeps") / "lr-batch"
+    result = run_cli("sweep", "chollet", *GRID, *SMALL, "--output", str(folder), "--json")
+    return {"folder": folder, "result": result}
+
+
+def test_a_local_sweep_trains_every_trial_as_a_run(local: dict[str, Any]) -> None:
+    code, out, err = local["result"]
+    assert code == 0, err
+    assert "[4/4] lr=0.001, batch_size=64, seed 1: training" in err
+    found = json.loads(out)
+    assert found["sweep_dir"] == str(local["folder"]) and found["complete"]
+    trials = found["trials"]
+    assert [(t["settings"], t["seed"]) for t in trials] == [
+        ({"lr": 0.0003, "batch_size": 32}, 1),
+        ({"lr": 0.0003, "batch_size": 64}, 1),
+        ({"lr": 0.001, "batch_size": 32}, 1),
+        ({"lr": 0.001, "batch_size": 64}, 1),
+    ]
+    for t in trials:
+        assert 0.3 < t["test_accuracy"] < 1 and t["seconds"] > 0, t
+        settings = json.loads((Path(t["run_dir"]) / "settings.json").read_text())
+        assert settings["training"]["learning_rate"] == t["settings"]["lr"]
+        assert settings["training"]["batch_size"] == t["settings"]["batch_size"]
+        assert settings["seed"] == 1 and settings["train_images"] == 2000
+        # an ordinary run directory: evaluate reads it and agrees with the table
+        code, out, _ = run_cli("evaluate", t["run_dir"], "--json")
+        assert code == 0 and json.loads(out)["accuracy"] == t["test_accuracy"]
+    assert any("is best on average" in line for line in found["findings"])
+
+
+def test_the_folder_holds_the_plan_the_table_and_the_figure(local: dict[str, Any]) -> None:
+    folder = SweepDir(local["folder"])
+    assert len(planned_trials(folder.plan(), "")) == 4
+    _, path_csv, path_md = folder.table_files
+    lines = path_csv.read_text().splitlines()
+    assert lines[0].startswith("index,lr,batch_size,seed,test_accuracy") and len(lines) == 5
+    md = path_md.read_text()
+    assert "| 4 | 0.001 | 64 | 1 |" in md and "batch_size:" in md
+    assert png_size(folder.png.read_bytes())[0] == 1000
+    code, out, _ = run_cli("compare", *(str(p) for p in sorted(folder.runs_root.iterdir())),
+                           "--output", str(local["folder"] / "compare"))  # fmt: skip
+    assert code == 0 and "batch_size" in out
+
+
+def test_an_interrupted_sweep_resumes_to_the_same_results(
+    local: dict[str, Any], tmp_path: Path
+) -> None:
+    """Stopped in its third trial as Ctrl-C stops it (after a batch), then `--resume`."""
+    folder = tmp_path / "stopped"
+    sweep = SweepDir(folder)
+    options = {"train_images": 2000, "epochs": 1}
+    plan = sweep_record(request("chollet", grid=GRID[1::2], options=options))
+    sweep.write_plan(plan)  # the plan as `convscope sweep` writes it, trained here to stop it
+    stop = StopFlag()
+
+    def on_trial(number: int, total: int, planned: object, run: object) -> Silent:
+        if number == 3:
+            stop.request()  # the third trial stops after its first batch
+        return Silent()
+
+    run_here(sweep, sweep.plan(), stop, on_trial, after_each=lambda: None)
+    third = sweep.run(planned_trials(plan, "")[2].key)
+    assert third.checkpoint.exists() and not third.metrics_json.exists()
+    assert not sweep.run(planned_trials(plan, "")[3].key).path.exists()
+    code, out, err = run_cli("sweep", "--resume", str(folder), "--quiet", "--json")
+    assert code == 0, err
+    assert "[1/4] lr=0.0003, batch_size=32, seed 1: done" in err
+    assert "[3/4] lr=0.001, batch_size=32, seed 1: resuming from epoch 1" in err
+    assert json.loads(out)["complete"]
+    assert accuracies(folder) == accuracies(local["folder"])  # bit for bit
+
+
+# ---- Ray ----
+
+
+@pytest.fixture(scope="module")
+def ray_instance() -> Iterator[Any]:
+    """A local Ray instance with this machine's 2 CPUs, started by the test."""
+    ray = pytest.importorskip("ray")  # a dev dependency: scripts/setup --dev installs it
+    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 << 20,
+             log_to_driver=False, logging_level="ERROR")  # fmt: skip
+    yield ray
+    ray.shutdown()
+
+
+def test_on_ray_the_same_trials_give_the_same_accuracies(
+    local: dict[str, Any], ray_instance: Any, tmp_path: Path
+) -> None:
+    found = cs.sweep("chollet", grid=GRID[1::2], train_images=2000, epochs=1, quiet=True,
+                     output=tmp_path / "ray", ray=True)  # fmt: skip
+    assert found.complete and found.results.engine == "ray"
+    assert len(list((tmp_path / "ray" / "runs").iterdir())) == 4
+    assert accuracies(tmp_path / "ray") == accuracies(local["folder"])
+    assert [row["seed"] for row in found.table] == [1, 1, 1, 1]
+
+
+def kill_once_trained_an_epoch(folder: SweepDir, key: str, killed: list[int]) -> None:
+    """Kill the worker training `key` once its first epoch's checkpoint is written."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        attempts = folder.attempts(key)
+        if attempts["attempts"] == 1 and folder.run(key).trained_epochs() >= 1:
+            pid = int(attempts["runs"][0]["pid"])
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+            return
+        time.sleep(0.02)
+
+
+def test_a_killed_worker_is_retried_from_its_checkpoint(ray_instance: Any, tmp_path: Path) -> None:
+    options = {"train_images": 4000, "epochs": 3, "quiet": True}
+    here = cs.sweep("chollet", grid={"lr": [1e-3, 3e-4]}, output=tmp_path / "here", **options)
+    folder = SweepDir(tmp_path / "ray")
+    first = here.results.trials[0].key
+    killed: list[int] = []
+    watcher = threading.Thread(target=kill_once_trained_an_epoch, args=(folder, first, killed))
+    watcher.start()
+    found = cs.sweep("chollet", grid={"lr": [1e-3, 3e-4]}, output=folder.path, ray=True,
+                     **options)  # fmt: skip
+    watcher.join()
+    assert killed, "the watcher never saw the first epoch"
+    attempts = folder.attempts(first)
+    assert attempts["attempts"] == 2 and attempts["runs"][1]["pid"] != killed[0]
+    assert found.complete and found.results.trials[0].attempts == 2
+    assert accuracies(folder.path) == accuracies(tmp_path / "here")  # resumed exactly
+    assert "done (2 attempts)" in found.text()
+
+
+def test_a_node_that_cannot_see_the_folder_says_so(ray_instance: Any, tmp_path: Path) -> None:
+    """The folder a worker finds at the sweep's path is another sweep's (its id differs):
+    as on a node whose disk is not the shared one. Nothing trains; the message says why."""
+    folder = SweepDir(tmp_path / "elsewhere")
+    record = sweep_record(request("chollet", grid=["lr=1e-3,3e-4"],
+                                  options={"train_images": 500, "epochs": 1}))  # fmt: skip
+    folder.write_plan({**record, "id": "another-sweep"})
+    seen: list[str] = []
+    run_on_ray(folder, record, StopFlag(), address=None, cpus_per_trial=1, gpu=False,
+               on_event=seen.append, after_each=lambda: None)  # fmt: skip
+    failures = [line for line in seen if line.startswith("failed:")]
+    assert len(failures) == 2
+    assert "cannot see the sweep folder" in failures[0] and "storage every node" in failures[0]
+    assert not folder.runs_root.exists()  # no trial wrote anything
+    with pytest.raises(ConvscopeError, match="cannot see the sweep folder"):
+        folder.check_visible(record["id"])
