@@ -225,3 +225,21 @@ def test_any_run_of_the_model_finds_the_default_experiment_folder(
     words = Page((tmp_path / "r.html").read_text()).words
     assert "Measured on mnist (1 epoch, 2 seeds per variant)" in words
     assert "results in experiments/pooling-chollet-mnist-e1" in words
+
+
+def test_a_sweep_over_the_variants_gives_the_experiments_numbers(
+    experiment: dict[str, object], tmp_path: Path
+) -> None:
+    """`convscope sweep --grid pooling=...` trains what the experiment trains: the same
+    networks, data and seeds give the same accuracies, seed for seed."""
+    code, out, err = run_cli(
+        "sweep", "chollet", "--grid", "pooling=max,average,strided,none", *SMALL,
+        "--output", str(tmp_path / "sweep"), "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    swept = {(t["settings"]["pooling"], t["seed"]): t["test_accuracy"]
+             for t in json.loads(out)["trials"]}  # fmt: skip
+    folder = Path(str(experiment["folder"]))
+    results = PoolingResults.from_dict(json.loads((folder / "pooling.json").read_text()))
+    measured = {(v.key, r.seed): r.accuracy for v in results.variants for r in v.runs}
+    assert swept == measured

@@ -69,6 +69,8 @@ def pooling(
     *,
     seeds: int = 3,
     output: str | os.PathLike[str] | None = None,
+    ray: bool | str = False,
+    cpus_per_trial: float | None = None,
     quiet: bool = False,
     stream: TextIO | None = None,
     **options: Any,
@@ -76,7 +78,9 @@ def pooling(
     """Train the model with max pooling, average pooling, stride-2 convolutions in place of
     pooling, and no pooling, on the same data and seeds (1..seeds); other keywords are
     train's (epochs=, dataset=, train_images=, augment=, ...). Calling it again with the
-    same settings skips finished runs and resumes a stopped one."""
+    same settings skips finished runs and resumes a stopped one. The experiment is a sweep
+    over the variants: `ray=True` (or an address) runs its runs as Ray tasks, as
+    `convscope.sweep` does."""
     err = stream or default_stream()
     plan = plan_training(os.fspath(model), Options.given(seed=0, **options))
     for note in plan.notes:
@@ -85,9 +89,8 @@ def pooling(
     experiment = pooling_runs.open_experiment(
         folder, plan.settings, plan.spec, plan.source_text, seeds
     )
-    err.write(
-        f"Pooling experiment in {folder.path}: {len(experiment.plan())} runs, one at a time\n"
-    )
+    how = "as Ray tasks" if ray else "one at a time"
+    err.write(f"Pooling experiment in {folder.path}: {len(experiment.plan())} runs, {how}\n")
 
     def on_run(index: int, total: int, planned: pooling_runs.PlannedRun, run: Any) -> Observer:
         state = "done" if run is None else "training"
@@ -98,7 +101,9 @@ def pooling(
 
     stop = StopFlag()
     with first_interrupt_stops(stop, err):
-        results = pooling_runs.run_all(experiment, stop, on_run, stream=err)
+        results = pooling_runs.run_all(
+            experiment, stop, on_run, stream=err, ray=ray, cpus_per_trial=cpus_per_trial
+        )
     has_runs = any(v.runs for v in results.variants)
     folder.write_figures(
         shown.pooling_markdown(results), shown.pooling_png(results) if has_runs else None

@@ -23,6 +23,8 @@ def pooling(args: argparse.Namespace, io: Streams) -> ExitCode:
         args.model,
         seeds=args.seeds,
         output=args.output,
+        ray=args.ray,
+        cpus_per_trial=args.cpus_per_trial,
         quiet=args.quiet,
         stream=io.err,
         **training_options(args),

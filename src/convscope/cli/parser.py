@@ -216,6 +216,17 @@ COMMANDS = (
     ),
 )  # fmt: skip
 
+RAY = arg(
+    "--ray", nargs="?", const=True, default=False, metavar="ADDRESS",
+    help="run the trials as Ray tasks: on RAY_ADDRESS's cluster or a local one, or on ADDRESS "
+    "(e.g. ray://host:10001); the folder must be on storage every node sees; needs pip "
+    "install convscope[ray]",
+)  # fmt: skip
+CPUS_PER_TRIAL = arg(
+    "--cpus-per-trial", type=positive_float,
+    help="with --ray: CPUs each trial asks for (default: all of one node's)",
+)  # fmt: skip
+
 # sweep's training options: --device and --precision given only when typed, so that a
 # sweep over precision is not "also fixed" by the default
 SWEEP_TRAINING = tuple(
@@ -246,11 +257,7 @@ SWEEP = Command(
      arg("--config", metavar="TOML", help="the sweep in a file: model, [grid], [random], ..."),
      arg("--resume", metavar="SWEEP", help="finish an interrupted sweep (its folder)"),
      arg("--output", help="the sweep's folder (default: sweeps/<time>-<model>)"),
-     arg("--ray", nargs="?", const=True, default=False, metavar="ADDRESS",
-         help="run the trials as Ray tasks: on RAY_ADDRESS's cluster or a local one, or on "
-         "ADDRESS (e.g. ray://host:10001); needs pip install convscope[ray]"),
-     arg("--cpus-per-trial", type=positive_float,
-         help="with --ray: CPUs each trial asks for (default: all of one node's)"),
+     RAY, CPUS_PER_TRIAL,
      *SWEEP_TRAINING, PICK, CLASSES,
      arg("--quiet", action="store_true", help="no progress bars, only trial lines"),
      JSON),
@@ -268,6 +275,7 @@ EXPERIMENTS = (
          *TRAINING_OPTIONS,
          arg("--output", help="the experiment's folder (default: "
              "experiments/pooling-<model>-<dataset>-e<N>...)"),
+         RAY, CPUS_PER_TRIAL,
          arg("--quiet", action="store_true", help="no progress bars, only run lines"),
          JSON),
     ),

@@ -216,16 +216,19 @@ class Trial:
     index: int  # 1, 2, ...: the plan's order
     values: dict[str, Value]  # the swept settings' values
     seed: int
+    name: str = ""  # its run directory's name, when not the sweep's own (an experiment's)
+    label: str = ""  # its title, likewise
 
     @property
     def key(self) -> str:
         """Its run directory's name: 03-lr0.001-batch_size64-seed1."""
         parts = "-".join(f"{k}{shown(v)}" for k, v in self.values.items()) or "base"
-        return safe_stem(f"{self.index:02d}-{parts}-seed{self.seed}")
+        return self.name or safe_stem(f"{self.index:02d}-{parts}-seed{self.seed}")
 
     @property
     def title(self) -> str:
-        return ", ".join(f"{k}={shown(v)}" for k, v in self.values.items()) + f", seed {self.seed}"
+        values = ", ".join(f"{k}={shown(v)}" for k, v in self.values.items())
+        return self.label or f"{values}, seed {self.seed}"
 
 
 def plan_trials(req: SweepRequest) -> list[Trial]:
@@ -300,8 +303,7 @@ def sweep_record(req: SweepRequest) -> dict[str, Any]:
             plans[config] = trial_plan(req, replace(trial, seed=req.seeds[0]))
         plan = plans[config]
         settings = replace(plan.settings, seed=trial.seed)
-        stored.append({"index": trial.index, "values": trial.values, "seed": trial.seed,
-                       "settings": settings.as_dict(), "source": plan.source_text})  # fmt: skip
+        stored.append(stored_trial(trial, settings, plan.source_text))
     first = next(iter(plans.values()))
     return {
         "id": uuid.uuid4().hex,
@@ -313,11 +315,24 @@ def sweep_record(req: SweepRequest) -> dict[str, Any]:
     }
 
 
+def stored_trial(trial: Trial, settings: Settings, source_text: str) -> dict[str, Any]:
+    """One trial as sweep.json keeps it."""
+    return {"index": trial.index, "values": trial.values, "seed": trial.seed,
+            "key": trial.key, "title": trial.title, "settings": settings.as_dict(),
+            "source": source_text}  # fmt: skip
+
+
 def planned_trials(record: dict[str, Any], where: str) -> list[PlannedTrial]:
     try:
         return [
             PlannedTrial(
-                Trial(int(t["index"]), dict(t["values"]), int(t["seed"])),
+                Trial(
+                    int(t["index"]),
+                    dict(t["values"]),
+                    int(t["seed"]),
+                    str(t.get("key", "")),
+                    str(t.get("title", "")),
+                ),
                 Settings.from_dict(t["settings"]),
                 str(t["source"]),
             )

@@ -3,13 +3,16 @@
 The experiment's folder (core.rundir.PoolingDir) holds what is compared, one ordinary run
 directory per variant and seed, and the results, rewritten after each run. Every variant
 trains with the same data, settings and seeds; only the pooling layers differ
-(core.variants). Runs go one at a time, each checkpointed by its epochs as any run is: a
-rerun of the same command skips finished runs and resumes a stopped one.
+(core.variants). The experiment is a sweep over the variants: its plan is a sweep's
+(sweep.json, under the experiment's run names) and the sweep's runners train it, one run
+at a time here or as Ray tasks; a rerun of the same command skips finished runs and
+resumes a stopped one.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,10 +23,12 @@ from ..core.experiments import PoolingResults, SeedResult, describe_variant
 from ..core.keras_write import to_source
 from ..core.rundir import PoolingDir, RunDir
 from ..core.settings import Settings
+from ..core.sweep import PlannedTrial, Trial, stored_trial
+from ..core.sweepdir import SweepDir
 from ..core.variants import POOLING_VARIANTS, Variant, pooling_layers
 from . import runs
+from .sweep import run_here
 from .train import Observer, StopFlag
-from .trials import open_planned
 
 # what makes two experiments the same one; seeds may grow, the device may change
 IDENTITY = ("input_shape", "training", "validation_split", "precision", "train_images", "augment")
@@ -116,10 +121,11 @@ def seed_result(planned: PlannedRun) -> SeedResult:
     )
 
 
-def open_run(planned: PlannedRun, experiment: PoolingExperiment, stream: Any) -> runs.Run | None:
-    """The run to train: resumed from its checkpoint, or started; None when it is done."""
-
-    def start() -> runs.Run:
+def record(experiment: PoolingExperiment) -> dict[str, Any]:
+    """The experiment as a sweep over the variants (core.sweep's plan, sweep.json): each
+    run's settings and its variant's Keras source, under the experiment's run names."""
+    stored = []
+    for index, planned in enumerate(experiment.plan(), 1):
         variant = planned.variant.build(experiment.model)
         source = to_source(
             variant,
@@ -127,36 +133,61 @@ def open_run(planned: PlannedRun, experiment: PoolingExperiment, stream: Any) ->
             "Written by convscope's pooling experiment; training settings: settings.json.",
         )
         settings = replace(experiment.base, seed=planned.seed, model=planned.variant.key)
-        return runs.start(
-            replace(variant, training=settings.training),
-            source,
-            settings,
-            experiment.folder.runs_root,
-            stream=stream,
-            run_dir=planned.run.path,
-        )
-
-    return open_planned(planned.run, experiment.base.training.epochs, start, stream)
+        trial = Trial(index, {"pooling": planned.variant.key}, planned.seed,
+                      planned.run.path.name, planned.title)  # fmt: skip
+        stored.append(stored_trial(trial, settings, source))
+    return {
+        "id": uuid.uuid4().hex,
+        "model": experiment.base.model,
+        "dataset": experiment.base.training.dataset,
+        "request": {
+            "grid": {"pooling": [v.key for v in POOLING_VARIANTS]},
+            "random": {},
+            "seeds": list(experiment.seeds),
+        },
+        "notes": [],
+        "trials": stored,
+    }
 
 
 RunStarted = Callable[[int, int, PlannedRun, "runs.Run | None"], Observer]
 
 
 def run_all(
-    experiment: PoolingExperiment, stop: StopFlag, on_run: RunStarted, stream: Any = None
+    experiment: PoolingExperiment,
+    stop: StopFlag,
+    on_run: RunStarted,
+    stream: Any = None,
+    *,
+    ray: bool | str = False,
+    cpus_per_trial: float | None = None,
 ) -> PoolingResults:
-    """Train what is left, one run at a time, saving the results after each.
+    """Train what is left: a sweep over the variants (runtime/sweep.py), one run at a time
+    here or as Ray tasks, saving the results after each.
 
     When `stop` is requested the current run keeps its checkpoint and the results so far
     come back (`complete` is False); the same call later goes on from there.
     """
-    plan = experiment.plan()
-    for index, planned in enumerate(plan, 1):
-        run = open_run(planned, experiment, stream)
-        observer = on_run(index, len(plan), planned, run)
-        if run is not None and run.fit(observer, stop):
-            run.score()
+    plan = {p.run.path.name: p for p in experiment.plan()}
+    sweep = SweepDir(experiment.folder.path)
+    found = record(experiment)
+    sweep.write_plan(found)
+
+    def after_each() -> None:
         experiment.folder.write_results(experiment.results())
-        if stop.requested:
-            break
+
+    def on_trial(number: int, total: int, trial: PlannedTrial, run: Any) -> Observer:
+        return on_run(number, total, plan[trial.key], run)
+
+    if ray:
+        from .sweep_ray import run_on_ray
+
+        address = ray if isinstance(ray, str) else None
+        gpu = experiment.base.device == "cuda"
+        say = lambda line: print(line, file=stream)  # noqa: E731
+        run_on_ray(sweep, found, stop, address=address, cpus_per_trial=cpus_per_trial, gpu=gpu,
+                   on_event=say, after_each=after_each)  # fmt: skip
+    else:
+        run_here(sweep, found, stop, on_trial, after_each, stream)
+    experiment.folder.write_results(experiment.results())
     return experiment.results()
