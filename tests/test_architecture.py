@@ -86,30 +86,29 @@ def test_no_source_file_is_over_400_lines() -> None:
     assert not long
 
 
-def test_one_module_spells_the_run_directory_file_names() -> None:
-    names = re.compile(
+# owner -> the file and folder names only it may spell
+LAYOUTS = {
+    "core/rundir.py": (
         r"[\"'](settings\.json|model\.py|weights\.safetensors|checkpoint\.safetensors|"
         r"history\.(json|csv)|metrics\.json|probe\.(json|png)|report\.html|experiment\.json|"
         r"pooling\.(json|md|png)|compare\.(json|md|png))[\"']|/\s*[\"'](figures|experiments|runs)[\"']"
-    )
-    spelling = sorted(
-        str(p.relative_to(PACKAGE))
-        for p in PACKAGE.rglob("*.py")
-        if any(names.search(line) for line in code_lines(p))
-    )
-    assert spelling == ["core/rundir.py"]
-
-
-def test_one_module_spells_the_sweep_folder_file_names() -> None:
-    names = re.compile(
+    ),
+    "core/sweepdir.py": (
         r"[\"'](sweep\.(json|png)|results(\.(json|csv|md))?)[\"']|/\s*[\"'](attempts|sweeps)[\"']"
-    )
+    ),
+}
+
+
+@pytest.mark.parametrize("owner", LAYOUTS)
+def test_one_module_spells_each_folders_file_names(owner: str) -> None:
+    """The run directory (core/rundir.py) and the sweep folder (core/sweepdir.py)."""
+    names = re.compile(LAYOUTS[owner])
     spelling = sorted(
         str(p.relative_to(PACKAGE))
         for p in PACKAGE.rglob("*.py")
         if any(names.search(line) for line in code_lines(p))
     )
-    assert spelling == ["core/sweepdir.py"]
+    assert spelling == [owner]
 
 
 def code_lines(path: Path) -> list[str]:

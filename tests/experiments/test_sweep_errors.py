@@ -3,6 +3,7 @@ no folder is made, no data read. (The grammar's every rule: tests/core/test_swee
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ CASES = {
     "model-and-config": (["chollet", "--config", "sweep.toml"], "not both"),
     "missing-config": (["--config", "nowhere.toml"], "nowhere.toml: no such file"),
     "not-a-sweep-folder": (["--resume", "."], "is not a sweep folder"),
+    "resume-with-settings": (["--resume", ".", "--epochs", "3"], "epochs cannot be given"),
     "unknown-model": (["my_modle.py", "--grid", "lr=1e-3,1e-4"], "my_modle.py"),
     "dropout-with-nowhere-to-go": (
         ["all_conv.py", "--grid", "dropout=0.25,0.5"],
@@ -55,3 +57,13 @@ def test_a_malformed_config_file_exits_2(tmp_path: Path) -> None:
     config.write_text('model = "chollet"\nepochs = 1\n[grid]\nlr = []\n')
     code, _, err = run_cli("sweep", "--config", str(config))
     assert code == 2 and f"{config}: grid: lr needs at least one value" in err
+
+
+def test_without_ray_installed_ray_is_refused_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed: import fails
+    code, _, err = run_cli("sweep", "chollet", "--grid", "lr=1e-3,1e-4", "--ray")
+    assert code == 2 and "--ray needs Ray, which is not installed" in err
+    assert "pip install 'convscope[ray]'" in err and not (tmp_path / "sweeps").exists()

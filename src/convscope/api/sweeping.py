@@ -34,6 +34,7 @@ from ..core.sweepdir import SweepDir, new_sweep_dir
 from ..present import html
 from ..present import sweep as shown
 from ..runtime.sweep import run_here
+from ..runtime.sweep_ray import import_ray, run_on_ray
 from ..runtime.train import Observer, StopFlag
 from .shown import Shown
 from .training import Stopped, default_stream, first_interrupt_stops, observer
@@ -116,7 +117,17 @@ def sweep(
     trial. `ray=True` runs the trials as Ray tasks (`ray="ray://host:10001"` to name the
     cluster); the sweep's folder must then be on storage every node sees."""
     err = stream or default_stream()
+    if ray:
+        import_ray()  # a clear message before anything is planned or written
     if resume is not None:
+        given = [k for k, v in {"model": model, "grid": grid, "random": random, "trials": trials,
+                 "seeds": seeds, "seed": seed, "config": config, "output": output,
+                 **options}.items() if v]  # fmt: skip
+        if given:
+            raise ConvscopeError(
+                f"--resume finishes a sweep as it was planned; {given[0]} cannot be given with it",
+                hint="to sweep other settings, start a new sweep",
+            )
         folder = SweepDir(Path(resume))
         record = folder.plan()
     else:
@@ -124,6 +135,8 @@ def sweep(
                                 options)  # fmt: skip
         output = output or run["output"]
         ray = ray or run["ray"] or False
+        if ray:
+            import_ray()
         cpus_per_trial = cpus_per_trial or run["cpus_per_trial"]
         record = sweep_record(req)
         folder = SweepDir(Path(output)) if output else new_sweep_dir(str(record["model"]))
@@ -148,8 +161,6 @@ def sweep(
     stop = StopFlag()
     with first_interrupt_stops(stop, err):
         if ray:
-            from ..runtime.sweep_ray import run_on_ray
-
             address = ray if isinstance(ray, str) else None
             gpu = any(p.settings.device == "cuda" for p in plan)
             run_on_ray(folder, record, stop, address=address, cpus_per_trial=cpus_per_trial,

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter
 
 from ..core.experiments import plural
 from ..core.sweep_grammar import SETTINGS, shown
@@ -89,25 +92,52 @@ def sweep_csv(results: SweepResults) -> str:
 
 
 def sweep_png(results: SweepResults) -> bytes | None:
-    """None until a trial has finished."""
+    """None until a trial has finished. Panels: accuracy by each swept setting, a heat
+    map of the mean for two settings, the curves (more than one epoch), the time."""
     if not results.done:
         return None
-    settings = results.swept or ("seed",)
-    fig = Figure(figsize=(WIDTH, 3.4 * (1 + (len(settings) + 1) // 2)), layout="constrained")
+    panels: list[Callable[[Axes], None]] = [
+        partial(accuracy_per_value, results=results, setting=s) for s in results.swept or ("",)
+    ]
+    if len(results.swept) == 2:
+        panels.append(partial(heat_map, results=results))
+    if max(len(t.val_accuracy) for t in results.done) > 1:
+        panels.append(partial(curves, results=results))
+    panels.append(partial(times, results=results))
+    rows = (len(panels) + 1) // 2
+    fig = Figure(figsize=(WIDTH, 3.4 * rows + 0.4), layout="constrained")
     fig.suptitle(title(results), fontsize=11, fontweight="bold")
-    columns = 2
-    grid = fig.subplots(1 + (len(settings) + 1) // 2, columns, squeeze=False)
-    axes = [ax for row in grid for ax in row]
-    for ax, setting in zip(axes, results.swept, strict=False):
-        accuracy_per_value(ax, results, setting)
-    curves_ax, time_ax = axes[-2], axes[-1]
-    if not results.swept:
-        accuracy_per_value(axes[0], results, "")
-    for ax in axes[len(settings) : -2]:
+    axes = [ax for row in fig.subplots(rows, 2, squeeze=False) for ax in row]
+    for ax, draw in zip(axes, panels, strict=False):
+        draw(ax)
+    for ax in axes[len(panels) :]:
         ax.set_visible(False)
-    curves(curves_ax, results)
-    times(time_ax, results)
     return png(fig)
+
+
+def heat_map(ax: Axes, results: SweepResults) -> None:
+    """The mean test accuracy of every combination of the two swept settings."""
+    first, second = results.swept
+    rows = [g.label.split("=", 1)[1] for g in by_value(results, first)]
+    cols = [g.label.split("=", 1)[1] for g in by_value(results, second)]
+    means = np.full((len(rows), len(cols)), np.nan)
+    for g in by_configuration(results):
+        t = g.trials[0]
+        means[rows.index(shown(t.settings[first])), cols.index(shown(t.settings[second]))] = (
+            g.accuracy.mean * 100
+        )
+    image = ax.imshow(means, cmap="viridis", aspect="auto")
+    for (i, j), value in np.ndenumerate(means):
+        if not np.isnan(value):
+            bright = value > np.nanmean(means)
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                    color="black" if bright else "white")  # fmt: skip
+    ax.set_xticks(range(len(cols)), cols, fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_xlabel(second)
+    ax.set_ylabel(first)
+    ax.set_title("mean test accuracy (%) of each combination", fontsize=10)
+    ax.figure.colorbar(image, ax=ax, shrink=0.8)
 
 
 def accuracy_per_value(ax: Axes, results: SweepResults, setting: str) -> None:
@@ -123,7 +153,10 @@ def accuracy_per_value(ax: Axes, results: SweepResults, setting: str) -> None:
                     fmt="_", color="black", markersize=12, capsize=4)  # fmt: skip
     if setting == "lr":  # rates are tried on a log scale: 1e-4, 3e-4, 1e-3
         ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    if numeric and len(groups) <= 8:  # a tick at each value tried, written as typed
+        values = [float(g.trials[0].settings[setting]) for g in groups]
+        ax.set_xticks(values, [shown(v) for v in values], fontsize=8)
+        ax.xaxis.set_minor_formatter(NullFormatter())
     if not numeric:
         ax.set_xticks(range(len(groups)), [g.label.split("=", 1)[-1] for g in groups],
                       fontsize=8)  # fmt: skip
@@ -136,12 +169,13 @@ def accuracy_per_value(ax: Axes, results: SweepResults, setting: str) -> None:
 
 def curves(ax: Axes, results: SweepResults) -> None:
     groups = by_configuration(results)
+    palette = colours(len(groups))
     for i, g in enumerate(groups):
         lengths = {len(t.val_accuracy) for t in g.trials}
         if len(lengths) != 1 or not next(iter(lengths)):
             continue
         mean = np.array([t.val_accuracy for t in g.trials]).mean(0) * 100  # (epochs,)
-        ax.plot(np.arange(1, len(mean) + 1), mean, "o-", color=COLOURS[i % len(COLOURS)],
+        ax.plot(np.arange(1, len(mean) + 1), mean, "o-", color=palette[i],
                 label=g.label, markersize=3)  # fmt: skip
     ax.set_title("validation accuracy per epoch (mean over seeds)", fontsize=10)
     ax.set_xlabel("epoch")
@@ -154,10 +188,20 @@ def curves(ax: Axes, results: SweepResults) -> None:
 
 def times(ax: Axes, results: SweepResults) -> None:
     groups = by_configuration(results)
-    labels: Sequence[str] = [g.label for g in groups]
+    palette = colours(len(groups))
     for i, g in enumerate(groups):
-        ax.bar(i, g.seconds.mean, color=COLOURS[i % len(COLOURS)])
-    ax.set_xticks(range(len(labels)), [label.replace(", ", "\n") for label in labels],
-                  fontsize=7)  # fmt: skip
+        ax.bar(i, g.seconds.mean, color=palette[i])
+    labels: Sequence[str] = [", ".join(shown(t) for t in g.trials[0].settings.values())
+                             for g in groups]  # fmt: skip
+    ax.set_xticks(range(len(labels)), labels, fontsize=7, rotation=40, ha="right")
+    ax.set_xlabel(", ".join(results.swept), fontsize=8)
     ax.set_title("training time per trial (seconds, mean over seeds)", fontsize=10)
     ax.grid(alpha=0.3, axis="y")
+
+
+def colours(n: int) -> list[Any]:
+    """The report's colours for a few lines; a colour map's for many (tab20: 20)."""
+    if n <= len(COLOURS):
+        return list(COLOURS[:n])
+    cmap = matplotlib.colormaps["tab20"]
+    return [cmap(i % 20) for i in range(n)]

@@ -367,17 +367,27 @@ def load(
             raise _not_found(info, places, error.message) from None
     if found is None:
         raise _not_found(info, places, "downloading is off")
-    train_images, train_labels, test_images, test_labels = (
-        read_idx(found[f.stem], f) for f in info.files
+    return read_dataset(info, tuple(found[f.stem] for f in info.files))
+
+
+LOADED: dict[tuple[tuple[str, int, int], ...], Dataset] = {}  # the last data set read
+
+
+def read_dataset(info: DatasetInfo, paths: tuple[Path, ...]) -> Dataset:
+    """The four files read and checked; kept in memory for the next run in this process
+    (a sweep or an experiment trains many), until a file changes (size or time)."""
+    stamp = tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
+    if stamp in LOADED:
+        return LOADED[stamp]
+    x_train, y_train, x_test, y_test = (
+        read_idx(p, f) for p, f in zip(paths, info.files, strict=True)
     )
-    return Dataset(
-        info,
-        train_images,
-        train_labels,
-        test_images,
-        test_labels,
-        source=found[info.train_images.stem].parent,
-    )
+    for array in (x_train, y_train, x_test, y_test):
+        array.flags.writeable = False  # shared by every run that reads it
+    dataset = Dataset(info, x_train, y_train, x_test, y_test, source=paths[0].parent)
+    LOADED.clear()  # one data set at a time: 55 MB for MNIST
+    LOADED[stamp] = dataset
+    return dataset
 
 
 def _not_found(info: DatasetInfo, places: list[Path], why: str) -> DataError:

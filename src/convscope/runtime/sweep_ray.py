@@ -1,6 +1,7 @@
 """A sweep's trials as Ray tasks, on the cluster `ray.init()` finds or one it starts here.
 
-Each unfinished trial is one task (`runtime.sweep.worker_trial`), asking for
+Each unfinished trial is one task (`runtime.sweep.worker_trial`), submitted costliest
+first (multiply-adds x images x epochs: see `cost`), asking for
 `cpus_per_trial` CPUs (default: as many as the smallest node has, so one trial fills a
 node) or a GPU. The task reads its plan from the sweep folder and writes its ordinary run
 directory there, so the folder must be on storage every node sees; a node that cannot
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import ConvscopeError
+from ..core.explain import explain
+from ..core.keras_source import read_model
 from ..core.sweep import PlannedTrial, planned_trials
 from ..core.sweepdir import SweepDir
 from .sweep import worker_trial
@@ -79,6 +82,16 @@ def failure(ray: Any, error: Exception) -> str:
     return f"{type(cause or error).__name__}: {cause or error}".splitlines()[0]
 
 
+def cost(planned: PlannedTrial) -> float:
+    """A trial's training work, roughly: multiply-adds per image x images x epochs. Ray
+    starts tasks in the order they are submitted, so submitting the costliest first keeps
+    a long trial from starting last while the other nodes wait (Graham's LPT rule)."""
+    s, r = planned.settings, planned.settings.reading
+    spec = read_model(planned.source_text, planned.key, input_shape=r.input_shape,
+                      classes=r.classes, pick=r.pick).spec  # fmt: skip
+    return float(explain(spec).total_macs) * (s.train_images or 60_000) * s.training.epochs
+
+
 def run_on_ray(
     folder: SweepDir,
     record: dict[str, Any],
@@ -104,9 +117,10 @@ def run_on_ray(
     )
     path = str(folder.path.resolve())  # the workers' working directory is not ours
     pending: dict[Any, PlannedTrial] = {}
-    for planned in planned_trials(record, str(folder.plan_json)):
-        if not folder.run(planned.key).finished(planned.settings.training.epochs):
-            pending[task.remote(path, record["id"], planned.trial.index)] = planned
+    left = [p for p in planned_trials(record, str(folder.plan_json))
+            if not folder.run(p.key).finished(p.settings.training.epochs)]  # fmt: skip
+    for planned in sorted(left, key=cost, reverse=True):  # the longest first: less idle nodes
+        pending[task.remote(path, record["id"], planned.trial.index)] = planned
     while pending:
         if stop.requested:
             for ref in pending:
