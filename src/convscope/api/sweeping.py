@@ -72,10 +72,7 @@ class Sweep(Shown):
         return pandas.DataFrame(self.table)
 
     def data(self) -> dict[str, Any]:
-        d = self.results.as_dict()
-        for t in d["trials"]:
-            t["run_dir"] = str(t["run_dir"])
-        return d
+        return self.results.as_dict()
 
     def text(self) -> str:
         names = ", ".join(f.name for f in self.files if f.exists())
