@@ -121,6 +121,7 @@ def test_an_interrupted_sweep_resumes_to_the_same_results(
 def ray_instance() -> Iterator[Any]:
     """A local Ray instance with this machine's 2 CPUs, started by the test."""
     import ray  # a dev dependency (scripts/setup --dev): missing, the test fails, never skips
+
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 << 20,
              log_to_driver=False, logging_level="ERROR")  # fmt: skip
     yield ray
