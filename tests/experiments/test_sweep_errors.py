@@ -24,6 +24,7 @@ CASES = {
     "model-and-config": (["chollet", "--config", "sweep.toml"], "not both"),
     "missing-config": (["--config", "nowhere.toml"], "nowhere.toml: no such file"),
     "not-a-sweep-folder": (["--resume", "."], "is not a sweep folder"),
+    "model-after-ray": (["--ray", "chollet", "--grid", "lr=1e-3,1e-4"], "is not a Ray address"),
     "resume-with-settings": (["--resume", ".", "--epochs", "3"], "epochs cannot be given"),
     "unknown-model": (["my_modle.py", "--grid", "lr=1e-3,1e-4"], "my_modle.py"),
     "dropout-with-nowhere-to-go": (

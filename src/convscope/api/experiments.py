@@ -82,6 +82,12 @@ def pooling(
     over the variants: `ray=True` (or an address) runs its runs as Ray tasks, as
     `convscope.sweep` does."""
     err = stream or default_stream()
+    if ray:
+        from ..runtime.sweep_ray import check_address, import_ray
+
+        if isinstance(ray, str):
+            check_address(ray)
+        import_ray()  # before anything is planned or written
     plan = plan_training(os.fspath(model), Options.given(seed=0, **options))
     for note in plan.notes:
         err.write(f"convscope: {note}\n")

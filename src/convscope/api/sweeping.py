@@ -34,7 +34,7 @@ from ..core.sweepdir import SweepDir, new_sweep_dir
 from ..present import html
 from ..present import sweep as shown
 from ..runtime.sweep import run_here
-from ..runtime.sweep_ray import import_ray, run_on_ray
+from ..runtime.sweep_ray import check_address, import_ray, run_on_ray
 from ..runtime.train import Observer, StopFlag
 from .shown import Shown
 from .training import Stopped, default_stream, first_interrupt_stops, observer
@@ -114,6 +114,8 @@ def sweep(
     trial. `ray=True` runs the trials as Ray tasks (`ray="ray://host:10001"` to name the
     cluster); the sweep's folder must then be on storage every node sees."""
     err = stream or default_stream()
+    if isinstance(ray, str):
+        check_address(ray)
     if ray:
         import_ray()  # a clear message before anything is planned or written
     if resume is not None:
@@ -132,6 +134,8 @@ def sweep(
                                 options)  # fmt: skip
         output = output or run["output"]
         ray = ray or run["ray"] or False
+        if isinstance(ray, str):
+            check_address(ray)
         if ray:
             import_ray()
         cpus_per_trial = cpus_per_trial or run["cpus_per_trial"]

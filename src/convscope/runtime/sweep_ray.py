@@ -33,6 +33,16 @@ RETRIES = 3  # Ray's default for tasks: a worker may die three times per trial
 LOCAL_OBJECT_STORE = 200 << 20  # bytes: trials return a few numbers, nothing large
 
 
+def check_address(address: str) -> str:
+    """host:port, ray://host:port or auto; a model's name after --ray is read as one."""
+    if ":" not in address and address != "auto":
+        raise ConvscopeError(
+            f"--ray {address!r} is not a Ray address (host:port, ray://host:10001 or auto)",
+            hint="--ray takes the next word as its address: put --ray after the model",
+        )
+    return address
+
+
 def import_ray() -> Any:
     try:
         import ray
