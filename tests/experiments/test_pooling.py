@@ -17,6 +17,7 @@ from convscope.core.keras_source import read_model
 from convscope.core.presets import get, model
 from convscope.core.rundir import PoolingDir, RunDir, default_pooling_dir
 from convscope.core.settings import Settings
+from convscope.core.sweep import PlannedTrial
 from convscope.core.variants import POOLING_VARIANTS
 from convscope.runtime import pooling
 from convscope.runtime.train import Silent, StopFlag
@@ -49,8 +50,8 @@ def experiment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     stop = StopFlag()
     seen: list[tuple[int, str, object]] = []
 
-    def on_run(index: int, total: int, planned: pooling.PlannedRun, run: object) -> Silent:
-        seen.append((index, planned.run.path.name, run))
+    def on_run(index: int, total: int, planned: PlannedTrial, run: object) -> Silent:
+        seen.append((index, planned.key, run))
         if index == 3:
             stop.request()  # as Ctrl-C would: the run stops after its first batch
         return Silent()

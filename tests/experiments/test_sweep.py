@@ -179,7 +179,7 @@ def test_a_node_that_cannot_see_the_folder_says_so(ray_instance: Any, tmp_path: 
                                   options={"train_images": 500, "epochs": 1}))  # fmt: skip
     folder.write_plan({**record, "id": "another-sweep"})
     seen: list[str] = []
-    run_on_ray(folder, record, StopFlag(), address=None, cpus_per_trial=1, gpu=False,
+    run_on_ray(folder, record, StopFlag(), address=None, cpus_per_trial=1,
                on_event=seen.append, after_each=lambda: None)  # fmt: skip
     failures = [line for line in seen if line.startswith("failed:")]
     assert len(failures) == 2

@@ -19,11 +19,12 @@ from ..present.figures import Picture
 from ..runtime import attribution_checks
 from ..runtime import pooling as pooling_runs
 from ..runtime.occlusion import Occlusion
-from ..runtime.train import Observer, StopFlag
+from ..runtime.sweep_ray import check_ray
+from ..runtime.train import StopFlag
 from ..runtime.view import Subject
 from .results import Figure
 from .shown import Shown
-from .training import Stopped, default_stream, first_interrupt_stops, observer
+from .training import Stopped, default_stream, first_interrupt_stops, trial_lines
 
 __all__ = ["Attribution", "Diverged", "OcclusionMap", "Pooling", "Probe", "pooling"]
 
@@ -82,12 +83,7 @@ def pooling(
     over the variants: `ray=True` (or an address) runs its runs as Ray tasks, as
     `convscope.sweep` does."""
     err = stream or default_stream()
-    if ray:
-        from ..runtime.sweep_ray import check_address, import_ray
-
-        if isinstance(ray, str):
-            check_address(ray)
-        import_ray()  # before anything is planned or written
+    check_ray(ray)  # before anything is planned or written
     plan = plan_training(os.fspath(model), Options.given(seed=0, **options))
     for note in plan.notes:
         err.write(f"convscope: {note}\n")
@@ -98,18 +94,10 @@ def pooling(
     how = "as Ray tasks" if ray else "one at a time"
     err.write(f"Pooling experiment in {folder.path}: {len(experiment.plan())} runs, {how}\n")
 
-    def on_run(index: int, total: int, planned: pooling_runs.PlannedRun, run: Any) -> Observer:
-        state = "done" if run is None else "training"
-        if run is not None and run.resumed_from is not None:
-            state = f"resuming from epoch {run.resumed_from.epoch + 1}"
-        err.write(f"[{index}/{total}] {planned.title}: {state}\n")
-        return observer(quiet, err)
-
     stop = StopFlag()
     with first_interrupt_stops(stop, err):
-        results = pooling_runs.run_all(
-            experiment, stop, on_run, stream=err, ray=ray, cpus_per_trial=cpus_per_trial
-        )
+        results = pooling_runs.run_all(experiment, stop, trial_lines(quiet, err), stream=err,
+                                       ray=ray, cpus_per_trial=cpus_per_trial)  # fmt: skip
     has_runs = any(v.runs for v in results.variants)
     folder.write_figures(
         shown.pooling_markdown(results), shown.pooling_png(results) if has_runs else None

@@ -22,7 +22,6 @@ from typing import Any, TextIO
 from ..core.errors import ConvscopeError
 from ..core.settings import Options
 from ..core.sweep import (
-    PlannedTrial,
     SweepRequest,
     planned_trials,
     read_config,
@@ -33,11 +32,11 @@ from ..core.sweep_results import SweepResults, collect, findings
 from ..core.sweepdir import SweepDir, new_sweep_dir
 from ..present import html
 from ..present import sweep as shown
-from ..runtime.sweep import run_here
-from ..runtime.sweep_ray import check_address, import_ray, run_on_ray
-from ..runtime.train import Observer, StopFlag
+from ..runtime.sweep import run_trials
+from ..runtime.sweep_ray import check_ray
+from ..runtime.train import StopFlag
 from .shown import Shown
-from .training import Stopped, default_stream, first_interrupt_stops, observer
+from .training import Stopped, default_stream, first_interrupt_stops, trial_lines
 
 __all__ = ["Sweep", "sweep"]
 
@@ -114,10 +113,7 @@ def sweep(
     trial. `ray=True` runs the trials as Ray tasks (`ray="ray://host:10001"` to name the
     cluster); the sweep's folder must then be on storage every node sees."""
     err = stream or default_stream()
-    if isinstance(ray, str):
-        check_address(ray)
-    if ray:
-        import_ray()  # a clear message before anything is planned or written
+    check_ray(ray)  # a clear message before anything is planned or written
     if resume is not None:
         given = [k for k, v in {"model": model, "grid": grid, "random": random, "trials": trials,
                  "seeds": seeds, "seed": seed, "config": config, "output": output,
@@ -134,10 +130,7 @@ def sweep(
                                 options)  # fmt: skip
         output = output or run["output"]
         ray = ray or run["ray"] or False
-        if isinstance(ray, str):
-            check_address(ray)
-        if ray:
-            import_ray()
+        check_ray(ray)
         cpus_per_trial = cpus_per_trial or run["cpus_per_trial"]
         record = sweep_record(req)
         folder = SweepDir(Path(output)) if output else new_sweep_dir(str(record["model"]))
@@ -161,14 +154,8 @@ def sweep(
 
     stop = StopFlag()
     with first_interrupt_stops(stop, err):
-        if ray:
-            address = ray if isinstance(ray, str) else None
-            gpu = any(p.settings.device == "cuda" for p in plan)
-            run_on_ray(folder, record, stop, address=address, cpus_per_trial=cpus_per_trial,
-                       gpu=gpu, on_event=lambda line: print(line, file=err),
-                       after_each=after_each)  # fmt: skip
-        else:
-            run_here(folder, record, stop, on_trial(quiet, err), after_each, stream=err)
+        run_trials(folder, record, stop, trial_lines(quiet, err), after_each, err, ray=ray,
+                   cpus_per_trial=cpus_per_trial)  # fmt: skip
     results = collect(folder, record, engine)
     write_results(folder, results)
     outcome = Sweep(folder, results)
@@ -207,17 +194,6 @@ def plan_request(
     req = request(os.fspath(model), grid=grid, random=random, trials=trials, seeds=seeds,
                   seed=seed, sample_seed=sample_seed, options=given)  # fmt: skip
     return req, {"output": None, "ray": None, "cpus_per_trial": None}
-
-
-def on_trial(quiet: bool, err: TextIO) -> Any:
-    def opened(number: int, total: int, planned: PlannedTrial, run: Any) -> Observer:
-        state = "done" if run is None else "training"
-        if run is not None and run.resumed_from is not None:
-            state = f"resuming from epoch {run.resumed_from.epoch + 1}"
-        err.write(f"[{number}/{total}] {planned.trial.title}: {state}\n")
-        return observer(quiet, err)
-
-    return opened
 
 
 def write_results(folder: SweepDir, results: SweepResults) -> None:

@@ -14,7 +14,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -79,6 +79,20 @@ def observer(quiet: bool, stream: TextIO) -> Observer:
     if quiet:
         return Silent()
     return NotebookProgress() if in_notebook() else KerasProgress(stream)
+
+
+def trial_lines(quiet: bool, err: TextIO) -> Callable[[int, int, Any, Any], Observer]:
+    """For a sweep's or an experiment's trials: a line as each one opens, "[3/8] <title>:
+    training" (or done, or resuming from epoch N), then its progress."""
+
+    def opened(number: int, total: int, planned: Any, run: Any) -> Observer:
+        state = "done" if run is None else "training"
+        if run is not None and run.resumed_from is not None:
+            state = f"resuming from epoch {run.resumed_from.epoch + 1}"
+        err.write(f"[{number}/{total}] {planned.trial.title}: {state}\n")
+        return observer(quiet, err)
+
+    return opened
 
 
 class Run(Shown):

@@ -18,6 +18,7 @@ from . import presets, training
 from . import spec as s
 from .augment import NO_AUGMENT, Augment, parse_augment
 from .errors import ConvscopeError
+from .keras_source import read_model
 from .load import Reading, load_with_source, parse_shape
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -46,6 +47,15 @@ class Settings:
     def reading(self) -> Reading:
         """How to read the run's model.py again: the same model, the same sizes."""
         return Reading(self.input_shape, self.pick, self.classes)
+
+    def read_model(self, text: str, filename: str) -> s.ModelSpec:
+        """The model a run's Keras source builds, read as the run reads it (its input
+        shape, --model, --classes), named and trained as these settings say."""
+        r = self.reading
+        found = read_model(
+            text, filename, input_shape=r.input_shape, classes=r.classes, pick=r.pick
+        )
+        return replace(found.spec, name=self.model, training=self.training)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)

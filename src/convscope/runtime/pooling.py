@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,12 +22,11 @@ from ..core.experiments import PoolingResults, SeedResult, describe_variant
 from ..core.keras_write import to_source
 from ..core.rundir import PoolingDir, RunDir
 from ..core.settings import Settings
-from ..core.sweep import PlannedTrial, Trial, stored_trial
+from ..core.sweep import Trial, stored_trial
 from ..core.sweepdir import SweepDir
 from ..core.variants import POOLING_VARIANTS, Variant, pooling_layers
-from . import runs
-from .sweep import run_here
-from .train import Observer, StopFlag
+from .sweep import TrialOpened, run_trials
+from .train import StopFlag
 
 # what makes two experiments the same one; seeds may grow, the device may change
 IDENTITY = ("input_shape", "training", "validation_split", "precision", "train_images", "augment")
@@ -150,13 +148,10 @@ def record(experiment: PoolingExperiment) -> dict[str, Any]:
     }
 
 
-RunStarted = Callable[[int, int, PlannedRun, "runs.Run | None"], Observer]
-
-
 def run_all(
     experiment: PoolingExperiment,
     stop: StopFlag,
-    on_run: RunStarted,
+    on_trial: TrialOpened,
     stream: Any = None,
     *,
     ray: bool | str = False,
@@ -168,7 +163,6 @@ def run_all(
     When `stop` is requested the current run keeps its checkpoint and the results so far
     come back (`complete` is False); the same call later goes on from there.
     """
-    plan = {p.run.path.name: p for p in experiment.plan()}
     sweep = SweepDir(experiment.folder.path)
     found = record(experiment)
     sweep.write_plan(found)
@@ -176,18 +170,7 @@ def run_all(
     def after_each() -> None:
         experiment.folder.write_results(experiment.results())
 
-    def on_trial(number: int, total: int, trial: PlannedTrial, run: Any) -> Observer:
-        return on_run(number, total, plan[trial.key], run)
-
-    if ray:
-        from .sweep_ray import run_on_ray
-
-        address = ray if isinstance(ray, str) else None
-        gpu = experiment.base.device == "cuda"
-        say = lambda line: print(line, file=stream)  # noqa: E731
-        run_on_ray(sweep, found, stop, address=address, cpus_per_trial=cpus_per_trial, gpu=gpu,
-                   on_event=say, after_each=after_each)  # fmt: skip
-    else:
-        run_here(sweep, found, stop, on_trial, after_each, stream)
+    run_trials(sweep, found, stop, on_trial, after_each, stream, ray=ray,
+               cpus_per_trial=cpus_per_trial)  # fmt: skip
     experiment.folder.write_results(experiment.results())
     return experiment.results()

@@ -23,7 +23,6 @@ from .. import __version__
 from ..core import spec as s
 from ..core.errors import ConvscopeError
 from ..core.files import atomic_write
-from ..core.keras_source import read_model
 from ..core.rundir import RunDir, new_run_dir
 from ..core.settings import Settings
 from . import data
@@ -71,15 +70,6 @@ def load_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
             return {k: f.get_tensor(k) for k in f.keys()}, meta  # noqa: SIM118
     except (OSError, ValueError, SafetensorError) as error:  # JSONDecodeError is a ValueError
         raise ConvscopeError(f"{path}: not a readable safetensors file ({error})") from None
-
-
-def model_spec(run: RunDir, settings: Settings) -> s.ModelSpec:
-    """The run's model, re-read from its saved Keras source."""
-    r = settings.reading
-    spec = read_model(
-        run.source(), str(run.model_py), input_shape=r.input_shape, classes=r.classes, pick=r.pick
-    ).spec
-    return replace(spec, name=settings.model, training=settings.training)
 
 
 @dataclass
@@ -242,7 +232,7 @@ def resume(run_dir: Path, *, epochs: int | None = None, stream: Any = None) -> R
             f"{run_dir} has already trained {position.epoch} of {settings.training.epochs} epochs",
             hint=f"to train further, pass --epochs {position.epoch + 5} (the new total)",
         )
-    trainer, splits = build(model_spec(run, settings), settings, stream)
+    trainer, splits = build(settings.read_model(run.source(), str(run.model_py)), settings, stream)
     check_fit(trainer.model, tensors, run.checkpoint, prefix="model.")
     trainer.load_state_tensors(tensors, position)
     if epochs is not None:
@@ -283,7 +273,7 @@ def load_trained(run_dir: Path, device: str = "cpu") -> tuple[Settings, KerasMod
     """The run's model with its latest weights, in inference mode; and the epochs behind them."""
     run = RunDir(run_dir)
     settings = run.settings()
-    spec = model_spec(run, settings)
+    spec = settings.read_model(run.source(), str(run.model_py))
     model = KerasModel(spec).to(resolve_device(device))
     path = run.weights
     if not path.exists():

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import Diverged
-from ..core.keras_source import read_model
 from ..core.sweep import PlannedTrial, planned_trials
 from ..core.sweepdir import SweepDir
 from . import runs
@@ -26,14 +24,10 @@ from .trials import open_planned
 
 
 def start_trial(folder: SweepDir, planned: PlannedTrial, stream: Any) -> runs.Run:
-    settings, r = planned.settings, planned.settings.reading
-    spec = read_model(
-        planned.source_text, planned.key, input_shape=r.input_shape, classes=r.classes, pick=r.pick
-    ).spec
     return runs.start(
-        replace(spec, training=settings.training),
+        planned.settings.read_model(planned.source_text, planned.key),
         planned.source_text,
-        settings,
+        planned.settings,
         folder.runs_root,
         stream=stream,
         run_dir=folder.run(planned.key).path,
@@ -97,6 +91,29 @@ def run_here(
             after_each()  # the table and figures, rewritten
         if stop.requested:
             return
+
+
+def run_trials(
+    folder: SweepDir,
+    record: dict[str, Any],
+    stop: StopFlag,
+    on_trial: TrialOpened,
+    after_each: Callable[[], None],
+    stream: Any = None,
+    *,
+    ray: bool | str = False,
+    cpus_per_trial: float | None = None,
+) -> None:
+    """Every unfinished trial: here one at a time, or with `ray` (True, or the cluster's
+    address) as Ray tasks, whose progress lines go to `stream`."""
+    if not ray:
+        run_here(folder, record, stop, on_trial, after_each, stream)
+        return
+    from .sweep_ray import run_on_ray  # Ray only when asked for
+
+    run_on_ray(folder, record, stop, address=ray if isinstance(ray, str) else None,
+               cpus_per_trial=cpus_per_trial, on_event=lambda line: print(line, file=stream),
+               after_each=after_each)  # fmt: skip
 
 
 def worker_trial(folder_path: str, sweep_id: str, index: int) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from typing import Any
 
 from ..core.errors import ConvscopeError
 from ..core.explain import explain
-from ..core.keras_source import read_model
 from ..core.sweep import PlannedTrial, planned_trials
 from ..core.sweepdir import SweepDir
 from .sweep import worker_trial
@@ -41,6 +40,14 @@ def check_address(address: str) -> str:
             hint="--ray takes the next word as its address: put --ray after the model",
         )
     return address
+
+
+def check_ray(ray: bool | str) -> None:
+    """Before a sweep is planned or written: the address reads as one, Ray is installed."""
+    if isinstance(ray, str):
+        check_address(ray)
+    if ray:
+        import_ray()
 
 
 def import_ray() -> Any:
@@ -96,9 +103,8 @@ def cost(planned: PlannedTrial) -> float:
     """A trial's training work, roughly: multiply-adds per image x images x epochs. Ray
     starts tasks in the order they are submitted, so submitting the costliest first keeps
     a long trial from starting last while the other nodes wait (Graham's LPT rule)."""
-    s, r = planned.settings, planned.settings.reading
-    spec = read_model(planned.source_text, planned.key, input_shape=r.input_shape,
-                      classes=r.classes, pick=r.pick).spec  # fmt: skip
+    s = planned.settings
+    spec = s.read_model(planned.source_text, planned.key)
     return float(explain(spec).total_macs) * (s.train_images or 60_000) * s.training.epochs
 
 
@@ -109,13 +115,15 @@ def run_on_ray(
     *,
     address: str | None,
     cpus_per_trial: float | None,
-    gpu: bool,
     on_event: Callable[[str], None],
     after_each: Callable[[], None],
 ) -> Cluster:
-    """Every unfinished trial as a task; the table rewritten as each one ends. On `stop`
-    the running tasks are cancelled: each keeps its last epoch's checkpoint."""
+    """Every unfinished trial as a task (with a GPU when the trials train on cuda); the
+    table rewritten as each one ends. On `stop` the running tasks are cancelled: each
+    keeps its last epoch's checkpoint."""
     ray = import_ray()
+    plan = planned_trials(record, str(folder.plan_json))
+    gpu = any(p.settings.device == "cuda" for p in plan)
     cluster = connect(ray, address)
     cpus = cpus_per_trial or cluster.cpus or 1
     task = ray.remote(worker_trial).options(num_cpus=cpus, num_gpus=1 if gpu else 0,
@@ -127,8 +135,7 @@ def run_on_ray(
     )
     path = str(folder.path.resolve())  # the workers' working directory is not ours
     pending: dict[Any, PlannedTrial] = {}
-    left = [p for p in planned_trials(record, str(folder.plan_json))
-            if not folder.run(p.key).finished(p.settings.training.epochs)]  # fmt: skip
+    left = [p for p in plan if not folder.run(p.key).finished(p.settings.training.epochs)]
     for planned in sorted(left, key=cost, reverse=True):  # the longest first: less idle nodes
         pending[task.remote(path, record["id"], planned.trial.index)] = planned
     while pending:
