@@ -23,7 +23,7 @@ from common import ENV, PYTHON, ROOT, cpu, trained_chollet
 
 import convscope as cs
 from convscope.core.rundir import RunDir
-from convscope.runtime.attribution import METHODS, attribute
+from convscope.runtime.attribution.methods import METHODS, attribute
 from convscope.runtime.data import load
 
 RESULTS = ROOT / "benchmarks" / "results"

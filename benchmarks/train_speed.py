@@ -251,7 +251,7 @@ def worker_peak() -> dict[str, float]:
 def worker_flops() -> dict[str, float]:
     """Training FLOPs per image: 2 per multiply-add, forward + about twice that backward."""
     from convscope.core import presets
-    from convscope.core.explain import explain
+    from convscope.core.explain.rules import explain
 
     macs = explain(presets.model("chollet")).total_macs
     return {"forward_macs": macs, "train_flops": 2 * 3 * macs}

@@ -43,7 +43,7 @@ def files(sub: str) -> list[Path]:
     return sorted((PACKAGE / sub).rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", files("core"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", files("core"), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_core_imports_only_the_standard_library(path: Path) -> None:
     for module in imports_of(path):
         top = module.split(".")[0]
@@ -69,7 +69,7 @@ def test_no_floor_imports_a_floor_above_it(floor: str, above: tuple[str, ...]) -
             assert not module.startswith(above), f"{floor}/{path.name} imports {module}"
 
 
-@pytest.mark.parametrize("path", files("cli"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", files("cli"), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_cli_calls_the_public_api_only(path: Path) -> None:
     allowed = ("convscope.api", "convscope.core", "convscope.cli")
     for module in imports_of(path):
@@ -93,7 +93,7 @@ LAYOUTS = {
         r"history\.(json|csv)|metrics\.json|probe\.(json|png)|report\.html|experiment\.json|"
         r"pooling\.(json|md|png)|compare\.(json|md|png))[\"']|/\s*[\"'](figures|experiments|runs)[\"']"
     ),
-    "core/sweepdir.py": (
+    "core/sweep/folder.py": (
         r"[\"'](sweep\.(json|png)|results(\.(json|csv|md))?)[\"']|/\s*[\"'](attempts|sweeps)[\"']"
     ),
 }
@@ -101,7 +101,7 @@ LAYOUTS = {
 
 @pytest.mark.parametrize("owner", LAYOUTS)
 def test_one_module_spells_each_folders_file_names(owner: str) -> None:
-    """The run directory (core/rundir.py) and the sweep folder (core/sweepdir.py)."""
+    """The run directory (core/rundir.py) and the sweep folder (core/sweep/folder.py)."""
     names = re.compile(LAYOUTS[owner])
     spelling = sorted(
         str(p.relative_to(PACKAGE))
@@ -148,3 +148,17 @@ def test_light_modules_load_no_torch(module: str) -> None:
     if module == "convscope.api.comparing":  # matplotlib draws the curves, which needs numpy
         code = f"import sys, {module}\nprint('torch' in sys.modules)"
     assert fresh_python(code) == "False"
+
+
+@pytest.mark.parametrize(
+    "folder",
+    sorted({p.parent for p in PACKAGE.rglob("*.py")}),
+    ids=lambda p: str(p.relative_to(PACKAGE.parent)),
+)
+def test_a_subject_of_several_modules_is_a_package_not_a_name_prefix(folder: Path) -> None:
+    """`core/keras/config.py`, not `core/keras_config.py` beside `core/keras_names.py`."""
+    prefixes: dict[str, list[str]] = {}
+    for path in folder.glob("*.py"):
+        if "_" in path.stem.strip("_"):
+            prefixes.setdefault(path.stem.split("_")[0], []).append(path.name)
+    assert not {prefix: names for prefix, names in prefixes.items() if len(names) > 1}

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from convscope.core.errors import SourceError
-from convscope.core.explain import explain
-from convscope.core.keras_source import read_model
+from convscope.core.explain.rules import explain
 from convscope.core.presets import model
+from convscope.core.source.read import read_model
 
 FIXTURES = Path(__file__).parent / "fixtures" / "seeds"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from convscope.core import arith
-from convscope.core.answers import RunFacts, answers
-from convscope.core.explain import explain
-from convscope.core.explanation import Window, field_window, last_map
-from convscope.core.keras_source import read_model
+from convscope.core.explain.answers import RunFacts, answers
+from convscope.core.explain.rules import explain
+from convscope.core.explain.table import Window, field_window, last_map
 from convscope.core.presets import model
+from convscope.core.source.read import read_model
 from convscope.core.variants import pooling_layers, without_pooling
 
 CHOLLET = model("chollet")

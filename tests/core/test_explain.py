@@ -7,10 +7,10 @@ import textwrap
 import pytest
 
 from convscope.core.errors import ShapeError
-from convscope.core.explain import explain
-from convscope.core.explanation import Explanation
-from convscope.core.keras_source import read_model
+from convscope.core.explain.rules import explain
+from convscope.core.explain.table import Explanation
 from convscope.core.presets import PRESETS, model
+from convscope.core.source.read import read_model
 
 
 def rows(ex: Explanation) -> dict[str, object]:
@@ -180,6 +180,6 @@ def test_every_preset_explains_with_ten_outputs(name: str) -> None:
     ],
 )
 def test_article_follows_the_spoken_number(size: str, expected: str) -> None:
-    from convscope.core.notes import article
+    from convscope.core.explain.notes import article
 
     assert article(size) == expected

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from convscope.core.errors import ConvscopeError
-from convscope.core.explain import explain
-from convscope.core.keras_source import read_model
+from convscope.core.explain.rules import explain
+from convscope.core.source.read import read_model
 
 pytestmark = pytest.mark.slow  # a few hundred generated files
 
@@ -100,7 +100,7 @@ def test_any_file_ends_in_a_model_or_one_clear_error(source: str) -> None:
         text = str(error)
         assert text and len(text) < 1500 and "Traceback" not in text
         return
-    from convscope.runtime.torch_model import KerasModel, count_params
+    from convscope.runtime.nn.model import KerasModel, count_params
 
     if ex.total_params < 5_000_000 and max(a for r in ex.rows for a in r.output_shape) < 10_000:
         import torch

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from convscope.core.errors import ConvscopeError
-from convscope.core.keras_source import read_model
+from convscope.core.source.read import read_model
 
 FORMS = {
     "list-form-keras-layers": """

@@ -11,7 +11,7 @@ import pytest
 
 import convscope as cs
 from convscope.core.errors import ConvscopeError
-from convscope.core.keras_source import read_model
+from convscope.core.source.read import read_model
 
 from ..helpers import QUICK, run_cli
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import convscope as cs
-from convscope.core.keras_source import read_model
+from convscope.core.source.read import read_model
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "fixtures" / "scripts"
 H = "from keras import layers, Sequential, Input\nmodel = Sequential([\n"

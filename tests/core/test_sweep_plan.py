@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from convscope.core import sweep as sw
 from convscope.core.errors import ConvscopeError
-from convscope.core.explain import explain
-from convscope.core.keras_source import read_model
+from convscope.core.explain.rules import explain
 from convscope.core.presets import get
 from convscope.core.settings import Options
-from convscope.core.sweep_grammar import parse_grid, parse_random
+from convscope.core.source.read import read_model
+from convscope.core.sweep import plan as sw
+from convscope.core.sweep.grammar import parse_grid, parse_random
 
 OPTIONS = set(Options.__dataclass_fields__) - {"seed"}
 

@@ -9,7 +9,7 @@ import pytest
 
 from convscope.core import presets, training
 from convscope.core.errors import ConvscopeError
-from convscope.core.keras_source import read_model
+from convscope.core.source.read import read_model
 from convscope.core.spec import Schedule, TrainingSpec
 
 SEEDS = Path(__file__).parents[1] / "fixtures" / "seeds"

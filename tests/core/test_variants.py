@@ -7,10 +7,10 @@ from dataclasses import replace
 import pytest
 
 from convscope.core import spec as s
-from convscope.core.explain import explain
-from convscope.core.keras_source import read_model
-from convscope.core.keras_write import to_source
+from convscope.core.explain.rules import explain
+from convscope.core.keras.write import to_source
 from convscope.core.presets import model
+from convscope.core.source.read import read_model
 from convscope.core.variants import POOLING_VARIANTS, pooling_layers
 
 from ..parity.cases import CASES

@@ -12,14 +12,14 @@ import pytest
 from convscope.core import arith
 from convscope.core.augment import parse_augment
 from convscope.core.experiments import PoolingResults
-from convscope.core.explain import explain
-from convscope.core.keras_source import read_model
+from convscope.core.explain.rules import explain
 from convscope.core.presets import get, model
 from convscope.core.rundir import PoolingDir, RunDir, default_pooling_dir
 from convscope.core.settings import Settings
-from convscope.core.sweep import PlannedTrial
+from convscope.core.source.read import read_model
+from convscope.core.sweep.plan import PlannedTrial
 from convscope.core.variants import POOLING_VARIANTS
-from convscope.runtime import pooling
+from convscope.runtime.sweep import pooling
 from convscope.runtime.train import Silent, StopFlag
 
 from ..helpers import Cli, Page, png_size, run_cli

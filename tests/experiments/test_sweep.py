@@ -21,10 +21,10 @@ import pytest
 
 import convscope as cs
 from convscope.core.errors import ConvscopeError
-from convscope.core.sweep import planned_trials, request, sweep_record
-from convscope.core.sweepdir import SweepDir
-from convscope.runtime.sweep import run_here
-from convscope.runtime.sweep_ray import run_on_ray
+from convscope.core.sweep.folder import SweepDir
+from convscope.core.sweep.plan import planned_trials, request, sweep_record
+from convscope.runtime.sweep.local import run_here
+from convscope.runtime.sweep.ray_tasks import run_on_ray
 from convscope.runtime.train import Silent, StopFlag
 
 from ..helpers import png_size, run_cli

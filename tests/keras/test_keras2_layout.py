@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import convscope as cs
-from convscope.core.keras_source import read_model
+from convscope.core.source.read import read_model
 from convscope.runtime import data
-from convscope.runtime.keras_weights import layer_arrays
-from convscope.runtime.torch_model import KerasModel
+from convscope.runtime.keras.weights import layer_arrays
+from convscope.runtime.nn.model import KerasModel
 
 from ..parity.keras_oracle import keras
 

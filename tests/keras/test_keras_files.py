@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import convscope as cs
-from convscope.core.keras_source import read_model
+from convscope.core.source.read import read_model
 from convscope.runtime import data
 
 from ..helpers import Cli

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from convscope.core.keras_source import read_model
-from convscope.runtime.keras_weights import load_keras_weights
-from convscope.runtime.torch_model import KerasModel
+from convscope.core.source.read import read_model
+from convscope.runtime.keras.weights import load_keras_weights
+from convscope.runtime.nn.model import KerasModel
 
 from .cases import CASES
 from .keras_oracle import keras_model

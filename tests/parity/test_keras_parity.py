@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from convscope.core.explain import explain
-from convscope.core.keras_source import read_model
+from convscope.core.explain.rules import explain
+from convscope.core.source.read import read_model
 
 from .cases import CASES
 from .keras_oracle import keras_model, weight_count
@@ -31,7 +31,7 @@ def test_matches_keras(case: str) -> None:
 
 def test_case_table_is_broad() -> None:
     """At least 40 models, and every supported layer type appears in one of them."""
-    from convscope.core.keras_api import SIGNATURES
+    from convscope.core.keras.bind import SIGNATURES
 
     types = {
         row.layer_type
@@ -70,7 +70,7 @@ def test_written_variant_source_runs_in_keras(tmp_path) -> None:  # type: ignore
     import subprocess
     import sys
 
-    from convscope.core.keras_write import to_source
+    from convscope.core.keras.write import to_source
     from convscope.core.presets import model
     from convscope.core.variants import POOLING_VARIANTS
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from convscope.core.explain import explain
-from convscope.core.explanation import field_window
-from convscope.core.keras_source import read_model
-from convscope.runtime.torch_model import KerasModel
+from convscope.core.explain.rules import explain
+from convscope.core.explain.table import field_window
+from convscope.core.source.read import read_model
+from convscope.runtime.nn.model import KerasModel
 
 from .cases import seq
 

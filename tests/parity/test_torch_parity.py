@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from convscope.core.explain import explain
-from convscope.core.keras_source import read_model
-from convscope.runtime.torch_model import KerasModel, count_params
+from convscope.core.explain.rules import explain
+from convscope.core.source.read import read_model
+from convscope.runtime.nn.model import KerasModel, count_params
 
 from .cases import CASES
 

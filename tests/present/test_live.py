@@ -318,8 +318,8 @@ def test_a_same_padded_pooling_value_is_worked_out_as_keras_pools(op: str) -> No
         "from keras import layers, Sequential, Input\nmodel = Sequential([Input((28, 28, 1)), "
         f"layers.Conv2D(2, 3, activation='tanh'), layers.{op}Pooling2D(3, padding='same')])\n"
     )
-    from convscope.core.keras_source import read_model
-    from convscope.runtime.torch_model import KerasModel
+    from convscope.core.source.read import read_model
+    from convscope.runtime.nn.model import KerasModel
 
     torch_model = KerasModel(read_model(source, "p.py").spec).eval()
     pixels = np.full((28, 28), 255, dtype=np.uint8)  # every conv value the same, non-zero

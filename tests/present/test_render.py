@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from convscope.core.explain import explain
+from convscope.core.explain.rules import explain
 from convscope.core.presets import model
 from convscope.present import render
 

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 import convscope as cs
-from convscope.runtime.attribution import METHODS, Settings, attribute
+from convscope.runtime.attribution.methods import METHODS, Settings, attribute
 from convscope.runtime.train import pixels
 
 
@@ -146,7 +146,7 @@ def test_bad_requests_are_refused_clearly(
     ids=["same-order", "reversed", "ties", "constant"],
 )
 def test_rank_correlation(a: list[float], b: list[float], expected: float) -> None:
-    from convscope.runtime.attribution_checks import correlation, ranks
+    from convscope.runtime.attribution.checks import correlation, ranks
 
     assert ranks(np.array([5.0, 1.0, 5.0])).tolist() == [1.5, 0.0, 1.5]
     assert correlation(np.array(a, float), np.array(b, float)) == pytest.approx(expected)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from convscope.runtime.dropout import Dropout
+from convscope.runtime.nn.dropout import Dropout
 
 LAYOUTS = {
     "nchw": lambda x: x.contiguous(),

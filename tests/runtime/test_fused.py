@@ -15,11 +15,11 @@ import torch
 import torch.nn.functional as F
 
 from convscope.core import presets
-from convscope.core.keras_source import read_model
+from convscope.core.source.read import read_model
 from convscope.runtime import data
-from convscope.runtime.dropout import Dropout
-from convscope.runtime.fused import PoolThenReLU
-from convscope.runtime.torch_model import KerasModel
+from convscope.runtime.nn.dropout import Dropout
+from convscope.runtime.nn.fused import PoolThenReLU
+from convscope.runtime.nn.model import KerasModel
 from convscope.runtime.train import Silent, pixels
 
 HEAD = "from keras import layers, Sequential, Input\nmodel = Sequential([Input((28, 28, 1)), "

@@ -16,7 +16,7 @@ from PIL import Image
 
 from convscope.core.errors import ConvscopeError
 from convscope.core.rundir import RunDir
-from convscope.present import plots
+from convscope.present.plots import model as plots
 from convscope.runtime import data
 from convscope.runtime.inspect import choose_image, conv_filters, layer_outputs
 from convscope.runtime.runs import load_tensors, load_trained

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from convscope.core.keras_source import read_model
-from convscope.runtime.torch_model import KerasModel
+from convscope.core.source.read import read_model
+from convscope.runtime.nn.model import KerasModel
 
 FIXED = {
     "rotation-quarter-turn": "RandomRotation((0.25, 0.25))",

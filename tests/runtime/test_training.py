@@ -165,7 +165,7 @@ def quick_settings(
     from dataclasses import replace
 
     from convscope.core import presets
-    from convscope.core.keras_source import read_model
+    from convscope.core.source.read import read_model
 
     chollet = presets.model(preset)
     assert chollet.training is not None

@@ -16,10 +16,10 @@ from ..present import attribution as attribution_shown
 from ..present import experiments as shown
 from ..present import html
 from ..present.figures import Picture
-from ..runtime import attribution_checks
-from ..runtime import pooling as pooling_runs
-from ..runtime.occlusion import Occlusion
-from ..runtime.sweep_ray import check_ray
+from ..runtime.attribution import checks as attribution_checks
+from ..runtime.attribution.occlusion import Occlusion
+from ..runtime.sweep import pooling as pooling_runs
+from ..runtime.sweep.ray_tasks import check_ray
 from ..runtime.train import StopFlag
 from ..runtime.view import Subject
 from .results import Figure

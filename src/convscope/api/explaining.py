@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from ..core import presets as preset_table
-from ..core.explain import explain as explain_spec
-from ..core.explanation import Explanation as Rows
-from ..core.explanation import fmt_shape
-from ..core.keras_source import read_model
+from ..core.explain.rules import explain as explain_spec
+from ..core.explain.table import Explanation as Rows
+from ..core.explain.table import fmt_shape
 from ..core.load import Reading, load_model, parse_shape
 from ..core.settings import positive_int
+from ..core.source.read import read_model
 from ..core.spec import ModelSpec
 from ..present import html, render
 from .shown import Shown
@@ -95,7 +95,7 @@ def explain(
             code, target or "<code>", input_shape=reading.input_shape, classes=classes, pick=pick
         ).spec
     elif Path(target).suffix.lower() in (".h5", ".hdf5"):
-        from ..runtime.keras_read import read_spec  # h5py and numpy; never torch or keras
+        from ..runtime.keras.read import read_spec
 
         reading.check_source(target)
         spec = read_spec(Path(target))

@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ConvscopeError
-from ..core.explanation import Row
+from ..core.explain.table import Row
 from ..core.spec import LayerKind
 from ..present.attribution import SIGNED
-from ..runtime import attribution as attributing
 from ..runtime import images, live
+from ..runtime.attribution import methods as attributing
 from .model import Model
 
 WEB = Path(__file__).resolve().parent.parent / "web"  # the page's files, for server and widget

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..core.errors import ConvscopeError
 from ..core.files import atomic_write
-from ..core.keras_archive import is_keras_file
+from ..core.keras.archive import is_keras_file
 from ..core.rundir import RunDir
 from ..core.settings import Options, one_of
 from ..core.training import DATASETS, DEFAULT_TRAINING
@@ -26,12 +26,14 @@ from ..present import experiments as shown
 from ..present import html
 from ..present.figures import pictures
 from ..present.report import render_html
-from ..runtime import attribution as attributing
-from ..runtime import inspect, keras_export, keras_read, runs
-from ..runtime import occlusion as occluding
+from ..runtime import inspect, runs
 from ..runtime import probe as probing
-from ..runtime.attribution import Attribution
-from ..runtime.keras_load import load_keras
+from ..runtime.attribution import methods as attributing
+from ..runtime.attribution import occlusion as occluding
+from ..runtime.attribution.methods import Attribution
+from ..runtime.keras import export as keras_export
+from ..runtime.keras import read as keras_read
+from ..runtime.keras.load import load_keras
 from ..runtime.view import Subject, View, build_view, open_model, open_run
 from .experiments import Attribution as AttributionExperiment
 from .experiments import OcclusionMap, Probe

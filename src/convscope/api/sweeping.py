@@ -21,19 +21,13 @@ from typing import Any, TextIO
 
 from ..core.errors import ConvscopeError
 from ..core.settings import Options
-from ..core.sweep import (
-    SweepRequest,
-    planned_trials,
-    read_config,
-    request,
-    sweep_record,
-)
-from ..core.sweep_results import SweepResults, collect, findings
-from ..core.sweepdir import SweepDir, new_sweep_dir
+from ..core.sweep.folder import SweepDir, new_sweep_dir
+from ..core.sweep.plan import SweepRequest, planned_trials, read_config, request, sweep_record
+from ..core.sweep.results import SweepResults, collect, findings
 from ..present import html
 from ..present import sweep as shown
-from ..runtime.sweep import run_trials
-from ..runtime.sweep_ray import check_ray
+from ..runtime.sweep.local import run_trials
+from ..runtime.sweep.ray_tasks import check_ray
 from ..runtime.train import StopFlag
 from .shown import Shown
 from .training import Stopped, default_stream, first_interrupt_stops, trial_lines

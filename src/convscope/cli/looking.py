@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..api.model import Model, load
-from ..core.keras_archive import is_keras_file
+from ..core.keras.archive import is_keras_file
 from ..core.rundir import RunDir
 from .codes import ExitCode, Streams
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from . import spec as s
 from .attribution import AttributionResults
-from .explain import explain
-from .explanation import last_map
+from .explain.rules import explain
+from .explain.table import last_map
 from .variants import Variant
 
 

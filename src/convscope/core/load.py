@@ -10,10 +10,10 @@ from pathlib import Path
 
 from . import presets
 from .errors import ConvscopeError
-from .keras_archive import read_archive_config
-from .keras_config import read_config
-from .keras_source import SourceModel, read_model
-from .keras_write import to_source
+from .keras.archive import read_archive_config
+from .keras.config import read_config
+from .keras.write import to_source
+from .source.read import SourceModel, read_model
 from .spec import ModelSpec
 
 MAX_SOURCE = 1_000_000  # bytes of Keras source: a model file is a few KB; a 5 MB file of

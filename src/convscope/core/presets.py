@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .errors import ConvscopeError
-from .keras_source import read_model
+from .source.read import read_model
 from .spec import ModelSpec, Schedule, TrainingSpec
 
 

@@ -18,8 +18,8 @@ from . import presets, training
 from . import spec as s
 from .augment import NO_AUGMENT, Augment, parse_augment
 from .errors import ConvscopeError
-from .keras_source import read_model
 from .load import Reading, load_with_source, parse_shape
+from .source.read import read_model
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16", "auto")  # auto: bf16 where the hardware has it natively

@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import ConvscopeError
-from .keras_source import SourceModel
 from .schedules import describe, initial_rate, read_schedule
-from .source_values import KerasObject, Module
+from .source.read import SourceModel
+from .source.values import KerasObject, Module
 from .spec import Schedule, TrainingSpec
 
 Hyper = float | bool

@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 
 from . import spec as s
 from .errors import ConvscopeError
-from .explain import explain
-from .keras_api import auto_name, to_snake_case
+from .explain.rules import explain
+from .keras.bind import auto_name, to_snake_case
 
 
 def pooling_layers(model: s.ModelSpec) -> tuple[s.Pooling2D, ...]:

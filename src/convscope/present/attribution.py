@@ -23,7 +23,7 @@ from ..core.attribution import (
     AttributionResults,
     attribution_finding,
 )
-from .plots import GRAY, WEIGHTS, WIDTH, png
+from .plots.model import GRAY, WEIGHTS, WIDTH, png
 from .progress import duration
 from .tables import COLOURS, table_markdown, table_text
 

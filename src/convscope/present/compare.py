@@ -15,10 +15,10 @@ from matplotlib.ticker import MaxNLocator
 
 from ..core.augment import Augment
 from ..core.errors import ConvscopeError
-from ..core.explain import explain
-from ..core.keras_source import read_model
+from ..core.explain.rules import explain
 from ..core.rundir import RunDir, is_run_dir, training_seconds
-from .plots import WIDTH, png
+from ..core.source.read import read_model
+from .plots.model import WIDTH, png
 from .progress import duration
 from .tables import COLOURS, table_markdown, table_text
 

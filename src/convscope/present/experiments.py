@@ -22,10 +22,10 @@ from ..core.experiments import (
     plural,
     probe_finding,
 )
-from ..runtime.occlusion import Occlusion
+from ..runtime.attribution.occlusion import Occlusion
 from . import attribution
 from .figures import Picture
-from .plots import GRAY, VALUES, WEIGHTS, WIDTH, png
+from .plots.model import GRAY, VALUES, WEIGHTS, WIDTH, png
 from .progress import duration
 from .tables import COLOURS, table_markdown, table_text
 

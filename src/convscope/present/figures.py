@@ -13,7 +13,10 @@ import numpy as np
 from ..core.files import atomic_write
 from ..runtime.runs import validation_name
 from ..runtime.view import RunResults, View, field_grid, fields_at
-from . import attribution, plots, plots_fields, plots_results
+from . import attribution
+from .plots import fields as plots_fields
+from .plots import model as plots
+from .plots import results as plots_results
 
 MISTAKES_SHOWN = 32
 PAIRS_SHOWN, PAIR_EXAMPLES = 5, 8

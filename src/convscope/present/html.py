@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from html import escape as escape
 from typing import TYPE_CHECKING
 
-from ..core.explanation import Explanation, fmt_shape
+from ..core.explain.table import Explanation, fmt_shape
 from ..core.spec import LayerKind
 from .render import HEADERS, RIGHT, cells, sees, totals
 

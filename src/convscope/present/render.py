@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..core.arith import readable_bytes
-from ..core.explanation import BYTES_PER_VALUE, Explanation, ReceptiveField, Row, fmt_shape
-from ..core.notes import article
+from ..core.explain.notes import article
+from ..core.explain.table import BYTES_PER_VALUE, Explanation, ReceptiveField, Row, fmt_shape
 from ..core.spec import LayerKind
 
 HEADERS = ("Layer (type)", "Output Shape", "Param #", "Receptive field", "Mult-adds", "Memory")

@@ -15,8 +15,8 @@ from typing import Any
 import jinja2
 
 from .. import __version__
-from ..core.answers import answers
 from ..core.experiments import Measured
+from ..core.explain.answers import answers
 from ..core.rundir import training_seconds
 from ..core.training import hyperparameters, rate_and_loss_notes
 from ..runtime.runs import validation_name

@@ -20,9 +20,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullFormatter
 
 from ..core.experiments import plural
-from ..core.sweep_grammar import SETTINGS, shown
-from ..core.sweep_results import SweepResults, TrialResult, by_configuration, by_value, findings
-from .plots import WIDTH, png
+from ..core.sweep.grammar import SETTINGS, shown
+from ..core.sweep.results import SweepResults, TrialResult, by_configuration, by_value, findings
+from .plots.model import WIDTH, png
 from .tables import COLOURS, table_markdown, table_text
 
 

@@ -14,7 +14,7 @@ from ..core import spec as s
 from ..core.errors import ConvscopeError
 from . import data
 from .images import prepare
-from .torch_model import Conv, KerasModel, to_keras_layout
+from .nn.model import Conv, KerasModel, to_keras_layout
 from .train import pixels
 
 

@@ -17,11 +17,11 @@ import torch
 
 from ..core import spec as s
 from ..core.errors import ConvscopeError
-from ..core.explain import explain
-from ..core.explanation import Window
+from ..core.explain.rules import explain
+from ..core.explain.table import Window
 from .inspect import LayerOutput, layer_outputs, model_outputs
-from .keras_weights import layer_arrays
-from .torch_model import KerasModel
+from .keras.weights import layer_arrays
+from .nn.model import KerasModel
 
 
 def encode(values: np.ndarray) -> str:

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 
 from ..core import spec as s
 from ..core.experiments import ProbePoint, ProbeResults
-from .torch_model import KerasModel
+from .nn.model import KerasModel
 from .train import EVAL_BATCH, Split, resolve_device, to_split
 from .view import Subject
 

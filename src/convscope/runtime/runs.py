@@ -27,9 +27,9 @@ from ..core.rundir import RunDir, new_run_dir
 from ..core.settings import Settings
 from . import data
 from .metrics import TestReport, test_report
+from .nn.model import KerasModel
 from .precision import resolve_precision
 from .threads import choose_threads
-from .torch_model import KerasModel
 from .train import (
     Evaluation,
     Observer,

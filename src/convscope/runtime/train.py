@@ -31,8 +31,8 @@ from ..core.errors import ConvscopeError, Diverged
 from ..core.training import hyperparameters
 from .allocator import keep_freed_memory
 from .augment import augment_batch
+from .nn.model import KerasModel
 from .optim import KerasOptimizer, make_optimizer
-from .torch_model import KerasModel
 
 EVAL_BATCH = 1000  # inference batch: larger than training's, the results are the same
 KERAS_EPSILON = 1e-7  # keras.config.epsilon(), clips probabilities in the loss

@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from ..core import spec as s
-from ..core.answers import RunFacts
 from ..core.errors import ConvscopeError
-from ..core.explain import explain
-from ..core.explanation import (
+from ..core.explain.answers import RunFacts
+from ..core.explain.rules import explain
+from ..core.explain.table import (
     Explanation,
     ReceptiveField,
     Row,
@@ -36,12 +36,12 @@ from ..core.rundir import RunDir
 from ..core.settings import Settings, model_name
 from ..core.training import DEFAULT_TRAINING
 from . import data
-from .attribution import Attribution, attribution_maps
+from .attribution.methods import Attribution, attribution_maps
 from .inspect import ChosenImage, LayerFilters, LayerOutput, choose_image, conv_filters
 from .inspect import layer_outputs as outputs_for
 from .metrics import TestReport
+from .nn.model import KerasModel
 from .runs import load_trained, score, test_evaluation
-from .torch_model import KerasModel
 from .train import Evaluation
 
 IMAGE_SHAPE = (28, 28, 1)  # MNIST's and Fashion-MNIST's images, as the model sees them

@@ -1,0 +1,357 @@
+"""Compile a ModelSpec into a torch.nn.Module that computes what the Keras model computes.
+
+Tensors inside are (N, C, H, W) as PyTorch's kernels expect (use the channels_last
+memory format for speed); the model takes and returns Keras's (N, H, W, C) layout at
+its edges through `KerasModel.forward`. Keras semantics kept here:
+- 'same' padding as TensorFlow pads it: the odd pixel after (bottom/right), which
+  torch's own padding='same' cannot do with stride > 1;
+- Flatten in Keras's (H, W, C) order, so a Dense kernel maps one-to-one onto Keras's;
+- Dense on the last (channels) axis of a feature map, as Keras applies it;
+- glorot_uniform kernels with Keras's fan-in/fan-out, zero biases;
+- BatchNormalization with Keras's epsilon and momentum (torch momentum = 1 - Keras's).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ...core import spec as s
+from ...core.errors import ConvscopeError
+from ...core.explain.rules import step
+from ...core.explain.table import Shape
+from .dropout import Dropout
+from .fused import stages
+from .layers import ConvTranspose, grid_module
+from .ops import SamePad, channel_activation, glorot_uniform_, same_pads
+
+
+class Conv(nn.Module):
+    """Conv2D, DepthwiseConv2D or SeparableConv2D with Keras padding and activation."""
+
+    def __init__(self, layer: s.ConvBase, shape: Shape):
+        super().__init__()
+        cin, k = shape[2], layer.kernel_size
+        self.pad = SamePad(*same_pads(shape, k, layer.strides, layer.padding, layer.dilation_rate))
+        kernel, stride, dilation = (
+            k.astuple(),
+            layer.strides.astuple(),
+            layer.dilation_rate.astuple(),
+        )
+        self.pointwise: nn.Conv2d | None = None
+        self.depthwise = not isinstance(layer, s.Conv2D)  # one kernel per input channel
+        if isinstance(layer, s.Conv2D):
+            self.conv = nn.Conv2d(
+                cin,
+                layer.filters,
+                kernel,
+                stride,
+                dilation=dilation,
+                groups=layer.groups,
+                bias=layer.use_bias,
+            )
+            glorot_uniform_(
+                self.conv.weight, k.h * k.w * cin // layer.groups, k.h * k.w * layer.filters
+            )
+        elif isinstance(layer, (s.DepthwiseConv2D, s.SeparableConv2D)):
+            dm = layer.depth_multiplier
+            depthwise_bias = isinstance(layer, s.DepthwiseConv2D) and layer.use_bias
+            self.conv = nn.Conv2d(
+                cin, cin * dm, kernel, stride, dilation=dilation, groups=cin, bias=depthwise_bias
+            )
+            # Keras's depthwise kernel is (kh, kw, cin, dm): fan_in kh*kw*cin, fan_out kh*kw*dm.
+            glorot_uniform_(self.conv.weight, k.h * k.w * cin, k.h * k.w * dm)
+            if isinstance(layer, s.SeparableConv2D):
+                self.pointwise = nn.Conv2d(cin * dm, layer.filters, 1, bias=layer.use_bias)
+                glorot_uniform_(self.pointwise.weight, cin * dm, layer.filters)
+                if self.pointwise.bias is not None:
+                    nn.init.zeros_(self.pointwise.bias)
+        else:
+            raise TypeError(f"not a convolution: {type(layer).__name__}")
+        if self.conv.bias is not None:
+            nn.init.zeros_(self.conv.bias)
+        self.activation = channel_activation(layer.activation, 1)
+
+    def pre_activation(self, x: Tensor) -> Tensor:
+        x = self.conv(self.pad(x))  # (N, C_out, H_out, W_out)
+        if self.pointwise is not None:
+            x = self.pointwise(x)
+        return x
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.activation(self.pre_activation(x))
+
+
+class Pool(nn.Module):
+    """Max or average pooling; 'same' pads as TensorFlow, averaging over real pixels only."""
+
+    def __init__(self, layer: s.Pooling2D, shape: Shape) -> None:
+        super().__init__()
+        self.op = layer.op
+        self.kernel, self.stride = layer.pool_size.astuple(), layer.strides.astuple()
+        pads = same_pads(shape, layer.pool_size, layer.strides, layer.padding)
+        self.pad = SamePad(*pads, value=-math.inf if self.op == "max" else 0.0)
+        divisor = None
+        if self.op == "average" and any(pads):
+            # How many real (unpadded) pixels each window holds: TF's divisor.
+            ones = torch.ones(1, 1, shape[0], shape[1])
+            divisor = F.avg_pool2d(
+                SamePad(*pads)(ones), self.kernel, self.stride, divisor_override=1
+            )
+        self.divisor: Tensor | None
+        self.register_buffer("divisor", divisor, persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.pad(x)
+        if self.op == "max":
+            return F.max_pool2d(x, self.kernel, self.stride)
+        if self.divisor is None:
+            return F.avg_pool2d(x, self.kernel, self.stride)
+        return F.avg_pool2d(x, self.kernel, self.stride, divisor_override=1) / self.divisor
+
+
+class GlobalPool(nn.Module):
+    def __init__(self, layer: s.GlobalPooling2D) -> None:
+        super().__init__()
+        self.op, self.keepdims = layer.op, layer.keepdims
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.op == "max":
+            return torch.amax(x, dim=(2, 3), keepdim=self.keepdims)
+        return torch.mean(x, dim=(2, 3), keepdim=self.keepdims)
+
+
+class FlattenHWC(nn.Module):
+    """Keras's Flatten: (N, C, H, W) read in (H, W, C) order, so Dense weights match Keras."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() == 4:
+            x = x.permute(0, 2, 3, 1)  # (N, H, W, C)
+        return x.flatten(1)
+
+
+class Dense(nn.Module):
+    """Keras's Dense: a matrix on the last (channel) axis, also on feature maps."""
+
+    def __init__(self, layer: s.Dense, shape: Shape) -> None:
+        super().__init__()
+        self.linear = nn.Linear(shape[-1], layer.units, bias=layer.use_bias)
+        glorot_uniform_(self.linear.weight, shape[-1], layer.units)
+        if self.linear.bias is not None:
+            nn.init.zeros_(self.linear.bias)
+        self.spatial = len(shape) == 3
+        self.activation = channel_activation(layer.activation, 1 if self.spatial else -1)
+
+    def pre_activation(self, x: Tensor) -> Tensor:
+        if self.spatial:  # (N, C, H, W) -> channels last for the matrix, and back
+            y: Tensor = self.linear(x.permute(0, 2, 3, 1))  # (N, H, W, units)
+            return y.permute(0, 3, 1, 2)
+        out: Tensor = self.linear(x)  # (N, units)
+        return out
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.activation(self.pre_activation(x))
+
+
+class BatchNorm(nn.Module):
+    """Keras's BatchNormalization on the channel axis (dim 1 in (N, C, H, W) and (N, F)).
+
+    gamma exists only with scale=True and beta only with center=True, as in Keras, so the
+    parameter count matches. Moving statistics are buffers: Keras's non-trainable weights.
+    """
+
+    def __init__(self, layer: s.BatchNormalization, shape: Shape) -> None:
+        super().__init__()
+        channels = shape[-1]
+        self.eps, self.momentum = layer.epsilon, 1 - layer.momentum
+        self.gamma = nn.Parameter(torch.ones(channels)) if layer.scale else None
+        self.beta = nn.Parameter(torch.zeros(channels)) if layer.center else None
+        self.running_mean: Tensor
+        self.running_var: Tensor
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.batch_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.gamma,
+            self.beta,
+            self.training,
+            self.momentum,
+            self.eps,
+        )
+
+
+class Lambda(nn.Module):
+    """A weightless element-wise layer (activation, dropout at inference, rescaling)."""
+
+    def __init__(self, fn: Callable[[Tensor], Tensor]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fn(x)
+
+
+class SpatialDropout(nn.Module):
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout2d(rate)
+
+    def forward(self, x: Tensor) -> Tensor:
+        output: Tensor = self.dropout(x)
+        return output
+
+
+def _relu(layer: s.ReLU) -> Callable[[Tensor], Tensor]:
+    def relu(x: Tensor) -> Tensor:
+        # Keras ReLU: x >= threshold -> x (capped at max_value); below -> slope * (x - threshold)
+        y = torch.where(x >= layer.threshold, x, layer.negative_slope * (x - layer.threshold))
+        return y if layer.max_value is None else torch.clamp(y, max=layer.max_value)
+
+    return relu
+
+
+def build_layer(layer: s.Layer, shape: Shape) -> nn.Module:
+    """The torch module for one layer, given its input shape (H, W, C) or (F,)."""
+    module = grid_module(layer, shape)
+    if module is not None:
+        return module
+    match layer:
+        case s.ConvBase():
+            return Conv(layer, shape)
+        case s.Pooling2D():
+            return Pool(layer, shape)
+        case s.GlobalPooling2D():
+            return GlobalPool(layer)
+        case s.ZeroPadding2D():
+            return SamePad(layer.top, layer.bottom, layer.left, layer.right)
+        case s.Flatten():
+            return FlattenHWC()
+        case s.Dense():
+            return Dense(layer, shape)
+        case s.Dropout():
+            return Dropout(layer.rate)
+        case s.SpatialDropout2D():
+            return SpatialDropout(layer.rate)
+        case s.BatchNormalization():
+            return BatchNorm(layer, shape)
+        case s.Activation():
+            return Lambda(channel_activation(layer.activation, 1))
+        case s.Softmax():
+            return Lambda(lambda x: torch.softmax(x, dim=1))
+        case s.ReLU():
+            return Lambda(_relu(layer))
+        case s.LeakyReLU():
+            slope = layer.negative_slope
+            return Lambda(lambda x: F.leaky_relu(x, slope))
+        case s.ELU():
+            alpha = layer.alpha
+            return Lambda(lambda x: F.elu(x, alpha))
+        case s.Rescaling():
+            scale, offset = layer.scale, layer.offset
+            return Lambda(lambda x: x * scale + offset)
+    raise TypeError(f"no torch module for {type(layer).__name__}")
+
+
+class KerasModel(nn.Module):
+    """A Keras Sequential model in torch: takes (N, H, W, C) like Keras, returns Keras's output.
+
+    `layers[i]` runs spec layer i on (N, C, H, W) tensors. `forward_nchw` skips the
+    layout change at the input, for training loops that keep data as (N, C, H, W).
+    """
+
+    def __init__(self, model: s.ModelSpec) -> None:
+        super().__init__()
+        if len(model.input_shape) not in (1, 3):
+            raise ConvscopeError(
+                f"the PyTorch runtime takes inputs of shape (height, width, channels) or "
+                f"(features,), got {model.input_shape}",
+                where=model.source,
+            )
+        self.spec = model
+        self.shapes: list[Shape] = [model.input_shape]
+        modules = []
+        for layer in model.layers:
+            modules.append(build_layer(layer, self.shapes[-1]))
+            self.shapes.append(step(layer, self.shapes[-1], model.source).output_shape)
+            if not layer.trainable:
+                modules[-1].requires_grad_(False)
+        self.layers = nn.ModuleList(modules)
+        self.softmax_output = ends_in_softmax(model)
+        self.body = stages(model.layers[:-1], modules[:-1])  # the loss's path, fused
+
+    def logits_nchw(self, x: Tensor, keep: list[Tensor] | None = None) -> Tensor:
+        """The output before a final softmax (its logits), else the output itself.
+
+        Training takes the loss from these, as log_softmax is stable where log(softmax)
+        underflows; tf.keras does the same by reading the softmax's input. `keep`, when
+        given, receives every layer's output but the last (Grad-CAM reads one of them).
+        """
+        last = self.layers[-1]
+        if keep is None and self.training:  # fused: no layer's forward hook sees it
+            for stage in self.body:
+                x = stage(x)
+        else:
+            for layer in self.layers[:-1]:
+                x = layer(x)
+                if keep is not None:
+                    keep.append(x)
+        if not self.softmax_output:
+            return to_keras_layout(last(x))
+        if isinstance(last, (Conv, ConvTranspose, Dense)):
+            x = last.pre_activation(x)
+        return to_keras_layout(x)  # a Softmax or Activation('softmax') layer: its input
+
+    def forward_nchw(self, x: Tensor) -> Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return to_keras_layout(x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.forward_nchw(to_torch_layout(x))
+
+    def activations(self, x: Tensor) -> list[Tensor]:
+        """Every layer's output for a (N, H, W, C) batch, each in Keras's layout."""
+        outputs = []
+        x = to_torch_layout(x)
+        for layer in self.layers:
+            x = layer(x)
+            outputs.append(to_keras_layout(x))
+        return outputs
+
+
+def ends_in_softmax(model: s.ModelSpec) -> bool:
+    last = model.layers[-1] if model.layers else None
+    return isinstance(last, s.Softmax) or getattr(last, "activation", None) == "softmax"
+
+
+def to_torch_layout(x: Tensor) -> Tensor:
+    """(N, H, W, C) -> (N, C, H, W); other ranks unchanged."""
+    return x.permute(0, 3, 1, 2) if x.dim() == 4 else x
+
+
+def to_keras_layout(x: Tensor) -> Tensor:
+    """(N, C, H, W) -> (N, H, W, C); other ranks unchanged."""
+    return x.permute(0, 2, 3, 1) if x.dim() == 4 else x
+
+
+def count_params(model: nn.Module) -> tuple[int, int]:
+    """(trainable, non_trainable) as Keras counts them: BN's moving statistics are weights.
+
+    Works on the whole model or on one of its layers.
+    """
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    moving = sum(
+        b.numel()
+        for name, b in model.named_buffers()
+        if name.endswith(("running_mean", "running_var"))
+    )
+    return trainable, frozen + moving

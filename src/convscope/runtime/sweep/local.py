@@ -1,0 +1,125 @@
+"""Training a sweep's trials: one at a time here, or (runtime/sweep_ray.py) as Ray tasks.
+
+A trial is trained the same way wherever it runs (`train_trial`): it checks that it can
+see the sweep's folder, records the attempt (host, process), then opens its run
+directory by the experiments' rule (runtime/trials.py): a finished trial is kept, a
+stopped or killed one resumes from its last checkpoint, a new one starts from the
+settings and model source sweep.json gives it. So a retried Ray task, a resumed sweep and
+a first run all end with the same run directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ...core.errors import Diverged
+from ...core.sweep.folder import SweepDir
+from ...core.sweep.plan import PlannedTrial, planned_trials
+from .. import runs
+from ..train import Observer, Silent, StopFlag
+from .trials import open_planned
+
+
+def start_trial(folder: SweepDir, planned: PlannedTrial, stream: Any) -> runs.Run:
+    return runs.start(
+        planned.settings.read_model(planned.source_text, planned.key),
+        planned.source_text,
+        planned.settings,
+        folder.runs_root,
+        stream=stream,
+        run_dir=folder.run(planned.key).path,
+    )
+
+
+def train_trial(
+    folder: SweepDir,
+    planned: PlannedTrial,
+    stop: StopFlag,
+    on_open: Callable[[runs.Run | None], Observer],
+    stream: Any = None,
+) -> bool:
+    """Train (or resume, or skip) one trial; True when it has finished and been scored.
+    `on_open` hears of the run once it is open (None: already done) and gives its observer."""
+    run_dir = folder.run(planned.key)
+    epochs = planned.settings.training.epochs
+    if run_dir.finished(epochs):
+        on_open(None)
+        return True
+    folder.record_attempt(planned.key, os.getpid())
+    run = open_planned(run_dir, epochs, lambda: start_trial(folder, planned, stream), stream)
+    observer = on_open(run)
+    if run is None:
+        return True
+    if not run.fit(observer, stop):
+        return False
+    run.score()
+    return True
+
+
+TrialOpened = Callable[[int, int, PlannedTrial, "runs.Run | None"], Observer]
+
+
+def run_here(
+    folder: SweepDir,
+    record: dict[str, Any],
+    stop: StopFlag,
+    on_trial: TrialOpened,
+    after_each: Callable[[], None],
+    stream: Any = None,
+) -> None:
+    """Every trial in turn in this process (2 cores: one training at a time is fastest);
+    `stop` (Ctrl-C) ends the current one after its batch, checkpointed."""
+    plan = planned_trials(record, str(folder.plan_json))
+    for number, planned in enumerate(plan, 1):
+
+        def opened(
+            run: runs.Run | None, number: int = number, planned: PlannedTrial = planned
+        ) -> Observer:
+            return on_trial(number, len(plan), planned, run)
+
+        already = folder.run(planned.key).finished(planned.settings.training.epochs)
+        try:
+            train_trial(folder, planned, stop, opened, stream)
+        except Diverged as error:  # too high a rate, say: a result, and the sweep goes on
+            folder.record_failure(planned.key, error.message)
+            if stream is not None:
+                stream.write(f"convscope: {planned.trial.title}: {error.message}\n")
+        if not already:
+            after_each()  # the table and figures, rewritten
+        if stop.requested:
+            return
+
+
+def run_trials(
+    folder: SweepDir,
+    record: dict[str, Any],
+    stop: StopFlag,
+    on_trial: TrialOpened,
+    after_each: Callable[[], None],
+    stream: Any = None,
+    *,
+    ray: bool | str = False,
+    cpus_per_trial: float | None = None,
+) -> None:
+    """Every unfinished trial: here one at a time, or with `ray` (True, or the cluster's
+    address) as Ray tasks, whose progress lines go to `stream`."""
+    if not ray:
+        run_here(folder, record, stop, on_trial, after_each, stream)
+        return
+    from .ray_tasks import run_on_ray
+
+    run_on_ray(folder, record, stop, address=ray if isinstance(ray, str) else None,
+               cpus_per_trial=cpus_per_trial, on_event=lambda line: print(line, file=stream),
+               after_each=after_each)  # fmt: skip
+
+
+def worker_trial(folder_path: str, sweep_id: str, index: int) -> dict[str, Any]:
+    """What a Ray task runs on its node: one trial, silently, from the shared folder."""
+    folder = SweepDir(Path(folder_path))
+    folder.check_visible(sweep_id)  # before any write: the storage must be shared
+    planned = next(p for p in planned_trials(folder.plan(), folder_path) if p.trial.index == index)
+    finished = train_trial(folder, planned, StopFlag(), lambda run: Silent())
+    return {"index": index, "key": planned.key, "finished": finished}
