@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.errors import ConvscopeError
+from ..core.errors import missing_extra
 from .live import WEB, Live, RequestError
 from .model import Model
 
@@ -18,9 +18,7 @@ def widget(model: Model) -> Any:
     try:
         import anywidget
     except ImportError:
-        raise ConvscopeError(
-            "the notebook widget needs anywidget", hint="pip install 'convscope[widget]'"
-        ) from None
+        raise missing_extra("Model.widget()", "widget", "anywidget") from None
 
     class LiveWidget(anywidget.AnyWidget):
         _esm = (WEB / "app.js").read_text(encoding="utf-8")

@@ -60,3 +60,10 @@ class ShapeError(ConvscopeError):
 
 class Diverged(ConvscopeError):
     """Training's loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def missing_extra(what: str, extra: str, packages: str) -> ConvscopeError:
+    """The one line a command says when an optional extra is not installed."""
+    return ConvscopeError(
+        f"{what} needs {packages}, the optional extra {extra!r}: pip install 'convscope[{extra}]'"
+    )

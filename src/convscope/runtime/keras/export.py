@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from ... import __version__
-from ...core.errors import ConvscopeError
+from ...core.errors import ConvscopeError, missing_extra
 from ...core.files import atomic_write
 from ...core.keras.save import KERAS_VERSION, model_config
 from ..nn.model import KerasModel
@@ -68,10 +68,7 @@ def onnx_bytes(model: KerasModel) -> bytes:
     try:
         import onnx
     except ImportError:
-        raise ConvscopeError(
-            "export --format onnx needs the onnx package",
-            hint="pip install 'convscope[onnx]' (onnx and onnxruntime)",
-        ) from None
+        raise missing_extra("export --format onnx", "onnx", "onnx and onnxruntime") from None
     model = model.cpu().eval()
     example = torch.rand(2, *model.spec.input_shape)  # (N, H, W, C), as Keras takes it
     buffer = io.BytesIO()

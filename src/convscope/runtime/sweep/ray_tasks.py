@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ...core.errors import ConvscopeError
+from ...core.errors import ConvscopeError, missing_extra
 from ...core.explain.rules import explain
 from ...core.sweep.folder import SweepDir
 from ...core.sweep.plan import PlannedTrial, planned_trials
@@ -54,10 +54,7 @@ def import_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise ConvscopeError(
-            "--ray needs Ray, which is not installed",
-            hint="pip install 'convscope[ray]' (or pip install ray), on every node",
-        ) from None
+        raise missing_extra("--ray", "ray", "Ray (on every node)") from None
     return ray
 
 
