@@ -73,7 +73,7 @@ def run(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_plain_install_lacks_every_extra(plain_python: Path) -> None:
-    code = "import importlib.util as u; print([m for m in %r if u.find_spec(m)])" % (EXTRAS,)
+    code = f"import importlib.util as u; print([m for m in {EXTRAS!r} if u.find_spec(m)])"
     assert run(plain_python, "-c", code).stdout.strip() == "[]"
 
 

@@ -66,5 +66,5 @@ def test_without_ray_installed_ray_is_refused_clearly(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed: import fails
     code, _, err = run_cli("sweep", "chollet", "--grid", "lr=1e-3,1e-4", "--ray")
-    assert code == 2 and "--ray needs Ray, which is not installed" in err
+    assert code == 2 and "--ray needs Ray (on every node), the optional extra" in err
     assert "pip install 'convscope[ray]'" in err and not (tmp_path / "sweeps").exists()
