@@ -8,8 +8,11 @@ modules are accepted, and anything that could carry code (Lambda layers, custom 
 registered objects, TorchModuleWrapper, functions in a config) is refused by name.
 
 Sequential models and functional models whose graph is one chain (Input -> ... ->
-output) are read; each layer's config goes through the same constructor tables as the
-source importer (keras_api), so defaults, checks and names are Keras's.
+output) are read, in every layout Keras has saved them: Keras 3 and tf.keras 2.2.3+ as
+{"name", "layers"}, Keras 1.x to 2.2.2 as the plain list of layer configs (Keras 1's
+argument names read through core.keras.legacy, each with a note). Each layer's config
+goes through the same constructor tables as the source importer (core.keras.bind), so
+defaults, checks and names are Keras's.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .. import spec as s
 from ..errors import SourceError, SpecError
 from ..explain.rules import explain
 from .bind import LayerCall, canonical, is_keras_layer, sequential
+from .legacy import modernise
 from .names import INPUT_CLASSES
 
 SEQUENTIAL = ("Sequential",)
@@ -32,7 +36,9 @@ CODE_CLASSES = {
     "TFSMLayer": "a TFSMLayer runs a TensorFlow SavedModel",
 }
 # Config keys Keras writes that change nothing convscope computes.
-IGNORED = frozenset({"dtype", "build_config", "compile_config", "shared_object_id", "optional"})
+IGNORED = frozenset(
+    {"dtype", "input_dtype", "build_config", "compile_config", "shared_object_id", "optional"}
+)
 # Config keys whose non-default value would add weights or change the arithmetic.
 DEFAULT_ONLY = {
     "lora_rank": None,
@@ -85,8 +91,9 @@ def check_dtype(config: Mapping[str, Any], source: str, layer: str | None) -> No
         )
 
 
-def layer_call(entry: Any, source: str, position: int) -> LayerCall:
-    """One layer of the config as the constructor call Keras would make."""
+def layer_call(entry: Any, source: str, position: int, notes: list[str]) -> LayerCall:
+    """One layer of the config as the constructor call Keras 3 would make (Keras 1's
+    argument names modernised, with a note appended to `notes`)."""
     if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
         raise SourceError(f"layer {position} of the config is not a Keras layer", where=source)
     cls = entry["class_name"]
@@ -114,6 +121,12 @@ def layer_call(entry: Any, source: str, position: int) -> LayerCall:
             )
     dropped = IGNORED | set(DEFAULT_ONLY) | set(UNUSED_WITH_DEFAULTS)
     kwargs = {k: v for k, v in config.items() if k not in dropped}
+    try:
+        _, kwargs, note = modernise(cls, (), kwargs)
+    except SpecError as error:
+        raise SpecError(f"{cls}: {error.message}", where=where(source, name)) from None
+    if note:
+        notes.append(f"{name}: {note}")
     return LayerCall(canonical(cls), (), kwargs, None)
 
 
@@ -123,6 +136,8 @@ def _model_config(config: Any, source: str) -> tuple[str, dict[str, Any]]:
         raise SourceError("the model config is not a Keras model", where=source)
     cls = config["class_name"]
     inner = config.get("config")
+    if cls in SEQUENTIAL and isinstance(inner, list):  # Keras 1.x to 2.2.2: the layers alone
+        inner = {"name": "sequential", "layers": inner}
     if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
         raise SourceError(f"the model config ({cls}) lists no layers", where=source)
     module = config.get("module")
@@ -202,14 +217,16 @@ def read_config(config: Any, source: str) -> s.ModelSpec:
     cls, inner = _model_config(config, source)
     refuse_code(inner.get("dtype"), source, None)
     entries = list(inner["layers"]) if cls in SEQUENTIAL else chain(inner, source)
-    calls = [layer_call(e, source, i) for i, e in enumerate(entries)]
+    notes: list[str] = []
+    calls = [layer_call(e, source, i, notes) for i, e in enumerate(entries)]
     for call in calls:
         if call.cls not in INPUT_CLASSES and not isinstance(call.kwargs.get("name"), str):
             raise SourceError(f"a {call.cls} layer has no name", where=source)
     axes = {str(c.kwargs["name"]): c.kwargs["axis"] for c in calls if "axis" in c.kwargs}
     calls = [channels_axis(c) for c in calls]
     # The input shape: Keras 3's InputLayer(batch_shape=...), Keras 2's batch_input_shape.
-    spec = sequential(calls, source=source, name=str(inner.get("name") or "sequential"))
+    name = str(inner.get("name") or "sequential")
+    spec = sequential(calls, source=source, name=name, notes=tuple(dict.fromkeys(notes)))
     check_axes(spec, axes, source)
     return spec
 

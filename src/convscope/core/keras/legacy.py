@@ -6,7 +6,8 @@ scripts that use them meant them, each with a note saying so.
   name with three numbers was written for Keras 1, so the Keras 1 reading is used.
 - Keras 1 keywords: border_mode (padding), subsample (strides), output_dim (Dense's units),
   p (Dropout's rate), bias (use_bias); init and W_/b_ regularizers and constraints change
-  no number here; dim_ordering='th' (channels first) is refused.
+  no number here; dim_ordering='th' (channels first) is refused; BatchNormalization's
+  mode=0 is Keras 2's, other modes are refused.
 - `AveragePooling2D()` without pool_size: Keras 3 requires it; tf.keras 2 took (2, 2).
 """
 
@@ -69,6 +70,14 @@ def modernise(
             )
         if key in RENAMED:
             kwargs[RENAMED[key]] = value
+    if cls in ("BatchNormalization", "BatchNormalizationV1") and "mode" in kwargs:
+        mode = kwargs.pop("mode")  # Keras 1: 0 normalises per feature map, as Keras 2 and 3
+        if mode != 0:
+            raise SpecError(
+                f"mode={mode!r} (Keras 1's per-sample normalisation) is not supported; "
+                "mode=0, the only one Keras 2 and 3 kept, is"
+            )
+        old.append("mode")
     if old:
         notes.append(f"Keras 1 arguments read as Keras 3's: {', '.join(old)}")
     if cls in ("AveragePooling2D", "AvgPool2D") and not args and "pool_size" not in kwargs:
