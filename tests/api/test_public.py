@@ -183,3 +183,26 @@ def test_an_untrained_model_reads_as_such(untrained: Any) -> None:
     assert not untrained.trained and untrained.path is None
     assert repr(untrained) == "<Model: chollet (untrained; mnist)>"
     assert "93322" in untrained._repr_html_()
+
+
+def test_predict_takes_an_array_shaped_like_a_flat_models_input(tmp_path: Path) -> None:
+    """A Dense model whose input is (784,) takes (N, 784), as Keras's predict does: the
+    same probabilities as for the (N, 28, 28) images it flattens, and torch's own."""
+    source = tmp_path / "mlp.py"
+    source.write_text(
+        "from keras import layers, Sequential\n"
+        "model = Sequential([layers.Dense(32, activation='relu', input_shape=(784,)),\n"
+        "                    layers.Dense(10, activation='softmax')])\n"
+    )
+    model = cs.load(source, seed=2)
+    images = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    flat = images.reshape(5, 784)
+    found = model.predict(flat)
+    assert found.shape == (5, 10)
+    np.testing.assert_array_equal(found, model.predict(images))
+    np.testing.assert_array_equal(model.predict(flat / 255.0), found)
+    with torch.no_grad():
+        direct = model.subject.model.eval()(torch.from_numpy(flat / np.float32(255)))
+    np.testing.assert_allclose(found, direct.numpy(), atol=1e-6)
+    with pytest.raises(cs.ConvscopeError, match=r"or \(N, 784\) as the model takes"):
+        model.predict(flat[:, :700])

@@ -96,22 +96,32 @@ def choose_image(choice: str, dataset_name: str, dataset: data.Dataset | None) -
     return ChosenImage(image, None, Path(choice).name, tuple(steps))
 
 
-def as_images(images: object, size: tuple[int, int] = (28, 28)) -> np.ndarray:
-    """A user's array -> float32 (N, H, W) on the training images' 0..255 scale.
+def as_images(
+    images: object, size: tuple[int, int] = (28, 28), input_shape: tuple[int, ...] = ()
+) -> np.ndarray:
+    """A user's array -> float32 on the training images' 0..255 scale: (N, H, W), or
+    (N, *input_shape) as given when it is shaped like the model's input.
 
-    Accepts (N, H, W), (N, H, W, 1) or one (H, W) image of `size`; integers 0..255 (uint8,
-    as MNIST is stored) or floats 0..1 (x / 255, as the tutorials feed Keras). Checked
-    once, here.
+    Accepts (N, H, W), (N, H, W, 1) or one (H, W) image of `size`, and (N, *input_shape)
+    (a Dense model's (N, 784), as Keras's predict takes it); integers 0..255 (uint8, as
+    MNIST is stored) or floats 0..1 (x / 255, as the tutorials feed Keras). Checked once,
+    here.
     """
     given = np.asarray(images)
     a = given[None] if given.ndim == 2 else given  # one image
     if a.ndim == 4 and a.shape[-1] == 1:
         a = a[..., 0]  # (N, H, W, 1) -> (N, H, W)
-    if a.ndim != 3 or a.shape[1:] != size or not len(a):
+    image = a.ndim == 3 and a.shape[1:] == size and len(a) > 0
+    if not image and given.shape[1:] == input_shape and len(given):
+        a = given  # shaped like the model's input: used as it is
+    elif not image:
         h, w = size
+        model = f", or (N, {', '.join(map(str, input_shape))}) as the model takes" * (
+            input_shape not in ((h, w), (h, w, 1), ())
+        )
         raise ConvscopeError(
-            f"images must be an array of shape (N, {h}, {w}) or (N, {h}, {w}, 1), or one "
-            f"({h}, {w}) image; got {given.shape}"
+            f"images must be an array of shape (N, {h}, {w}) or (N, {h}, {w}, 1){model}, or "
+            f"one ({h}, {w}) image; got {given.shape}"
         )
     if a.dtype.kind not in "uif":
         raise ConvscopeError(f"images must be numbers (uint8 0-255 or float 0-1), got {a.dtype}")
