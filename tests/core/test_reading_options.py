@@ -48,7 +48,7 @@ GAN = textwrap.dedent("""
         ("generator", "dense", (100,)),  # the caller's variable
         ("build_generator", "dense", (100,)),  # the function that builds it
         ("gen", "dense", (100,)),  # its name=
-        ("discriminator", "conv2d", (14, 14, 1)),
+        ("discriminator", "conv2d_1", (14, 14, 1)),  # Keras counts on from the generator
         ("gan", "dense", (100,)),
     ],
 )

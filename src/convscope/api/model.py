@@ -91,13 +91,11 @@ class Model(Shown):
     def predict(self, images: Any) -> np.ndarray:
         """What Keras's model.predict gives: (N, classes), probabilities after a softmax.
 
-        images: (N, 28, 28) or (N, 28, 28, 1), or one (28, 28) image, or an array shaped
-        like the model's input, (N, *input_shape), such as a Dense model's (N, 784); uint8
-        0-255 (as MNIST is stored) or float 0-1 (x / 255, as the tutorials feed Keras).
+        images: (N, 28, 28), (N, 28, 28, 1), one (28, 28) image, or (N, *input_shape) as
+        the model takes (a Dense model's (N, 784)); uint8 0-255 or float 0-1 (x / 255).
         """
         self.subject.check_images()
-        shape = self.subject.spec.input_shape
-        x = inspect.as_images(images, input_shape=shape)
+        x = inspect.as_images(images, input_shape=self.subject.spec.input_shape)
         found: np.ndarray = inspect.model_outputs(self.subject.model, x)
         return found
 

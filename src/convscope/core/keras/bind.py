@@ -177,6 +177,7 @@ class LayerCall:
     args: tuple[Any, ...]
     kwargs: Mapping[str, Any]
     line: int | None = None
+    auto: str | None = None  # the name Keras gives it without name=, where the file made it
 
 
 def to_snake_case(name: str) -> str:
@@ -214,7 +215,9 @@ def sequential(
     """Assemble `keras.Sequential([...])`: input shape, layers, Keras's auto names.
 
     Names follow keras/src/utils/naming.py uniquify in a fresh session: the first
-    Conv2D is conv2d, the next conv2d_1; a layer given name= keeps it. `input_shape`,
+    Conv2D is conv2d, the next conv2d_1; a layer given name= keeps it. A call that knows
+    the name Keras gave it where the file made it (`auto`: the session's counters run on
+    through every model a file builds) keeps that one. `input_shape`,
     when given, overrides the file's own (the CLI's --input-shape).
     """
     file_shape: tuple[int, ...] | None = None
@@ -234,7 +237,8 @@ def sequential(
             raise SpecError(f"{canonical(call.cls)}: {error.message}", where=where) from None
         if not layers and file_shape is None:
             file_shape = bound.input_shape
-        layer_name = bound.name or auto_name(to_snake_case(bound.layer.keras_class), uids)
+        prefix = to_snake_case(bound.layer.keras_class)
+        layer_name = bound.name or call.auto or auto_name(prefix, uids)
         if not layer_name.isprintable() or "/" in layer_name:
             raise SpecError(
                 f"a layer name must be printable text without '/', got {layer_name!r}", where=where

@@ -13,7 +13,7 @@ from ..errors import SpecError
 from ..keras import layers as keras_layers
 from ..keras import legacy as keras1
 from ..keras import names as keras_names
-from ..keras.bind import NO_SHAPE_EFFECT, LayerCall
+from ..keras.bind import NO_SHAPE_EFFECT, LayerCall, auto_name, to_snake_case
 from ..spec import ACTIVATIONS
 from . import data as source_data
 from .expressions import Evaluator
@@ -42,6 +42,9 @@ class KerasCalls(Evaluator):
         self.function_names: list[str] = []  # the functions being walked, innermost last
         self.models: list[Sequential] = []
         self.notes: list[str] = []
+        # Keras's name counters (keras/src/utils/naming.py uniquify): one per session, so a
+        # file's second model continues them (leaky_re_lu_3, dense_1, sequential_1)
+        self.uids: dict[str, int] = {}
 
     def layer_call(
         self, node: ast.Call, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -70,7 +73,9 @@ class KerasCalls(Evaluator):
             k: None if k in NO_SHAPE_EFFECT else self.argument(node, name, v, k)
             for k, v in kwargs.items()
         }  # regularizers, initializers, constraints: any value, they change no number here
-        return LayerCall(name, args, kwargs, node.lineno)
+        named = kwargs.get("name") is not None  # only unnamed layers take a number
+        auto = None if named else auto_name(to_snake_case(canonical), self.uids)
+        return LayerCall(name, args, kwargs, node.lineno, auto)
 
     def given_classes(
         self, node: ast.Call, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -114,6 +119,7 @@ class KerasCalls(Evaluator):
         items = kwargs.get("layers", args[0] if args else None)
         name = kwargs.get("name", args[2] if len(args) > 2 else None)
         model = Sequential([], node.lineno, name if isinstance(name, str) else None)
+        model.auto = None if model.name else auto_name("sequential", self.uids)
         model.function = self.function_names[-1] if self.function_names else None
         if items is not None:
             if not isinstance(items, (list, tuple)):

@@ -108,7 +108,7 @@ def read_model(
     spec = keras_api.sequential(
         chosen.calls,
         source=filename,
-        name=chosen.name,
+        name=chosen.name or chosen.auto,
         input_shape=input_shape,
         notes=tuple(notes),
         built_shape=chosen.built_shape,

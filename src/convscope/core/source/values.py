@@ -85,7 +85,8 @@ class Sequential:
 
     calls: list[LayerCall]
     line: int
-    name: str | None = None
+    name: str | None = None  # name=
+    auto: str | None = None  # the name Keras gives it without name=: sequential, sequential_1
     compile_args: dict[str, Any] | None = None
     fit_args: dict[str, Any] | None = None
     built_shape: tuple[int, ...] | None = None  # model.build((None, 28, 28, 1))

@@ -1,0 +1,103 @@
+"""Layer and model names of a file that builds several models, as Keras 3 gives them: its
+name counters belong to the session, so a second model continues the first's
+(leaky_re_lu_3, dense_1, sequential_1). Keras runs each file here (our own test source)
+and is the oracle; convscope reads it without running it, one model at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from convscope.core.source.read import read_model
+
+from .keras_oracle import keras
+
+GAN = """
+import keras
+from keras import layers
+
+def make_generator_model():
+    model = keras.Sequential()
+    model.add(layers.Input((100,)))
+    model.add(layers.Dense(7 * 7 * 16, use_bias=False))
+    model.add(layers.BatchNormalization())
+    model.add(layers.LeakyReLU())
+    model.add(layers.Reshape((7, 7, 16)))
+    model.add(layers.Conv2DTranspose(8, (5, 5), strides=(1, 1), padding="same", use_bias=False))
+    model.add(layers.BatchNormalization())
+    model.add(layers.LeakyReLU())
+    model.add(layers.Conv2DTranspose(4, (5, 5), strides=(2, 2), padding="same", use_bias=False))
+    model.add(layers.BatchNormalization())
+    model.add(layers.LeakyReLU())
+    model.add(layers.Conv2DTranspose(1, (5, 5), strides=(2, 2), padding="same", activation="tanh"))
+    return model
+
+def make_discriminator_model():
+    model = keras.Sequential()
+    model.add(layers.Input((28, 28, 1)))
+    model.add(layers.Conv2D(8, (5, 5), strides=(2, 2), padding="same"))
+    model.add(layers.LeakyReLU())
+    model.add(layers.Dropout(0.3))
+    model.add(layers.Conv2D(16, (5, 5), strides=(2, 2), padding="same"))
+    model.add(layers.LeakyReLU())
+    model.add(layers.Dropout(0.3))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(1))
+    return model
+
+generator = make_generator_model()
+discriminator = make_discriminator_model()
+"""
+BUILT_TWICE = """
+from keras import layers, Sequential
+
+def build(width):
+    return Sequential([
+        layers.Input((28, 28, 1)),
+        layers.Conv2D(width, 3, activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax", name="classes" if width > 8 else None),
+    ])
+
+small = build(8)
+wide = build(16)
+unused = layers.Dense(3)
+third = Sequential([layers.Input((4,)), layers.Dense(2)], name="mine")
+"""
+CASES = {
+    "gan": (GAN, ["generator", "discriminator"]),
+    "built-twice": (BUILT_TWICE, ["small", "wide", "third"]),
+}
+
+
+def run_in_keras(source: str) -> dict[str, Any]:
+    keras.backend.clear_session(free_memory=False)  # a fresh session, as a script starts
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # the test's own source, not a user's file
+    return namespace
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_models_names_continue_keras_counters(case: str) -> None:
+    source, models = CASES[case]
+    built = run_in_keras(source)
+    for variable in models:
+        spec = read_model(source, f"{case}.py", pick=variable).spec
+        reference = built[variable]
+        assert [layer.name for layer in spec.layers] == [
+            layer.name for layer in reference.layers
+        ], variable
+        assert spec.name == reference.name, variable
+
+
+def test_the_gan_fixture_names_its_discriminator_as_keras_does() -> None:
+    """The issue's own example: the discriminator of a DCGAN script built after its generator."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "scripts" / "dcgan_two_models.py"
+    spec = read_model(path.read_text(), path.name, pick="discriminator").spec
+    names = [layer.name for layer in spec.layers]
+    assert names[:2] == ["conv2d", "leaky_re_lu_3"] and names[-1] == "dense_1"
+    assert spec.name == "sequential_1"
