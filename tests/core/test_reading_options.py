@@ -208,3 +208,92 @@ def test_fit_data_says_nothing_when_the_model_has_its_own_input() -> None:
     ex = cs.explain(code=code)
     assert ex.input_shape == (28, 28, 1)
     assert not any("the shape of the data" in n for n in ex.notes)
+
+
+# ---- real notebook exports and data handling (issue 24, item 5) ----
+
+NOTEBOOK_PIP = textwrap.dedent("""
+    pip install -q tensorflow==2.15
+    cd ..
+    import tensorflow as tf
+    model = tf.keras.Sequential([
+        tf.keras.layers.Conv2D(8, 3, activation="relu", input_shape=(28, 28, 1)),
+        tf.keras.layers.Flatten(),
+        tf.keras.layers.Dense(10, activation="softmax"),
+    ])
+    time = 5  # Python's own, not IPython's %time
+""")
+CIFAR_STANDARDISED = textwrap.dedent("""
+    import numpy as np
+    from keras.datasets import cifar10
+    from keras.models import Sequential
+    from keras.layers import Conv2D, Flatten, Dense
+    from keras.utils import to_categorical
+    (x_train, y_train), (x_test, y_test) = cifar10.load_data()
+    x_train = x_train.astype('float32')
+    x_test = x_test.astype('float32')
+    mean = np.mean(x_train, axis=(0, 1, 2, 3))
+    std = np.std(x_train, axis=(0, 1, 2, 3))
+    x_train = (x_train - mean) / (std + 1e-7)
+    x_test = (x_test - mean) / (std + 1e-7)
+    {extra}
+    y_train = to_categorical(y_train, 10)
+    model = Sequential()
+    model.add(Conv2D(32, (3, 3), padding='same', input_shape=x_train.shape[1:]))
+    model.add(Flatten())
+    model.add(Dense(10, activation='softmax'))
+""")
+FLOWERS = textwrap.dedent("""
+    import tensorflow as tf
+    from tensorflow.keras import layers
+    from tensorflow.keras.models import Sequential
+    train_ds = tf.keras.utils.image_dataset_from_directory(
+        "flower_photos", validation_split=0.2, subset="training", seed=123, {size}batch_size=32)
+    val_ds = tf.keras.utils.image_dataset_from_directory(
+        "flower_photos", validation_split=0.2, subset="validation", seed=123, {size}batch_size=32)
+    AUTOTUNE = tf.data.AUTOTUNE
+    train_ds = train_ds.cache().shuffle(1000).prefetch(buffer_size=AUTOTUNE)
+    model = Sequential([
+        layers.Rescaling(1./255),
+        layers.Conv2D(16, 3, padding='same', activation='relu'),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+        layers.Dense(5),
+    ])
+    model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')
+    model.fit(train_ds, validation_data=val_ds, epochs=10)
+""")
+
+
+@pytest.mark.parametrize(
+    ("source", "input_shape", "note"),
+    [
+        (NOTEBOOK_PIP, (28, 28, 1), None),
+        (CIFAR_STANDARDISED.format(extra=""), (32, 32, 3), None),
+        (CIFAR_STANDARDISED.format(
+            extra="x_train = (x_train - x_train.mean(axis=(0, 1, 2), keepdims=True)) / x_train.std()"),
+         (32, 32, 3), None),
+        (FLOWERS.format(size="image_size=(180, 180), "), (180, 180, 3),
+         "the input shape (180, 180, 3) is the shape of the data model.fit() is given "
+         "(image_dataset_from_directory's 180x180 rgb images)"),
+        (FLOWERS.format(size=""), (256, 256, 3), "256x256 rgb images"),
+        (FLOWERS.format(size="color_mode='grayscale', image_size=(64, 48), "), (64, 48, 1), "64x48 grayscale"),
+        (FLOWERS.format(size="image_size=(32, 32), ").replace('subset="training"', 'subset="both"')
+         .replace("train_ds = tf", "train_ds, _ = tf"), (32, 32, 3), "32x32 rgb"),
+    ],
+    ids=["bare-pip-install", "cifar-mean-std", "cifar-per-channel-keepdims", "image-folder",
+         "image-folder-default-size", "image-folder-grayscale", "image-folder-subset-both"],
+)  # fmt: skip
+def test_real_notebook_exports_and_data_handling_are_read(
+    source: str, input_shape: tuple[int, ...], note: str | None
+) -> None:
+    ex = cs.explain(code=source)
+    assert ex.input_shape == input_shape
+    if note:
+        assert any(note in n for n in ex.notes), ex.notes
+
+
+def test_shapes_that_do_not_broadcast_stay_unknown() -> None:
+    source = CIFAR_STANDARDISED.format(extra="x_train = x_train - np.mean(x_train, axis=(1, 2))")
+    result = run_cli("explain", "-", stdin=source)
+    assert result.code == 2 and "line 17: Conv2D: `input_shape` cannot be worked out" in result.err

@@ -14,7 +14,7 @@ from ..core import presets as preset_table
 from ..core.explain.rules import explain as explain_spec
 from ..core.explain.table import Explanation as Rows
 from ..core.explain.table import fmt_shape
-from ..core.load import Reading, load_model, parse_shape
+from ..core.load import Reading, load_model, parse_shape, without_magics
 from ..core.settings import positive_int
 from ..core.source.read import read_model
 from ..core.spec import ModelSpec
@@ -91,8 +91,12 @@ def explain(
     reading = Reading(as_shape(input_shape), pick, classes)
     target = os.fspath(model)
     if code is not None:
-        spec = read_model(
-            code, target or "<code>", input_shape=reading.input_shape, classes=classes, pick=pick
+        spec = read_model(  # a notebook cell's magics (%matplotlib, pip install) as in a file
+            without_magics(code),
+            target or "<code>",
+            input_shape=reading.input_shape,
+            classes=classes,
+            pick=pick,
         ).spec
     elif Path(target).suffix.lower() in (".h5", ".hdf5"):
         from ..runtime.keras.read import read_spec

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Callable
@@ -104,13 +105,34 @@ def notebook_code(text: str, name: str) -> str:
     return "\n".join(sources) + "\n"
 
 
+# IPython's line magics that notebooks call without the % (automagic, on by default):
+# `pip install keras` is IPython's %pip, and a syntax error to Python. Such a line is a
+# magic only when Python cannot read it on its own (`time = 5` is Python's).
+AUTOMAGIC = re.compile(
+    r"(pip|conda|mamba|cd|env|matplotlib|load_ext|reload_ext|autoreload|pylab|run|timeit"
+    r"|time|mkdir|cat|rm|cp|mv|tensorflow_version)\s+(?![=(\[,:+*/%&|^<>!])\S"
+)
+
+
+def is_automagic(line: str) -> bool:
+    if not AUTOMAGIC.match(line):
+        return False
+    try:
+        ast.parse(line)
+    except SyntaxError:
+        return True
+    return False
+
+
 def without_magics(text: str) -> str:
-    """IPython's `%matplotlib inline`, `!pip install ...` and get_ipython() lines become
-    `pass` (same indentation, same line numbers): notebook exports keep them."""
+    """IPython's `%matplotlib inline`, `!pip install ...`, bare `pip install ...`
+    (automagic) and get_ipython() lines become `pass` (same indentation, same line
+    numbers): notebook exports keep them."""
     lines = text.splitlines()
     for i, line in enumerate(lines):
         stripped = line.lstrip()
-        if stripped.startswith(("%", "!")) or stripped.startswith("get_ipython()"):
+        magic = stripped.startswith(("%", "!", "get_ipython()")) or is_automagic(stripped)
+        if magic:
             lines[i] = line[: len(line) - len(stripped)] + "pass"
     return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 

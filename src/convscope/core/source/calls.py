@@ -180,10 +180,16 @@ class KerasCalls(Evaluator):
     def shape_from_fit(self, node: ast.Call, model: Sequential, x: Any) -> None:
         """Keras builds a model without an input shape on the first batch fit() gives it:
         the data's shape, where the file loads a data set convscope knows."""
-        if model.built_shape is None and isinstance(x, source_data.DataArray) and len(x.shape) > 1:
-            model.built_shape = x.shape[1:]
+        if isinstance(x, source_data.DataArray) and len(x.shape) > 1:
+            shape = x.shape[1:]
+        elif isinstance(x, source_data.ImageFolder):
+            shape = x.image_shape
+        else:
+            return
+        if model.built_shape is None:
+            model.built_shape = shape
             model.built_note = (
-                f"line {node.lineno}: the input shape {x.shape[1:]} is the shape of the data "
+                f"line {node.lineno}: the input shape {shape} is the shape of the data "
                 f"model.fit() is given ({x.what}), as Keras builds the model on its first batch"
             )
 

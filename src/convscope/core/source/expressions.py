@@ -246,7 +246,7 @@ class Evaluator:
             return Module(f"{base.path}.{attr}" if base.path else attr)
         if isinstance(base, (Sequential, list)):
             return Method(base, attr)
-        if isinstance(base, source_data.DataArray):
+        if isinstance(base, (source_data.DataArray, source_data.ImageFolder)):
             found = source_data.attribute(base, attr)
             return Unknown(f"`.{attr}` of {base.what}") if found is None else found
         return Unknown(f"`.{attr}` of a value only known at run time")
@@ -256,6 +256,13 @@ class Evaluator:
         numbers = [v for v in (left, right) if isinstance(v, (int, float))]
         if len(data) == 1 and len(numbers) == 1:
             return data[0]  # x_train / 255.0: the same shape
+        if len(data) == 2:  # (x_train - mean) / std: numpy's broadcasting
+            found = source_data.broadcast(left, right)
+            return (
+                Unknown("arithmetic on arrays of shapes that do not fit")
+                if found is None
+                else found
+            )
         if (
             isinstance(op, ast.Add)
             and type(left) is type(right)

@@ -217,7 +217,7 @@ class Interpreter(KerasCalls):
             case Module():
                 return self.call_module(node, callee, args, kwargs)
             case source_data.DataMethod():
-                found = source_data.method(callee, args)
+                found = source_data.method(callee, args, kwargs)
                 return Unknown(f"`{ast.unparse(node)}`") if found is None else found
             case _ if (
                 callee is len and len(args) == 1 and isinstance(args[0], source_data.DataArray)
@@ -267,6 +267,8 @@ class Interpreter(KerasCalls):
             )
             return source_data.load_data(dataset)
         found = source_data.module_call(callee.leaf, args, kwargs)
+        if callee.leaf == "image_dataset_from_directory":
+            found = source_data.image_folder(args, kwargs)
         if found is not None:
             return found
         if callee.is_keras:
