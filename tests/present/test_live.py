@@ -28,14 +28,18 @@ from ..helpers import BROWSER_ARGS, CHROMIUM, screenshots, watch
 pytestmark = pytest.mark.slow  # a real server, a real browser
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture(scope="module")
 def server(chollet_run: tuple[Path, dict[str, object]]) -> Iterator[str]:
     """The live page of a trained chollet run, on a free port of 127.0.0.1."""
     import uvicorn
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(
         app(cs.load(chollet_run[0])), host="127.0.0.1", port=port, log_level="warning"
     )
@@ -327,3 +331,51 @@ def test_a_same_padded_pooling_value_is_worked_out_as_keras_pools(op: str) -> No
     corner = position(torch_model, pixels, name, 8, 8, 1)  # 26 -> 9: the last window overhangs
     assert corner["window"] == [24, 24, 26, 26] and abs(corner["value"]) > 1e-3
     assert corner["formula"].endswith(f"= {corner['value']:.4g}")
+
+
+def test_the_page_works_without_the_data_set(
+    chollet_run: tuple[Path, dict[str, object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No CONVSCOPE_DATA, no cache, no network: the test images cannot be read, and the
+    page says the server's reason where they would be; drawing and uploading still work."""
+    import dataclasses
+
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    dead, port = free_port(), free_port()  # nothing listens on `dead`
+    monkeypatch.setenv("CONVSCOPE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    unreachable = (f"http://127.0.0.1:{dead}/",)
+    info = dataclasses.replace(data.DATASETS["mnist"], mirrors=unreachable)
+    monkeypatch.setitem(data.DATASETS, "mnist", info)
+    running = uvicorn.Server(
+        uvicorn.Config(
+            app(cs.load(chollet_run[0])), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.05)
+    shots = Path(str(screenshots(tmp_path)))
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
+            page.wait_for_function(
+                "document.querySelector('#test-note').textContent.length > 0", timeout=30000
+            )
+            note = page.locator("#test-note").inner_text()
+            status = page.locator(".status").inner_text()
+            page.screenshot(path=str(shots / "live-without-data.png"))
+            stroke(page, ONE)
+            drawn = wait_for_class(page, "1")
+            browser.close()
+    finally:
+        running.should_exit = True
+        thread.join(10)
+    assert note.startswith("convscope: mnist: the four IDX files are not in any of"), note
+    assert "Cannot read properties" not in note + status and status == ""
+    assert drawn == "1"

@@ -38,9 +38,14 @@ SIZE = 28
 
 
 class RequestError(ConvscopeError):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, message: str, *, where: str = "", hint: str = "") -> None:
+        super().__init__(message, where=where, hint=hint)
         self.status = status
+
+    @classmethod
+    def of(cls, status: int, error: ConvscopeError) -> RequestError:
+        """A user's mistake as the answer's error: its place, rule and hint kept apart."""
+        return cls(status, error.message, where=error.where, hint=error.hint)
 
 
 def geometry(row: Row) -> dict[str, Any] | None:
@@ -95,7 +100,7 @@ class Live:
         except RequestError:
             raise
         except ConvscopeError as error:
-            raise RequestError(422, str(error)) from None
+            raise RequestError.of(422, error) from None
 
     def input_pixels(self, body: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
         """The 28 x 28 the network sees, and how it was made from the request."""
@@ -115,7 +120,7 @@ class Live:
                     io.BytesIO(data), self.model.subject.need_dataset(), "the image"
                 )
             except ConvscopeError as error:
-                raise RequestError(400, str(error)) from None
+                raise RequestError.of(400, error) from None
             return prepared, steps
         raise RequestError(422, 'the request needs "pixels" (28 x 28 numbers) or "image"')
 

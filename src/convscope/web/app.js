@@ -178,6 +178,7 @@ class LivePage {
     this.usedNote = h("p", { class: "note", id: "used-note" });
     this.maps = h("div", { class: "maps" });
     this.detail = h("aside", { class: "detail", "aria-live": "polite" }, h("p", {}, "Hover or tap a cell of any map to see the window it reads."));
+    this.testNote = h("p", { class: "note", id: "test-note", "aria-live": "polite" });
     const tests = this.about.test_images ? [
       h("label", {}, "Test image ", this.index),
       h("button", { type: "button", onclick: () => this.fromTest(Number(this.index.value)) }, "Show"),
@@ -191,6 +192,7 @@ class LivePage {
         h("div", { class: "controls" },
           h("button", { type: "button", onclick: () => this.clear() }, "Clear"), ...tests,
           h("label", { class: "button" }, "Upload ", this.upload)),
+        this.testNote,
         h("h2", {}, "What the network sees"),
         h("div", { class: "sees-box" }, this.sees, this.window),
         this.download, this.steps,
@@ -291,10 +293,11 @@ class LivePage {
     }
   }
 
-  async fromTest(index) {
+  async fromTest(index) { // true when the test image came; else the server's reason is shown
     this.clearPad();
-    await this.run("test", index === null ? {} : { index });
-    this.toPad(this.pixels); // draw over it to change the digit
+    const shown = await this.run("test", index === null ? {} : { index }, true, this.testNote);
+    if (shown) this.toPad(this.pixels); // draw over it to change the digit
+    return shown;
   }
 
   toPad(pixels) { // a 28x28 input onto the drawing area, 10x: light ink on black
@@ -318,23 +321,25 @@ class LivePage {
     await this.run("predict", { image: data });
   }
 
-  async start() {
-    if (this.about.test_images) await this.fromTest(0);
-    else this.clear();
+  async start() { // drawing and uploading need no data set: without one, the page still works
+    if (this.about.test_images && await this.fromTest(0)) return;
+    this.clear();
   }
 
-  async run(kind, body, final = true) {
+  async run(kind, body, final = true, says = this.status) { // true when the answer came
     try {
       const result = await this.transport.request(kind, body);
       this.show(result);
-      this.status.textContent = "";
+      says.textContent = "";
       if (final) this.attribute(); // not while a stroke is still being drawn
       if (this.strokeEnd) {
         this.timings.push(performance.now() - this.strokeEnd);
         this.strokeEnd = null;
       }
+      return true;
     } catch (error) {
-      this.status.textContent = `convscope: ${error.message}`;
+      says.textContent = `convscope: ${error.message}`;
+      return false;
     }
   }
 
