@@ -75,6 +75,37 @@ SOURCES: dict[str, tuple[str, int, str]] = {
         2,
         "too much work",
     ),
+    # formatting is sized before it is made; a huge number is never printed whole
+    "printf-width": ("x = '%0999999999d' % 1\n" + MODEL, 2, "formatting with % would make"),
+    "printf-precision": ("x = '%.999999999f' % 1.5\n" + MODEL, 2, "formatting with % would make"),
+    "printf-width-of-5000-digits": ("x = '%0" + "9" * 5000 + "d' % 1\n" + MODEL, 2, "formatting"),
+    "printf-width-from-args": ("x = '%*d' % (999999999, 1)\n" + MODEL, 0, "7,850"),
+    "fstring-width": ("x = f'{1:0999999999d}'\n" + MODEL, 2, "formatting with '0999999999d'"),
+    "fstring-of-many-parts": (
+        "s = 'x' * 90000\nx = f'" + "{s}" * 12 + "'\n" + MODEL,
+        2,
+        "f-string",
+    ),
+    "fstring-format-names-a-layer": (
+        HEAD + "model = Sequential([layers.Input((28,28,1)), layers.Flatten(), "
+        "layers.Dense(10, name=f'out_{3:02d}')])\n",
+        0,
+        "out_03 (Dense)",
+    ),
+    "huge-hex-literal-units": (
+        HEAD
+        + "model = Sequential([layers.Input((28,28,1)), layers.Flatten(), layers.Dense(0x"
+        + "f" * 5000
+        + ")])\n",
+        2,
+        "a number of 20,000 bits is far too large",
+    ),
+    "huge-literal-in-input-shape": (
+        HEAD + "n = 0x" + "f" * 5000 + "\nmodel = Sequential([layers.Input((28,28,n)), "
+        "layers.Flatten(), layers.Dense(10)])\n",
+        2,
+        "far too large",
+    ),
     "add-a-class": (
         HEAD + "model = Sequential()\nmodel.add(layers.Dense)\n",
         2,

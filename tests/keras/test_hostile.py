@@ -166,6 +166,15 @@ def legacy_with_link(kind: str) -> Damage:
     return damage
 
 
+def huge_number(good: Path, folder: Path) -> Path:
+    """A filter count of 5,000 digits, written as JSON text (Python will not print it)."""
+    parts = members(good)
+    text = parts["config.json"].decode()
+    assert '"filters": 32' in text
+    parts["config.json"] = text.replace('"filters": 32', '"filters": ' + "9" * 5000, 1).encode()
+    return rezip(folder, "n.keras", parts)
+
+
 def weights_only(good: Path, folder: Path) -> Path:
     out = folder / "weights.h5"
     with h5py.File(out, "w") as f:
@@ -196,6 +205,7 @@ CASES: dict[str, tuple[Damage, str]] = {
     "external-link": (legacy_with_link("external"), "is an external link: refused"),
     "soft-link": (legacy_with_link("soft"), "is a soft link: refused"),
     "weights-only": (weights_only, "it holds weights only"),
+    "number-of-5000-digits": (huge_number, "config.json is not readable JSON (Exceeds the limit"),
 }
 
 

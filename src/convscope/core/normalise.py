@@ -43,8 +43,9 @@ def to_positive_int(value: object, arg: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SpecError(f"`{arg}` must be a positive integer, got {value!r}")
     if value > MAX_SIZE:
-        raise SpecError(
-            f"`{arg}` must be at most {MAX_SIZE:,}, got a number of {len(str(value))} digits"
+        digits = int(value.bit_length() * 0.30103) + 1  # never the number itself: Python
+        raise SpecError(  # refuses to print one of more than 4,300 digits
+            f"`{arg}` must be at most {MAX_SIZE:,}, got a number of about {digits:,} digits"
         )
     return value
 

@@ -74,8 +74,8 @@ def read_member(path: Path, archive: zipfile.ZipFile, name: str) -> bytes:
 def parse_json(path: Path, what: str, data: bytes | str) -> Any:
     try:
         return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise fail(path, f"{what} is not readable JSON ({error})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # a number of over
+        raise fail(path, f"{what} is not readable JSON ({error})") from None  # 4,300 digits too
 
 
 def archive_config(path: Path, archive: zipfile.ZipFile) -> tuple[Any, str | None]:

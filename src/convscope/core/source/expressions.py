@@ -25,6 +25,7 @@ from .values import (
     MAX_PATH,
     MAX_SECONDS,
     MAX_STEPS,
+    MAX_TEXT,
     Exceeded,
     KerasClass,
     Method,
@@ -35,6 +36,8 @@ from .values import (
     _is_plain,
     _size_ok,
     check_arithmetic,
+    check_printf,
+    formatted,
     within_budget,
 )
 
@@ -114,7 +117,7 @@ class Evaluator:
         self.tick(node)
         try:
             value = self.evaluate(node, scopes)
-            if isinstance(node, (ast.Name, ast.Constant, ast.Subscript)):
+            if isinstance(node, (ast.Name, ast.Subscript)):
                 return value  # already checked where it was made (a slice is smaller)
             return within_budget(value)
         except Exceeded as error:  # the innermost expression past the budget names the line
@@ -188,18 +191,25 @@ class Evaluator:
     def fstring(
         self, node: ast.JoinedStr, parts: list[ast.expr], scopes: tuple[dict[str, Any], ...]
     ) -> Any:
-        """f'conv_{i}' with known values: the string Python would make (names in loops)."""
-        text = []
+        """f'conv_{i}' and f'block{i:02d}' with known values: the string Python would make
+        (names in loops), each piece sized before it is made."""
+        text, size = [], 0
         for part in parts:
+            piece: Any = Unknown(f"`{ast.unparse(node)}`")
             if isinstance(part, ast.Constant) and isinstance(part.value, str):
-                text.append(part.value)
-                continue
-            if not isinstance(part, ast.FormattedValue) or part.format_spec is not None:
+                piece = part.value
+            elif isinstance(part, ast.FormattedValue):
+                value = self.eval(part.value, scopes)
+                spec = "" if part.format_spec is None else self.eval(part.format_spec, scopes)
+                if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+                    value = repr(value) if part.conversion == ord("r") else value
+                    piece = formatted(value, spec) if isinstance(spec, str) else piece
+            if not isinstance(piece, str):
                 return Unknown(f"`{ast.unparse(node)}`")
-            value = self.eval(part.value, scopes)
-            if not isinstance(value, (int, float, str)) or isinstance(value, bool):
-                return Unknown(f"`{ast.unparse(node)}`")
-            text.append(repr(value) if part.conversion == ord("r") else str(value))
+            size += len(piece)
+            if size > MAX_TEXT:
+                raise Exceeded(f"an f-string of more than {MAX_TEXT:,} characters is too large")
+            text.append(piece)
         return "".join(text)
 
     def eval_elements(self, elts: list[ast.expr], scopes: tuple[dict[str, Any], ...]) -> list[Any]:
@@ -274,6 +284,8 @@ class Evaluator:
         if isinstance(op, ast.Pow) and isinstance(right, (int, float)) and abs(right) > 64:
             return Unknown("a very large power")
         check_arithmetic(op, left, right)  # sized before it is computed
+        if isinstance(op, ast.Mod) and isinstance(left, str) and not check_printf(left, right):
+            return Unknown("%-formatting with a width from its arguments")
         if isinstance(op, ast.Mult) and any(
             isinstance(v, (str, list, tuple)) for v in (left, right)
         ):

@@ -11,6 +11,7 @@ anything only known at run time. Also here: the exceptions that carry `return`,
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -219,6 +220,60 @@ def check_arithmetic(op: ast.operator, left: Any, right: Any) -> None:
         sized = isinstance(seq, (str, list, tuple)) and isinstance(count, int)
         if sized and len(seq) * count > MAX_TEXT:
             raise Exceeded(f"repeating {len(seq):,} items {count:,} times is too large")
+
+
+# printf-style fields (`%05d`, `%.3f`, `%(name)s`) and format specs (`{i:02d}`): the widths
+# and precisions that size a result before it is made.
+PRINTF_FIELD = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?[a-zA-Z%]")
+FORMAT_SPEC = re.compile(r"(?:.?[<>=^])?[-+ ]?z?#?0?(\d*)[,_]?(?:\.(\d+))?[bcdeEfFgGnosxX%]?")
+
+
+def _field(width: str, precision: str) -> int:
+    """Characters a field's width and precision may ask for (digit strings not converted
+    when they are long: int() of 5,000 digits is itself refused)."""
+    return sum(int(n) if len(n) < 8 else MAX_TEXT + 1 for n in (width, precision) if n)
+
+
+def text_size(value: Any) -> int:
+    """At most how many characters str() or repr() of a budgeted value make."""
+    if isinstance(value, str):
+        return len(value) + 2
+    if isinstance(value, int):
+        return value.bit_length() // 3 + 2
+    if isinstance(value, float):
+        return 330  # 1e308 written out
+    return 80 * cells(value)
+
+
+def check_printf(template: str, args: Any) -> bool:
+    """Exceeded when `template % args` would be past MAX_TEXT, before it is made; False when
+    a width comes from the arguments (`%*d`), which is not followed."""
+    fields = PRINTF_FIELD.findall(template)
+    if any("*" in (width, precision) for width, precision in fields):
+        return False
+    values = (
+        args.values() if isinstance(args, dict) else args if isinstance(args, tuple) else (args,)
+    )
+    size = len(template) + sum(_field(w, p) for w, p in fields) + sum(map(text_size, values))
+    if size > MAX_TEXT:
+        raise Exceeded(f"formatting with % would make a string of over {MAX_TEXT:,} characters")
+    return True
+
+
+def formatted(value: Any, spec: str) -> Any:
+    """format(value, spec), as an f-string's {value:spec}, sized before it is made."""
+    found = FORMAT_SPEC.fullmatch(spec)
+    if found is None:
+        return Unknown(f"the format {spec!r}")
+    size = _field(*found.groups("")) + text_size(value)
+    if size > MAX_TEXT:
+        raise Exceeded(
+            f"formatting with {spec!r} would make a string of over {MAX_TEXT:,} characters"
+        )
+    try:
+        return format(value, spec)
+    except (ValueError, TypeError):
+        return Unknown(f"the format {spec!r}")
 
 
 def _size_ok(value: Any) -> Any:
