@@ -85,7 +85,10 @@ def test_evaluate_matches_training_and_adds_up(
     code, out, err = cli("evaluate", str(run_dir), "--json")
     assert code == 0, err
     report = json.loads(out)
+    # train's score is its last validation (the test set, the same weights): a fresh
+    # evaluation from the saved weights gives the same numbers
     assert report["accuracy"] == pytest.approx(result["test_accuracy"], abs=1e-6)
+    assert report["loss"] == pytest.approx(result["test_loss"], rel=1e-5)
     matrix = np.array(report["confusion"])
     assert matrix.sum() == 10000 and matrix.shape == (10, 10)
     assert np.trace(matrix) / 10000 == pytest.approx(report["accuracy"])

@@ -13,7 +13,7 @@
 
     experiments/pooling-<model>-<dataset>-e<epochs>[-<augment>][-n<images>]/
       experiment.json       what is compared (model source, settings): checked on resume
-      sweep.json, attempts/ the experiment as a sweep over the variants (core.sweepdir)
+      sweep.json, attempts/ the experiment as a sweep over the variants (core.sweep.folder)
       runs/<variant>-seed<k>/   an ordinary run directory per variant and seed
       pooling.json          the results, rewritten after each run
       pooling.png / .md     their figure and table

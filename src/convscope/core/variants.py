@@ -1,7 +1,7 @@
 """Variants of a model for controlled comparisons: the same network with one thing changed.
 
 Standard library only: a variant is a new ModelSpec, explained by the same arithmetic and
-written back to Keras source (keras_write) so that each variant's run keeps its model.py.
+written back to Keras source (core.keras.write) so that each variant's run keeps its model.py.
 """
 
 from __future__ import annotations

@@ -150,6 +150,9 @@ class Run:
         return done
 
     def test(self) -> Evaluation:
+        """The test set in inference mode: the last epoch's validation when that was it."""
+        if self.trainer.validated is not None and self.trainer.validation is self.data.test:
+            return self.trainer.validated
         loss = loss_fn(self.trainer.model, self.settings.training)
         return evaluate(self.trainer.model, self.data.test, loss)
 

@@ -232,6 +232,9 @@ class Trainer:
     shuffle: torch.Generator = field(default_factory=torch.Generator)
     augment_rng: torch.Generator = field(default_factory=torch.Generator)
     order: Tensor | None = None  # this epoch's permutation of the training samples
+    # the validation set's results for the weights as they are (the end of the last epoch,
+    # in fp32): the test score when the test set is the validation set, not computed twice
+    validated: Evaluation | None = None
 
     @classmethod
     def create(
@@ -282,6 +285,7 @@ class Trainer:
                 self.order = torch.randperm(len(self.train), generator=self.shuffle)
                 pos.loss_sum, pos.correct, pos.seen, pos.seconds = 0.0, 0, 0, 0.0
             observer.epoch_begin(pos.epoch, self.training.epochs, self.steps)
+            self.validated = None  # the weights are about to change
             self.model.train()
             started = time.perf_counter() - pos.seconds
             loss_sum = torch.zeros((), device=self.train.x.device, dtype=torch.float64)
@@ -312,6 +316,7 @@ class Trainer:
             logs = self.running_logs()
             del logs["seconds_left"]
             val = evaluate(self.model, self.validation, loss, autocast=self.bf16)
+            self.validated = None if self.bf16 else val
             logs |= {"val_loss": val.loss, "val_accuracy": val.accuracy}
             logs["seconds"] = time.perf_counter() - started
             pos.history.append({"epoch": pos.epoch + 1, **logs})

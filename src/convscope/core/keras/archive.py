@@ -2,7 +2,7 @@
 before they are read and read with a limit, since a zip's declared sizes can lie.
 
     my_model.keras: config.json (the architecture), metadata.json (Keras version, date),
-    model.weights.h5 (the weights; runtime.keras_read opens them with h5py)
+    model.weights.h5 (the weights; runtime.keras.read opens them with h5py)
 
 `explain` reads config.json alone, so explaining a .keras file needs no numpy or torch.
 """

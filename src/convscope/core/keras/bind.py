@@ -7,8 +7,8 @@ Keras's constructors do, and returns the frozen layer. It also answers which nam
 Keras layers at all, so a misspelling gets "did you mean" and a real but unsupported
 layer gets a clear "not supported".
 
-The constructor tables are in `keras_layers` and the names of keras.layers in
-`keras_names` (both re-exported here); this module binds a call's arguments to them,
+The constructor tables are in `layers` and the names of keras.layers in
+`names` (both re-exported here); this module binds a call's arguments to them,
 and assembles a Sequential model with Keras's auto-names.
 """
 

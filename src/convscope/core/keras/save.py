@@ -1,4 +1,4 @@
-"""ModelSpec -> the config.json of a Keras 3 `.keras` file: the inverse of keras_config.
+"""ModelSpec -> the config.json of a Keras 3 `.keras` file: the inverse of core.keras.config.
 
 Each layer is written as Keras 3's `model.save()` writes it (module, class_name, config,
 registered_name, build_config), with every argument spelt out; real Keras 3 loads the

@@ -1,4 +1,4 @@
-"""ModelSpec -> Keras source: the inverse of keras_source, for models convscope builds itself.
+"""ModelSpec -> Keras source: the inverse of core.source, for models convscope builds itself.
 
 An experiment's variant (the same network without pooling, say) is trained like any other
 run, and a run keeps its model as Keras code in model.py. This writes that code: a

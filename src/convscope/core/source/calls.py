@@ -1,7 +1,7 @@
 """The Keras part of the importer's interpreter: layer constructor calls, Sequential models
 and their methods (add, pop, build, compile, fit), and what to say when a layer argument
 is only known at run time. Generic Python (values, expressions, statements) lives in
-source_expressions and source_interpreter; the budget in source_values.
+expressions and interpreter; the budget in values.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Expressions in Keras source, evaluated to the values of `source_values` without running them.
+"""Expressions in Keras source, evaluated to the values of `values` without running them.
 
 `Evaluator` is the half of the interpreter that works out what an expression is:
 names through the scopes, Keras modules and classes by attribute, arithmetic and
 comparisons on plain values, containers, subscripts and simple list comprehensions.
-What a call does is the interpreter's business (`source_interpreter.Interpreter`).
+What a call does is the interpreter's business (`interpreter.Interpreter`).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ keras / tf.keras (star imports too), layer constructor calls, `Sequential([...])
 and calls. Anything else becomes an `Unknown` value that only matters if a layer
 argument depends on it. Nothing in the file is ever executed.
 
-The pieces: the values it works with are in `source_values`, expressions are evaluated
-by `source_expressions`, statements and calls are walked by `source_interpreter`; this
+The pieces: the values it works with are in `values`, expressions are evaluated
+by `expressions`, statements and calls are walked by `interpreter`; this
 module parses the file, runs the interpreter and picks the model.
 """
 

@@ -1,6 +1,6 @@
 """The values convscope's reading of Keras source works with, and the limits it keeps to.
 
-`keras_source` never runs a file: what its interpreter knows about a name is one of
+`core.source.read` never runs a file: what its interpreter knows about a name is one of
 these. Plain Python values (numbers, strings, tuples, lists, dicts) stand for
 themselves; a `Module` is a dotted path such as `tf.keras.layers`, a `KerasClass` a
 Keras class convscope knows, a `Sequential` the model being built, and `Unknown`

@@ -1,1 +1,2 @@
-"""convscope.present.plots"""
+"""Figures as PNG bytes: the shared helpers and the model's own figures (model), receptive
+fields (fields) and a run's results (results)."""

@@ -2,8 +2,8 @@
 the shared helpers, and the model's own figures (parameters, filters, feature maps).
 
 Each function takes plain data (numpy arrays from `runtime.inspect`, rows from
-`core.explanation`, numbers from a run) and returns the PNG; `plots_fields` draws the
-receptive fields, `plots_results` a run's results. Many small images (channels,
+`core.explain.table`, numbers from a run) and returns the PNG; `fields` draws the
+receptive fields, `results` a run's results. Many small images (channels,
 kernels) are laid out as one mosaic per layer and drawn with a single imshow: hundreds of
 matplotlib axes would take seconds, one image per layer takes milliseconds.
 """

@@ -1,1 +1,2 @@
-"""convscope.runtime.keras"""
+"""Trained Keras files in torch: reading .keras / .h5 as data (read), their arrays in the
+torch model (weights, load), and writing a model as .keras or ONNX (export)."""

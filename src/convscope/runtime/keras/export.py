@@ -1,6 +1,6 @@
 """A convscope model written back out: a `.keras` file that Keras 3 loads, or ONNX.
 
-    .keras  config.json (core.keras_save), metadata.json, model.weights.h5 with each
+    .keras  config.json (core.keras.save), metadata.json, model.weights.h5 with each
             layer's arrays under layers/<class_in_snake_case>[_k]/vars/<i>, as Keras's
             saving_lib names them (runtime.keras_read.saveable_names)
     .onnx   torch.onnx's TorchScript exporter; input (N, 28, 28, 1) float 0-1, as Keras's

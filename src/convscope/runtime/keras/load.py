@@ -1,4 +1,4 @@
-"""A model read from a Keras file (runtime.keras_read) in torch, with its trained weights:
+"""A model read from a Keras file (runtime.keras.read) in torch, with its trained weights:
 a Subject to explain, evaluate, draw and report on like a convscope run."""
 
 from __future__ import annotations

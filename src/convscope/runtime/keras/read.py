@@ -8,9 +8,9 @@ never import keras, never run or unpickle anything in it.
     .h5      HDF5: the `model_config` attribute, and model_weights/<layer>/ whose
              `weight_names` attribute lists its arrays in get_weights() order
 
-The zip's members are size-checked (core.keras_archive); HDF5 soft, external and
+The zip's members are size-checked (core.keras.archive); HDF5 soft, external and
 virtual links or datasets are refused, as are arrays that are not floating point. h5py
-is imported only when a file needs it; runtime.keras_load puts the weights into torch.
+is imported only when a file needs it; runtime.keras.load puts the weights into torch.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Torch modules for the layers that change the grid (Reshape, UpSampling2D, Resizing,
 CenterCrop, Conv2DTranspose), PReLU, and Keras's random augmentation layers.
 
-Tensors are (N, C, H, W) inside, as in runtime.torch_model; each module computes what
+Tensors are (N, C, H, W) inside, as in runtime.nn.model; each module computes what
 Keras 3 computes (tested layer by layer against Keras with the same weights). The random
 layers change images only in training mode and use torch's global generator, as Dropout
 does, so `--seed` repeats a run.

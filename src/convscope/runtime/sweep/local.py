@@ -1,4 +1,4 @@
-"""Training a sweep's trials: one at a time here, or (runtime/sweep_ray.py) as Ray tasks.
+"""Training a sweep's trials: one at a time here, or (runtime/sweep/ray_tasks.py) as Ray tasks.
 
 A trial is trained the same way wherever it runs (`train_trial`): it checks that it can
 see the sweep's folder, records the attempt (host, process), then opens its run
