@@ -8,6 +8,7 @@ import os
 import resource
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -138,12 +139,25 @@ def assert_refused(result: subprocess.CompletedProcess[bytes], words: str) -> No
     assert len(err.splitlines()) <= 3 and len(err) < 2000, err[:2000]
 
 
+@pytest.fixture(scope="module")
+def explained(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, subprocess.CompletedProcess[bytes]]:
+    """Every case's own process, two at a time (each is one light process: no torch)."""
+    folder = tmp_path_factory.mktemp("hostile")
+    for case, (source, _, _) in SOURCES.items():
+        (folder / f"{case}.py").write_text(source)
+    with ThreadPoolExecutor(2) as pool:
+        done = pool.map(lambda case: explain(str(folder / f"{case}.py")), SOURCES)
+        return dict(zip(SOURCES, done, strict=True))
+
+
 @pytest.mark.parametrize("case", SOURCES)
-def test_hostile_source_is_bounded(case: str, tmp_path: Path) -> None:
-    source, code, words = SOURCES[case]
-    path = tmp_path / f"{case}.py"
-    path.write_text(source)
-    result = explain(str(path))
+def test_hostile_source_is_bounded(
+    case: str, explained: dict[str, subprocess.CompletedProcess[bytes]]
+) -> None:
+    _, code, words = SOURCES[case]
+    result = explained[case]
     if code == 2:
         assert_refused(result, words)
     else:
