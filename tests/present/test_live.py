@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib import request
@@ -34,15 +35,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(chollet_run: tuple[Path, dict[str, object]]) -> Iterator[str]:
-    """The live page of a trained chollet run, on a free port of 127.0.0.1."""
+@contextmanager
+def serving(model: cs.Model) -> Iterator[str]:
+    """The live page of a model on a free port of 127.0.0.1, in a thread of this process."""
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(
-        app(cs.load(chollet_run[0])), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app(model), host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
@@ -50,9 +49,18 @@ def server(chollet_run: tuple[Path, dict[str, object]]) -> Iterator[str]:
         if running.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def server(chollet_run: tuple[Path, dict[str, object]]) -> Iterator[str]:
+    """The live page of a trained chollet run."""
+    with serving(cs.load(chollet_run[0])) as url:
+        yield url
 
 
 def post(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, Any]:
@@ -340,42 +348,28 @@ def test_the_page_works_without_the_data_set(
     page says the server's reason where they would be; drawing and uploading still work."""
     import dataclasses
 
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
-    dead, port = free_port(), free_port()  # nothing listens on `dead`
+    dead = free_port()  # nothing listens there
     monkeypatch.setenv("CONVSCOPE_DATA", str(tmp_path / "empty"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     unreachable = (f"http://127.0.0.1:{dead}/",)
     info = dataclasses.replace(data.DATASETS["mnist"], mirrors=unreachable)
     monkeypatch.setitem(data.DATASETS, "mnist", info)
-    running = uvicorn.Server(
-        uvicorn.Config(
-            app(cs.load(chollet_run[0])), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    while not running.started:
-        time.sleep(0.05)
     shots = Path(str(screenshots(tmp_path)))
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
-            page.wait_for_function(
-                "document.querySelector('#test-note').textContent.length > 0", timeout=30000
-            )
-            note = page.locator("#test-note").inner_text()
-            status = page.locator(".status").inner_text()
-            page.screenshot(path=str(shots / "live-without-data.png"))
-            stroke(page, ONE)
-            drawn = wait_for_class(page, "1")
-            browser.close()
-    finally:
-        running.should_exit = True
-        thread.join(10)
+    with serving(cs.load(chollet_run[0])) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(url + "/", wait_until="networkidle")
+        page.wait_for_function(
+            "document.querySelector('#test-note').textContent.length > 0", timeout=30000
+        )
+        note = page.locator("#test-note").inner_text()
+        status = page.locator(".status").inner_text()
+        page.screenshot(path=str(shots / "live-without-data.png"))
+        stroke(page, ONE)
+        drawn = wait_for_class(page, "1")
+        browser.close()
     assert note.startswith("convscope: mnist: the four IDX files are not in any of"), note
     assert "Cannot read properties" not in note + status and status == ""
     assert drawn == "1"
