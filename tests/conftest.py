@@ -2,13 +2,18 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .helpers import QUICK, Cli, run_cli
+from .helpers import QUICK, Cli, Server, run_cli
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
+# Keras's own cache (~/.keras/datasets) is a place convscope looks for data: the tests
+# start from an empty one, whatever this machine's Keras has downloaded.
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="convscope-tests-keras-")
 
 
 @pytest.fixture
@@ -29,3 +34,12 @@ def chollet_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     assert code == 0, err
     result = json.loads(out)
     return Path(str(result["run_dir"])), result
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    """An HTTP server on 127.0.0.1 (routes set by the test), shut down after it."""
+    s = Server()
+    yield s
+    s.httpd.shutdown()
+    s.httpd.server_close()

@@ -3,8 +3,10 @@ PNGs. One module, imported by the tests and by conftest's fixtures."""
 
 from __future__ import annotations
 
+import http.server
 import io
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -121,3 +123,29 @@ def screenshots(fallback: object) -> object:
     folder = Path(os.environ.get("CONVSCOPE_SCREENSHOTS") or str(fallback))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+class Server:
+    """An HTTP server on 127.0.0.1 serving `routes`: path -> (body, declared length or None)."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[bytes, int | None]] = {}
+        routes = self.routes
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path not in routes:
+                    self.send_error(404)
+                    return
+                body, declared = routes[self.path]
+                self.send_response(200)
+                self.send_header("Content-Length", str(declared or len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/data/"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()

@@ -85,7 +85,10 @@ def test_presets_are_the_cli_json(cli: Cli) -> None:
         (lambda: cs.train("chollet", validation_split=2.0), "validation_split must be between"),
         (lambda: cs.load("runs/none-such"), "no preset or file named"),
         (lambda: cs.compare(["a"]), "compare needs at least two runs, got 1"),
-        (lambda: cs.load_data("cifar10"), "name must be one of mnist, fashion-mnist"),
+        (
+            lambda: cs.load_data("cifar"),
+            "name must be one of mnist, fashion-mnist, cifar10, cifar100",
+        ),
     ],
     ids=[
         "unknown",

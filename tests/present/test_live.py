@@ -344,7 +344,7 @@ def test_a_same_padded_pooling_value_is_worked_out_as_keras_pools(op: str) -> No
 def test_the_page_works_without_the_data_set(
     chollet_run: tuple[Path, dict[str, object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No CONVSCOPE_DATA, no cache, no network: the test images cannot be read, and the
+    """No CONVSCOPE_DATA, no caches, no network: the test images cannot be read, and the
     page says the server's reason where they would be; drawing and uploading still work."""
     import dataclasses
 
@@ -353,6 +353,7 @@ def test_the_page_works_without_the_data_set(
     dead = free_port()  # nothing listens there
     monkeypatch.setenv("CONVSCOPE_DATA", str(tmp_path / "empty"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # nor Keras's cache
     unreachable = (f"http://127.0.0.1:{dead}/",)
     info = dataclasses.replace(data.DATASETS["mnist"], mirrors=unreachable)
     monkeypatch.setitem(data.DATASETS, "mnist", info)

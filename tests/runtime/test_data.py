@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import os
 import socket
 import struct
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from convscope.core.errors import DataError
 from convscope.runtime import data
-from convscope.runtime.data import DataError, DatasetInfo, IdxFile
+from convscope.runtime.data import DatasetInfo, IdxFile
+from convscope.runtime.keras.datasets import keras_datasets
+
+from ..helpers import Server
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -106,7 +107,7 @@ def test_data_dir_comes_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         tmp_path / "mine",
         tmp_path / "elsewhere" / "mnist",
     ]
-    assert places[-1] == Path("/usr/share/datasets/mnist")
+    assert places[-2:] == [Path("/usr/share/datasets/mnist"), keras_datasets() / "mnist"]
 
 
 def test_nothing_found_says_where_it_looked(
@@ -129,40 +130,6 @@ def test_unknown_dataset() -> None:
 
 
 # ---- downloads from a local server ----
-
-
-class Server:
-    """An HTTP server on 127.0.0.1 serving `routes`: path -> (body, declared length or None)."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[bytes, int | None]] = {}
-        routes = self.routes
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path not in routes:
-                    self.send_error(404)
-                    return
-                body, declared = routes[self.path]
-                self.send_response(200)
-                self.send_header("Content-Length", str(declared or len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/data/"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    s = Server()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
 
 
 def tiny_dataset() -> tuple[DatasetInfo, dict[str, bytes]]:
@@ -257,3 +224,46 @@ def test_load_downloads_real_mnist_into_the_cache(
     assert mnist.test_images.shape == (10000, 28, 28)
     again = data.load("mnist", allow_download=False)  # now found in the cache
     assert np.array_equal(again.test_labels, mnist.test_labels)
+
+
+# ---- Keras's own cache (~/.keras/datasets) ----
+
+
+@pytest.mark.slow  # 70 MB of arrays compressed into an npz
+def test_keras_mnist_npz_is_used_and_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keras.datasets.mnist's mnist.npz: read without pickle, each array checked against the
+    official IDX file's SHA-256; one changed pixel is refused."""
+    real = data.load("mnist")
+    monkeypatch.setenv("CONVSCOPE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    npz = tmp_path / "keras" / "datasets" / "mnist.npz"
+    npz.parent.mkdir(parents=True)
+    arrays = {"x_train": real.train_images, "y_train": real.train_labels,
+              "x_test": real.test_images, "y_test": real.test_labels}  # fmt: skip
+    np.savez_compressed(npz, **arrays)
+    found = data.load("mnist", allow_download=False)
+    assert found.source == npz.parent and np.array_equal(found.test_labels, real.test_labels)
+    assert np.array_equal(found.train_images, real.train_images)
+    changed = real.test_images.copy()
+    changed[0, 14, 14] ^= 1
+    np.savez_compressed(npz, **{**arrays, "x_test": changed})
+    with pytest.raises(DataError, match=r"mnist.npz: x_test: .*SHA-256"):
+        data.load("mnist", allow_download=False)
+
+
+def test_keras_fashion_mnist_folder_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = Path(os.environ["CONVSCOPE_DATA"]) / "fashion-mnist"
+    monkeypatch.setenv("CONVSCOPE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    folder = tmp_path / "keras" / "datasets" / "fashion-mnist"  # as keras.datasets leaves it
+    folder.mkdir(parents=True)
+    for known in data.DATASETS["fashion-mnist"].files:
+        (folder / f"{known.stem}.gz").write_bytes((shared / f"{known.stem}.gz").read_bytes())
+    found = data.load("fashion-mnist", allow_download=False)
+    assert found.source == folder and found.test_images.shape == (10000, 28, 28)

@@ -1,10 +1,13 @@
-"""`convscope.load_data`: MNIST or Fashion-MNIST as Keras's `load_data()` gives them.
+"""`convscope.load_data`: MNIST, Fashion-MNIST, CIFAR-10 or CIFAR-100 as Keras's
+`load_data()` gives them.
 
     (x_train, y_train), (x_test, y_test) = cs.load_data("mnist")
+    (x_train, y_train), (x_test, y_test) = cs.load_data("cifar10")
 
-The same arrays as keras.datasets.mnist.load_data(): uint8 images (N, 28, 28), 0-255,
-and uint8 labels (N,), read from the official IDX files (checked) where convscope finds
-them ($CONVSCOPE_DATA, the cache, /usr/share/datasets), else downloaded once.
+The same arrays as keras.datasets: MNIST's uint8 images (N, 28, 28) and labels (N,);
+CIFAR's uint8 images (N, 32, 32, 3) and labels (N, 1) (CIFAR-100: the fine labels). Read
+from the official files (checked) where convscope finds them ($CONVSCOPE_DATA, the cache,
+/usr/share/datasets, Keras's own cache), else downloaded once.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..core.settings import one_of
 from ..core.training import DATASETS
-from ..runtime import data
+from ..runtime import cifar, data
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,7 +29,11 @@ Pair = tuple["np.ndarray", "np.ndarray"]
 def load_data(
     name: str = "mnist", *, data_dir: str | os.PathLike[str] | None = None
 ) -> tuple[Pair, Pair]:
-    """((x_train, y_train), (x_test, y_test)) of "mnist" or "fashion-mnist"."""
+    """((x_train, y_train), (x_test, y_test)) of "mnist", "fashion-mnist", "cifar10" or
+    "cifar100"."""
     folder = None if data_dir is None else os.fspath(data_dir)
-    found = data.load(one_of(name, DATASETS, "name"), folder, stream=sys.stderr)
+    if name in cifar.CIFAR:
+        c = cifar.load(name, folder, stream=sys.stderr)
+        return (c.train_images, c.train_labels[:, None]), (c.test_images, c.test_labels[:, None])
+    found = data.load(one_of(name, (*DATASETS, *cifar.CIFAR), "name"), folder, stream=sys.stderr)
     return (found.train_images, found.train_labels), (found.test_images, found.test_labels)

@@ -58,6 +58,10 @@ class ShapeError(ConvscopeError):
     """A layer cannot accept its input shape (Keras would refuse it when building)."""
 
 
+class DataError(ConvscopeError):
+    """A data file is missing, broken, or could not be fetched."""
+
+
 class Diverged(ConvscopeError):
     """Training's loss became NaN or infinite; the last good checkpoint is kept."""
 

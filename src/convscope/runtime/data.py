@@ -7,8 +7,10 @@ Known files are checked against the SHA-256 of their decompressed content, becau
 
 Where a data set is looked for, in order: `--data-dir`, `$CONVSCOPE_DATA/<name>`, the
 per-user cache (`$XDG_CACHE_HOME/convscope/<name>`, else `~/.cache/convscope/<name>`),
-`/usr/share/datasets/<name>` (Debian's dataset-fashion-mnist), and last a download from
-the public mirrors into the cache, checked and written atomically.
+`/usr/share/datasets/<name>` (Debian's dataset-fashion-mnist), Keras's own cache
+(`~/.keras/datasets`: fashion-mnist/'s IDX files, mnist.npz read without pickle and
+checked array by array against the IDX files' checksums), and last a download from the
+public mirrors into the cache, checked and written atomically.
 """
 
 from __future__ import annotations
@@ -17,25 +19,21 @@ import gzip
 import hashlib
 import os
 import struct
-import sys
-import urllib.error
-import urllib.request
+import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
-from ..core.errors import ConvscopeError
+from ..core.errors import DataError
 from ..core.files import atomic_write
+from .download import Progress, fetch
+from .keras.datasets import keras_datasets
 
 IDX_UBYTE = 0x08
-
-
-class DataError(ConvscopeError):
-    """A data file is missing, broken, or could not be fetched."""
 
 
 @dataclass(frozen=True)
@@ -221,7 +219,7 @@ def candidate_dirs(name: str, data_dir: str | Path | None = None) -> list[Path]:
     if os.environ.get("CONVSCOPE_DATA"):
         places.append(Path(os.environ["CONVSCOPE_DATA"]) / name)
     places += [cache_dir() / name, Path("/usr/share/datasets") / name]
-    return places
+    return [*places, keras_datasets() / name]  # Keras's own (fashion-mnist/*-ubyte.gz)
 
 
 def file_in(folder: Path, stem: str) -> Path | None:
@@ -241,62 +239,6 @@ def locate(info: DatasetInfo, places: Iterable[Path]) -> dict[str, Path] | None:
 
 
 # ---- downloading ----
-
-
-class Progress:
-    """A one-line progress bar on stderr (a terminal), silent otherwise."""
-
-    def __init__(self, label: str, stream: TextIO | None = None) -> None:
-        self.label, self.stream = label, stream or sys.stderr
-        self.live = self.stream.isatty()
-
-    def __call__(self, done: int, total: int | None) -> None:
-        if not self.live:
-            return
-        if total:
-            filled = int(30 * done / total)
-            bar = "#" * filled + "." * (30 - filled)
-            text = f"\r{self.label} [{bar}] {done / 2**20:5.1f}/{total / 2**20:.1f} MB"
-        else:
-            text = f"\r{self.label} {done / 2**20:5.1f} MB"
-        self.stream.write(text)
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.live:
-            self.stream.write("\n")
-
-
-def fetch(
-    url: str, timeout: float = 30.0, progress: Callable[[int, int | None], None] | None = None
-) -> bytes:
-    """GET a URL whole; DataError if it fails or arrives short of its Content-Length."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            length_header = response.headers.get("Content-Length")
-            total = int(length_header) if length_header else None
-            chunks, done = [], 0
-            while True:
-                try:
-                    chunk = response.read(1 << 16)
-                except Exception as error:  # http.client.IncompleteRead and friends
-                    raise DataError(
-                        f"{url}: the transfer broke off after {done:,} bytes ({error})"
-                    ) from None
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
-    except urllib.error.HTTPError as error:
-        raise DataError(f"{url}: HTTP {error.code} {error.reason}") from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-        reason = getattr(error, "reason", error)
-        raise DataError(f"{url}: cannot connect ({reason})") from None
-    if total is not None and done != total:
-        raise DataError(f"{url}: truncated transfer: {done:,} of {total:,} bytes")
-    return b"".join(chunks)
 
 
 def download(
@@ -360,6 +302,8 @@ def load(
     info = dataset_info(name)
     places = candidate_dirs(name, data_dir)
     found = locate(info, places)
+    if found is None and name == "mnist" and (keras_datasets() / "mnist.npz").is_file():
+        return keras_mnist(info, keras_datasets() / "mnist.npz")
     if found is None and allow_download:
         try:
             found = download(info, cache_dir() / name, mirrors, stream)
@@ -388,6 +332,25 @@ def read_dataset(info: DatasetInfo, paths: tuple[Path, ...]) -> Dataset:
     LOADED.clear()  # one data set at a time: 55 MB for MNIST
     LOADED[stamp] = dataset
     return dataset
+
+
+def keras_mnist(info: DatasetInfo, path: Path) -> Dataset:
+    """Keras's own mnist.npz (no pickle allowed), each array checked by the SHA-256 of the
+    IDX file it came from: the same bytes, or refused."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = [npz[key] for key in ("x_train", "y_train", "x_test", "y_test")]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise DataError(f"{path}: not Keras's mnist.npz ({error})") from None
+    checked = []
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    for key, array, known in zip(keys, arrays, info.files, strict=True):
+        if array.dtype != np.uint8:
+            raise DataError(f"{path}: {key} holds {array.dtype}, not uint8")
+        head = struct.pack(f">BBBB{array.ndim}I", 0, 0, IDX_UBYTE, array.ndim, *array.shape)
+        checked.append(verify(head + array.tobytes(), known, f"{path}: {key}"))
+    x_train, y_train, x_test, y_test = checked
+    return Dataset(info, x_train, y_train, x_test, y_test, source=path.parent)
 
 
 def _not_found(info: DatasetInfo, places: list[Path], why: str) -> DataError:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..core import spec as s
-from ..core.errors import ConvscopeError
+from ..core.errors import ConvscopeError, DataError
 from ..core.explain.answers import RunFacts
 from ..core.explain.rules import explain
 from ..core.explain.table import (
@@ -281,7 +281,7 @@ def build_view(
             allow = subject.trained or image is not None
             dataset = subject.load_data(data_dir, allow_download=allow, stream=stream)
             chosen = choose_image(image or "0", subject.need_dataset(), dataset)
-        except data.DataError as error:
+        except DataError as error:
             if subject.trained or image is not None:
                 raise
             notes.append(f"No feature maps: {error.message}.")
