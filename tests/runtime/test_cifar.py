@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import pickle
 import struct
 import tarfile
@@ -21,7 +22,7 @@ from convscope.core.errors import ConvscopeError
 from convscope.runtime import cifar
 from convscope.runtime.keras.datasets import read_pickle
 
-from ..helpers import Server
+from ..helpers import Cli, Server
 
 pytestmark = pytest.mark.slow  # 60,000 images in two formats, and Keras as the oracle
 
@@ -32,7 +33,7 @@ def images_and_labels(count: int, classes: int, offset: int) -> tuple[np.ndarray
     labels = ((index * 7) % classes).astype(np.uint8)
     x = np.empty((count, 32, 32, 3), np.uint8)
     x[..., 0] = (index % 251)[:, None, None]
-    x[..., 1] = (labels * 2)[:, None, None]
+    x[..., 1] = (labels * (255 // classes))[:, None, None]  # the class, for a model to learn
     x[..., 2] = np.arange(32, dtype=np.uint8)[None, :, None] * 8
     return x, labels
 
@@ -240,3 +241,40 @@ def test_a_hostile_pickle_in_keras_cache_is_refused_and_never_runs(
     with pytest.raises(ConvscopeError, match="refused"):
         read_pickle(folder / "data_batch_3")
     assert not marker.exists()
+
+
+def test_a_model_trains_and_is_evaluated_on_cifar10(
+    generated: dict[str, cifar.CifarInfo],
+    made: dict[str, tuple[Path, str]],
+    tmp_path: Path,
+    cli: Cli,
+) -> None:
+    """Colour images end to end: train (the archive found in $CONVSCOPE_DATA), evaluate
+    with the classes' names. The generated images' classes are learnable (a plane's value)."""
+    import shutil
+
+    folder = tmp_path / "empty" / "cifar10"
+    folder.mkdir(parents=True)
+    shutil.copy(made["cifar10"][0], folder / generated["cifar10"].archive)
+    source = tmp_path / "small_cifar.py"
+    source.write_text(
+        "from keras import layers, Sequential\n"
+        "model = Sequential([layers.Input((32, 32, 3)), layers.Conv2D(8, 3, activation='relu'),\n"
+        "    layers.MaxPooling2D(4), layers.Flatten(), layers.Dense(10, activation='softmax')])\n"
+        "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')\n"
+    )
+    code, out, err = cli("train", str(source), "--dataset", "cifar10", "--epochs", "4",
+                         "--train-images", "6000", "--seed", "1", "--quiet", "--json",
+                         "--runs-dir", str(tmp_path / "runs"))  # fmt: skip
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["test_accuracy"] >= 0.9
+    code, out, err = cli("evaluate", result["run_dir"])
+    assert code == 0, err
+    assert "airplane" in out and "truck" in out
+    code, _, err = cli("train", "chollet", "--dataset", "cifar10", "--train-images", "100")
+    assert (
+        code == 2
+        and "the model takes inputs of shape (28, 28, 1), but these images are 32x32 with 3 channels"
+        in err
+    )

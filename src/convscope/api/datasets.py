@@ -17,8 +17,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..core.settings import one_of
-from ..core.training import DATASETS
-from ..runtime import cifar, data
+from ..core.training import COLOUR, DATASETS
+from ..runtime import data
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,8 +32,10 @@ def load_data(
     """((x_train, y_train), (x_test, y_test)) of "mnist", "fashion-mnist", "cifar10" or
     "cifar100"."""
     folder = None if data_dir is None else os.fspath(data_dir)
-    if name in cifar.CIFAR:
-        c = cifar.load(name, folder, stream=sys.stderr)
-        return (c.train_images, c.train_labels[:, None]), (c.test_images, c.test_labels[:, None])
-    found = data.load(one_of(name, (*DATASETS, *cifar.CIFAR), "name"), folder, stream=sys.stderr)
+    found = data.load(one_of(name, DATASETS, "name"), folder, stream=sys.stderr)
+    if name in COLOUR:  # keras.datasets gives CIFAR's labels as a column
+        return (found.train_images, found.train_labels[:, None]), (
+            found.test_images,
+            found.test_labels[:, None],
+        )
     return (found.train_images, found.train_labels), (found.test_images, found.test_labels)

@@ -65,7 +65,9 @@ LOSS_CLASSES = {
     "CategoricalCrossentropy": "categorical_crossentropy",
     "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
 }
-DATASETS = ("mnist", "fashion-mnist")
+GREY = ("mnist", "fashion-mnist")  # 28 x 28 x 1
+COLOUR = ("cifar10", "cifar100")  # 32 x 32 x 3
+DATASETS = (*GREY, *COLOUR)
 
 ADADELTA_WARNING = (
     "Adadelta() without a learning rate trains at Keras 3's default 0.001, which stalls "

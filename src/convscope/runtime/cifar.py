@@ -25,7 +25,7 @@ import numpy as np
 
 from ..core.errors import ConvscopeError, DataError
 from ..core.files import atomic_write
-from .data import cache_dir, candidate_dirs
+from .data import Dataset, cache_dir, candidate_dirs
 from .download import Progress, fetch
 from .keras.datasets import cifar_batch, cifar_folder
 
@@ -86,18 +86,6 @@ CIFAR = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Cifar:
-    """The arrays, as keras.datasets gives them, and where they came from."""
-
-    info: CifarInfo
-    train_images: np.ndarray  # (50000, 32, 32, 3) uint8
-    train_labels: np.ndarray  # (50000,) uint8
-    test_images: np.ndarray  # (10000, 32, 32, 3) uint8
-    test_labels: np.ndarray  # (10000,) uint8
-    source: Path
-
-
 def records(info: CifarInfo, raw: bytes, count: int, where: str) -> tuple[np.ndarray, np.ndarray]:
     """count records of the binary format -> images (N, 32, 32, 3), labels (N,)."""
     if len(raw) != count * info.record:
@@ -114,7 +102,7 @@ def records(info: CifarInfo, raw: bytes, count: int, where: str) -> tuple[np.nda
     return np.ascontiguousarray(planes.transpose(0, 2, 3, 1)), labels  # (N, H, W, C)
 
 
-def split(info: CifarInfo, files: list[tuple[np.ndarray, np.ndarray]], source: Path) -> Cifar:
+def split(info: CifarInfo, files: list[tuple[np.ndarray, np.ndarray]], source: Path) -> Dataset:
     """The train files' records then the test file's, joined as Keras joins them."""
     train = files[: len(info.train)]
     (x_test, y_test) = files[-1]
@@ -123,14 +111,14 @@ def split(info: CifarInfo, files: list[tuple[np.ndarray, np.ndarray]], source: P
     if len(x_train) != TRAIN or len(x_test) != TEST:
         raise DataError(f"{source}: {len(x_train):,} training and {len(x_test):,} test images, "
                         f"not {TRAIN:,} and {TEST:,}")  # fmt: skip
-    return Cifar(info, x_train, y_train, x_test, y_test, source)
+    return Dataset(info, x_train, y_train, x_test, y_test, source)
 
 
 def counts(info: CifarInfo) -> list[int]:
     return [TRAIN // len(info.train)] * len(info.train) + [TEST]
 
 
-def read_archive(info: CifarInfo, path: Path) -> Cifar:
+def read_archive(info: CifarInfo, path: Path) -> Dataset:
     """The official archive's members, read in place (nothing extracted to disk)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -152,7 +140,7 @@ def read_archive(info: CifarInfo, path: Path) -> Cifar:
     return split(info, files, path)
 
 
-def read_folder(info: CifarInfo, folder: Path) -> Cifar:
+def read_folder(info: CifarInfo, folder: Path) -> Dataset:
     """The archive's folder, extracted by the user: each batch file checked by its size."""
     files = []
     for member, count in zip((*info.train, *info.test), counts(info), strict=True):
@@ -168,7 +156,7 @@ def read_folder(info: CifarInfo, folder: Path) -> Cifar:
     return split(info, files, folder)
 
 
-def read_keras_cache(info: CifarInfo, folder: Path) -> Cifar:
+def read_keras_cache(info: CifarInfo, folder: Path) -> Dataset:
     """Keras's downloaded pickles, read by the arrays-only unpickler."""
     _, train, test, key = info.keras
     files = [
@@ -209,7 +197,7 @@ def load(
     allow_download: bool = True,
     mirrors: Iterable[str] | None = None,
     stream: TextIO | None = None,
-) -> Cifar:
+) -> Dataset:
     """Find (or download) and read CIFAR-10 or CIFAR-100, checked."""
     info = CIFAR[name]
     places = candidate_dirs(name, data_dir)

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 import numpy as np
 
@@ -134,7 +134,22 @@ DATASETS = {
 }
 
 
-def dataset_info(name: str) -> DatasetInfo:
+class SetInfo(Protocol):
+    """What every data set says of itself (MNIST's IDX files, CIFAR's archive)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def class_names(self) -> tuple[str, ...]: ...
+
+
+def dataset_info(name: str) -> SetInfo:
+    from .cifar import CIFAR  # CIFAR's reader builds on this module
+
+    if name in CIFAR:
+        return CIFAR[name]
     try:
         return DATASETS[name]
     except KeyError:
@@ -280,9 +295,10 @@ def download(
 
 @dataclass(frozen=True)
 class Dataset:
-    """A data set in memory: uint8 images (N, 28, 28) and labels (N,), as the files hold them."""
+    """A data set in memory: uint8 images and labels (N,) as the files hold them; images
+    (N, 28, 28) for MNIST's grey, (N, 32, 32, 3) for CIFAR's colour."""
 
-    info: DatasetInfo
+    info: SetInfo
     train_images: np.ndarray
     train_labels: np.ndarray
     test_images: np.ndarray
@@ -299,7 +315,13 @@ def load(
     stream: TextIO | None = None,
 ) -> Dataset:
     """Find (or download) and read a data set, validating every file."""
-    info = dataset_info(name)
+    from . import cifar  # CIFAR's reader builds on this module
+
+    if name in cifar.CIFAR:
+        return cifar.load(
+            name, data_dir, allow_download=allow_download, mirrors=mirrors, stream=stream
+        )
+    info = DATASETS[dataset_info(name).name]
     places = candidate_dirs(name, data_dir)
     found = locate(info, places)
     if found is None and name == "mnist" and (keras_datasets() / "mnist.npz").is_file():

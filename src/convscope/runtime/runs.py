@@ -85,11 +85,9 @@ def prepare_data(
     spec: s.ModelSpec, settings: Settings, device: torch.device, stream: Any = None
 ) -> DataSplits:
     dataset = data.load(settings.training.dataset, settings.data_dir, stream=stream)
-    train = to_split(dataset.train_images, dataset.train_labels, spec, device)
+    n = settings.train_images or len(dataset.train_labels)  # cut before it is made float
+    train = to_split(dataset.train_images[:n], dataset.train_labels[:n], spec, device)
     test = to_split(dataset.test_images, dataset.test_labels, spec, device)
-    if settings.train_images:
-        n = settings.train_images
-        train = Split(train.x[:n], train.y[:n])
     if settings.validation_split:
         train, validation = validation_split(train, settings.validation_split)
     else:

@@ -72,24 +72,33 @@ def resolve_device(choice: str) -> torch.device:
 
 
 def pixels(images: np.ndarray, model: s.ModelSpec, device: torch.device) -> Tensor:
-    """uint8 images (N, H, W) -> the model's input, (N, C, H, W) float32 on the device.
+    """uint8 images (N, H, W) grey or (N, H, W, C) -> the model's input, (N, C, H, W)
+    float32 on the device, or (N, H*W*C) in Keras's flattening order for a flat model.
 
     Scaled to [0, 1] as every seed does (x / 255), unless the model starts with its own
     Rescaling layer, which then receives the raw 0..255 values as Keras would give it.
     """
-    x = torch.tensor(images, dtype=torch.float32, device=device)  # (N, H, W)
+    x = torch.tensor(images, dtype=torch.float32, device=device)  # (N, H, W[, C])
     if not (model.layers and isinstance(model.layers[0], s.Rescaling)):
         x = x / 255.0
-    expected = model.input_shape
-    if expected == (*images.shape[1:], 1):
-        return x.unsqueeze(1).contiguous(memory_format=torch.channels_last)  # (N, 1, H, W)
-    if expected == (math.prod(images.shape[1:]),):
-        return x.flatten(1)  # (N, H*W) for models that start with Dense
+    shape, expected = tuple(x.shape[1:]), model.input_shape
+    if x.dim() == 2:  # (N, F): a flat model's own input, as given
+        if expected == shape:
+            return x
+        raise ConvscopeError(f"the model takes {expected}, these inputs are {shape}")
+    if x.dim() == 3:
+        x = x.unsqueeze(-1)  # (N, H, W, 1)
+        shape = (*shape, 1)
+    if expected == shape:
+        return x.permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)  # (N, C, H, W)
+    if expected == (math.prod(shape),):
+        return x.flatten(1)  # (N, H*W*C) for models that start with Dense
+    h, w, c = shape
     raise ConvscopeError(
-        f"the model takes inputs of shape {expected}, but these images are "
-        f"{images.shape[1:]} with 1 channel",
+        f"the model takes inputs of shape {expected}, but these images are {h}x{w} with "
+        f"{c} channel{'s' * (c > 1)}",
         where=model.source,
-        hint=f"use input_shape=({images.shape[1]}, {images.shape[2]}, 1), or --input-shape",
+        hint=f"use input_shape=({h}, {w}, {c}), or --input-shape {h},{w},{c}",
     )
 
 

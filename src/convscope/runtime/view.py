@@ -92,8 +92,8 @@ class Subject:
     def load_data(
         self, data_dir: str | None = None, allow_download: bool = True, stream: Any = None
     ) -> data.Dataset:
-        """The data set the model is for (data_dir, else the run's own, else the usual places)."""
-        self.check_images()
+        """The data set the model is for (data_dir, else the run's own, else the usual places);
+        a model that does not fit its images is refused where they meet (train.pixels)."""
         return data.load(
             self.need_dataset(),
             data_dir or self.data_dir,
@@ -102,12 +102,14 @@ class Subject:
         )
 
     def check_images(self) -> None:
-        """A clear error unless the model takes the data sets' 28 x 28 images."""
+        """A clear error unless the model takes 28 x 28 grey images: looking inside (the
+        figures, the live page, attribution, predict) draws and prepares only those so far."""
         if self.spec.input_shape not in DATA_SHAPES:
             raise ConvscopeError(
-                f"{self.name} takes {fmt_shape(self.spec.input_shape)}, and the data sets' images "
-                f"are {fmt_shape(IMAGE_SHAPE)}",
-                hint="explain works on any input shape; the rest needs 28 x 28 x 1 images",
+                f"{self.name} takes {fmt_shape(self.spec.input_shape)}; looking inside a "
+                "model (predict, show, report, serve, attribution) needs "
+                f"{fmt_shape(IMAGE_SHAPE)} images so far",
+                hint="explain, train and evaluate work on any input shape and data set",
             )
 
 

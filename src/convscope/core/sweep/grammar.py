@@ -108,7 +108,9 @@ SETTINGS = {
         Setting("batch_size", positive_int, "int", "samples per batch"),
         Setting("epochs", positive_int, "int", "epochs"),
         Setting("optimizer", optimizer, "", f"one of {', '.join(training.OPTIMIZERS)}"),
-        Setting("dataset", one_of(training.DATASETS), "", "mnist or fashion-mnist"),
+        Setting(
+            "dataset", one_of(training.DATASETS), "", "mnist, fashion-mnist, cifar10, cifar100"
+        ),
         Setting("train_images", positive_int, "int", "the first N training images"),
         Setting("augment", augment, "", "none, or shift=N,rotate=DEG"),
         Setting("validation_split", fraction, "float", "the validated fraction"),
