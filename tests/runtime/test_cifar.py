@@ -272,6 +272,12 @@ def test_a_model_trains_and_is_evaluated_on_cifar10(
     code, out, err = cli("evaluate", result["run_dir"])
     assert code == 0, err
     assert "airplane" in out and "truck" in out
+    x_test, y_test = expected(generated["cifar10"])[2:]
+    found = cs.load(result["run_dir"]).predict(x_test[:500])  # as the model takes them
+    assert found.shape == (500, 10) and np.mean(found.argmax(1) == y_test[:500]) >= 0.9
+    np.testing.assert_allclose(
+        cs.load(result["run_dir"]).predict(x_test[:500] / 255.0), found, atol=1e-6
+    )
     code, _, err = cli("train", "chollet", "--dataset", "cifar10", "--train-images", "100")
     assert (
         code == 2

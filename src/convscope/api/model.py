@@ -89,13 +89,13 @@ class Model(Shown):
 
     # ---- predictions ----
     def predict(self, images: Any) -> np.ndarray:
-        """What Keras's model.predict gives: (N, classes), probabilities after a softmax.
-
-        images: (N, 28, 28), (N, 28, 28, 1), one (28, 28) image, or (N, *input_shape) as
-        the model takes (a Dense model's (N, 784)); uint8 0-255 or float 0-1 (x / 255).
-        """
-        self.subject.check_images()
-        x = inspect.as_images(images, input_shape=self.subject.spec.input_shape)
+        """What Keras's model.predict gives: (N, classes), probabilities after a softmax, of
+        (N, *input_shape) as the model takes it (CIFAR's (N, 32, 32, 3), a Dense model's
+        (N, 784)) or 28 x 28 images; uint8 0-255 or float 0-1 (x / 255)."""
+        shape = self.subject.spec.input_shape
+        if not inspect.fits_input(images, shape):  # grey images, prepared as MNIST's
+            self.subject.check_images()
+        x = inspect.as_images(images, input_shape=shape)
         found: np.ndarray = inspect.model_outputs(self.subject.model, x)
         return found
 

@@ -96,6 +96,11 @@ def choose_image(choice: str, dataset_name: str, dataset: data.Dataset | None) -
     return ChosenImage(image, None, Path(choice).name, tuple(steps))
 
 
+def fits_input(images: object, input_shape: tuple[int, ...]) -> bool:
+    """An array shaped (N, *input_shape): the model takes it as it is."""
+    return bool(np.asarray(images).shape[1:] == input_shape)
+
+
 def as_images(
     images: object, size: tuple[int, int] = (28, 28), input_shape: tuple[int, ...] = ()
 ) -> np.ndarray:
