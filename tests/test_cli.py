@@ -96,6 +96,10 @@ ERRORS = {
         "chollet: conv2d_2 (Conv2D, line 9): a 3x3 kernel does not fit a 1x1 input",
     ),
     "unknown-option": (("explain", "chollet", "--jsn"), "unrecognized arguments: --jsn"),
+    "missing-model": (
+        ("explain",),
+        "convscope: explain: the following arguments are required: model",
+    ),
     "json-and-markdown": (("explain", "chollet", "--json", "--markdown"), "not allowed with"),
 }
 

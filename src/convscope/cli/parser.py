@@ -21,7 +21,9 @@ class Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so main() stays in control."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise ConvscopeError(f"{self.prog}: {message}", hint=f"see: {self.prog} --help")
+        command = self.prog.removeprefix("convscope").strip()  # main() says "convscope: "
+        where = f"{command}: " if command else ""
+        raise ConvscopeError(f"{where}{message}", hint=f"see: {self.prog} --help")
 
 
 def positive_int(text: str) -> int:
