@@ -48,7 +48,7 @@ def binary_records(info: cifar.CifarInfo, x: np.ndarray, y: np.ndarray) -> bytes
 
 def batches(info: cifar.CifarInfo) -> list[tuple[np.ndarray, np.ndarray]]:
     classes, found, start = len(info.class_names), [], 0
-    for count in cifar.counts(info):
+    for _, count in info.batches:
         found.append(images_and_labels(count, classes, start))
         start += count
     return found

@@ -18,6 +18,7 @@ import hashlib
 import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from ..core.errors import ConvscopeError, DataError
 from ..core.files import atomic_write
-from .data import Dataset, cache_dir, candidate_dirs
+from .data import Dataset, cache_dir, candidate_dirs, remembered
 from .download import Progress, fetch
 from .keras.datasets import cifar_batch, cifar_folder
 
@@ -66,6 +67,11 @@ class CifarInfo:
     @property
     def record(self) -> int:
         return self.label_bytes + PIXELS
+
+    @property
+    def batches(self) -> list[tuple[str, int]]:
+        """The archive's batch files with their image counts, training then test."""
+        return list(zip((*self.train, *self.test), counts(len(self.train)), strict=True))
 
 
 CIFAR = {
@@ -114,8 +120,9 @@ def split(info: CifarInfo, files: list[tuple[np.ndarray, np.ndarray]], source: P
     return Dataset(info, x_train, y_train, x_test, y_test, source)
 
 
-def counts(info: CifarInfo) -> list[int]:
-    return [TRAIN // len(info.train)] * len(info.train) + [TEST]
+def counts(train_batches: int) -> list[int]:
+    """Images in each batch file: the training set split evenly, then the test set."""
+    return [TRAIN // train_batches] * train_batches + [TEST]
 
 
 def read_archive(info: CifarInfo, path: Path) -> Dataset:
@@ -129,7 +136,7 @@ def read_archive(info: CifarInfo, path: Path) -> Dataset:
     files = []
     try:
         with tarfile.open(path, "r:gz") as tar:
-            for member, count in zip((*info.train, *info.test), counts(info), strict=True):
+            for member, count in info.batches:
                 entry = tar.getmember(f"{info.folder}/{member}")
                 handle = tar.extractfile(entry) if entry.isfile() else None
                 if handle is None or entry.size != count * info.record:
@@ -143,7 +150,7 @@ def read_archive(info: CifarInfo, path: Path) -> Dataset:
 def read_folder(info: CifarInfo, folder: Path) -> Dataset:
     """The archive's folder, extracted by the user: each batch file checked by its size."""
     files = []
-    for member, count in zip((*info.train, *info.test), counts(info), strict=True):
+    for member, count in info.batches:
         path = folder / member
         try:
             size = path.stat().st_size
@@ -159,12 +166,8 @@ def read_folder(info: CifarInfo, folder: Path) -> Dataset:
 def read_keras_cache(info: CifarInfo, folder: Path) -> Dataset:
     """Keras's downloaded pickles, read by the arrays-only unpickler."""
     _, train, test, key = info.keras
-    files = [
-        cifar_batch(folder / member, key, count)
-        for member, count in zip(
-            (*train, *test), [TRAIN // len(train)] * len(train) + [TEST], strict=True
-        )
-    ]
+    batches = zip((*train, *test), counts(len(train)), strict=True)
+    files = [cifar_batch(folder / member, key, count) for member, count in batches]
     return split(info, files, folder)
 
 
@@ -202,13 +205,16 @@ def load(
     info = CIFAR[name]
     places = candidate_dirs(name, data_dir)
     for place in places:
-        if (place / info.archive).is_file():
-            return read_archive(info, place / info.archive)
-        if (place / info.folder).is_dir():
-            return read_folder(info, place / info.folder)
+        archive, folder = place / info.archive, place / info.folder
+        if archive.is_file():
+            return remembered([archive], partial(read_archive, info, archive))
+        if folder.is_dir():
+            files = [folder / member for member, _ in info.batches]
+            return remembered(files, partial(read_folder, info, folder))
     keras = cifar_folder(info.keras[0])
     if keras is not None:
-        return read_keras_cache(info, keras)
+        files = [keras / m for m in (*info.keras[1], *info.keras[2])]
+        return remembered(files, partial(read_keras_cache, info, keras))
     if not allow_download:
         raise DataError(f"{info.title}: not found in {', '.join(map(str, places))}, and "
                         "downloading is off")  # fmt: skip

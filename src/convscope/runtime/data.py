@@ -21,7 +21,7 @@ import os
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -339,21 +339,30 @@ def load(
 LOADED: dict[tuple[tuple[str, int, int], ...], Dataset] = {}  # the last data set read
 
 
+def remembered(paths: Iterable[Path], read: Callable[[], Dataset]) -> Dataset:
+    """A data set read and checked once, kept in memory for the next run in this process
+    (a sweep or an experiment trains many) until one of its files changes (size or time)."""
+    stamp = tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(paths))
+    if stamp not in LOADED:
+        dataset = read()
+        for array in (dataset.train_images, dataset.train_labels, dataset.test_images,
+                      dataset.test_labels):  # fmt: skip
+            array.flags.writeable = False  # shared by every run that reads it
+        LOADED.clear()  # one data set at a time: 55 MB for MNIST, 184 MB for CIFAR
+        LOADED[stamp] = dataset
+    return LOADED[stamp]
+
+
 def read_dataset(info: DatasetInfo, paths: tuple[Path, ...]) -> Dataset:
-    """The four files read and checked; kept in memory for the next run in this process
-    (a sweep or an experiment trains many), until a file changes (size or time)."""
-    stamp = tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
-    if stamp in LOADED:
-        return LOADED[stamp]
-    x_train, y_train, x_test, y_test = (
-        read_idx(p, f) for p, f in zip(paths, info.files, strict=True)
-    )
-    for array in (x_train, y_train, x_test, y_test):
-        array.flags.writeable = False  # shared by every run that reads it
-    dataset = Dataset(info, x_train, y_train, x_test, y_test, source=paths[0].parent)
-    LOADED.clear()  # one data set at a time: 55 MB for MNIST
-    LOADED[stamp] = dataset
-    return dataset
+    """The four IDX files, read and checked (once: `remembered`)."""
+
+    def read() -> Dataset:
+        x_train, y_train, x_test, y_test = (
+            read_idx(p, f) for p, f in zip(paths, info.files, strict=True)
+        )
+        return Dataset(info, x_train, y_train, x_test, y_test, source=paths[0].parent)
+
+    return remembered(paths, read)
 
 
 def keras_mnist(info: DatasetInfo, path: Path) -> Dataset:
