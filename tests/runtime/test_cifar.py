@@ -284,3 +284,34 @@ def test_a_model_trains_and_is_evaluated_on_cifar10(
         and "the model takes inputs of shape (28, 28, 1), but these images are 32x32 with 3 channels"
         in err
     )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["show"],
+        ["report"],
+        ["experiment", "attribution"],
+        ["experiment", "occlusion", "--image", "3"],
+    ],
+    ids=["show", "report", "attribution", "occlusion"],
+)
+def test_looking_inside_a_colour_model_says_it_is_not_there_yet(
+    generated: dict[str, cifar.CifarInfo],
+    made: dict[str, tuple[Path, str]],
+    tmp_path: Path,
+    cli: Cli,
+    argv: list[str],
+) -> None:
+    """One line naming what is missing, exit 2: never a traceback deep in 28 x 28 code."""
+    import shutil
+
+    folder = tmp_path / "empty" / "cifar10"
+    folder.mkdir(parents=True)
+    shutil.copy(made["cifar10"][0], folder / generated["cifar10"].archive)
+    code, out, err = cli("train", "keras-cifar10-cnn", "--epochs", "1", "--train-images", "64",
+                         "--quiet", "--json", "--runs-dir", str(tmp_path / "runs"))  # fmt: skip
+    assert code == 0, err
+    run = json.loads(out)["run_dir"]
+    code, _, err = cli(*argv[:2] if argv[0] == "experiment" else argv[:1], run, *argv[2:])
+    assert code == 2 and "needs (None, 28, 28, 1) images so far" in err, err

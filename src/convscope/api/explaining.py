@@ -99,7 +99,7 @@ def explain(
             pick=pick,
         ).spec
     elif Path(target).suffix.lower() in (".h5", ".hdf5"):
-        from ..runtime.keras.read import read_spec
+        from ..runtime.keras.read import read_spec  # h5py and numpy; never torch or keras
 
         reading.check_source(target)
         spec = read_spec(Path(target))

@@ -157,6 +157,7 @@ class Live:
 
     def test_image(self, body: dict[str, Any]) -> dict[str, Any]:
         """A test image by index (or a random one), with its true label."""
+        self.model.subject.check_images()
         dataset = self.model.subject.load_data()
         count = len(dataset.test_labels)
         index = body.get("index")

@@ -125,11 +125,11 @@ class Model(Shown):
         return {o.name: o.values for o in inspect.layer_outputs(self.subject.model, pixels)[1:]}
 
     def _pixels(self, image: Image, data_dir: str | None) -> np.ndarray:
+        self.subject.check_images()  # one 28 x 28 grey image, however it is given
         if isinstance(image, int | str | os.PathLike):
             choice = str(image) if isinstance(image, int) else os.fspath(image)
             dataset = self.subject.load_data(data_dir) if choice.isdigit() else None
             return inspect.choose_image(choice, self.subject.need_dataset(), dataset).pixels
-        self.subject.check_images()
         found = inspect.as_images(image)
         if len(found) != 1:
             raise ConvscopeError(f"layer_outputs takes one image, got {len(found)}")

@@ -23,6 +23,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -148,12 +149,10 @@ class SetInfo(Protocol):
 def dataset_info(name: str) -> SetInfo:
     from .cifar import CIFAR  # CIFAR's reader builds on this module
 
-    if name in CIFAR:
-        return CIFAR[name]
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise DataError(f"unknown data set {name!r}; data sets: {', '.join(DATASETS)}") from None
+    known: dict[str, SetInfo] = {**DATASETS, **CIFAR}
+    if name not in known:
+        raise DataError(f"unknown data set {name!r}; data sets: {', '.join(known)}")
+    return known[name]
 
 
 # ---- reading and validating one IDX file ----
@@ -321,11 +320,13 @@ def load(
         return cifar.load(
             name, data_dir, allow_download=allow_download, mirrors=mirrors, stream=stream
         )
-    info = DATASETS[dataset_info(name).name]
+    dataset_info(name)  # an unknown name: one message listing the data sets
+    info = DATASETS[name]
     places = candidate_dirs(name, data_dir)
     found = locate(info, places)
-    if found is None and name == "mnist" and (keras_datasets() / "mnist.npz").is_file():
-        return keras_mnist(info, keras_datasets() / "mnist.npz")
+    npz = keras_datasets() / "mnist.npz"
+    if found is None and name == "mnist" and npz.is_file():
+        return remembered([npz], partial(keras_mnist, info, npz))
     if found is None and allow_download:
         try:
             found = download(info, cache_dir() / name, mirrors, stream)
@@ -368,13 +369,13 @@ def read_dataset(info: DatasetInfo, paths: tuple[Path, ...]) -> Dataset:
 def keras_mnist(info: DatasetInfo, path: Path) -> Dataset:
     """Keras's own mnist.npz (no pickle allowed), each array checked by the SHA-256 of the
     IDX file it came from: the same bytes, or refused."""
+    keys = ("x_train", "y_train", "x_test", "y_test")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            arrays = [npz[key] for key in ("x_train", "y_train", "x_test", "y_test")]
+            arrays = [npz[key] for key in keys]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise DataError(f"{path}: not Keras's mnist.npz ({error})") from None
     checked = []
-    keys = ("x_train", "y_train", "x_test", "y_test")
     for key, array, known in zip(keys, arrays, info.files, strict=True):
         if array.dtype != np.uint8:
             raise DataError(f"{path}: {key} holds {array.dtype}, not uint8")

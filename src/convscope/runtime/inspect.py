@@ -117,7 +117,7 @@ def as_images(
     if a.ndim == 4 and a.shape[-1] == 1:
         a = a[..., 0]  # (N, H, W, 1) -> (N, H, W)
     image = a.ndim == 3 and a.shape[1:] == size and len(a) > 0
-    if not image and given.shape[1:] == input_shape and len(given):
+    if not image and fits_input(given, input_shape) and len(given):
         a = given  # shaped like the model's input: used as it is
     elif not image:
         h, w = size

@@ -107,7 +107,7 @@ class Subject:
         if self.spec.input_shape not in DATA_SHAPES:
             raise ConvscopeError(
                 f"{self.name} takes {fmt_shape(self.spec.input_shape)}; looking inside a "
-                "model (predict, show, report, serve, attribution) needs "
+                "model (predict, show, report, serve, attribution, occlusion) needs "
                 f"{fmt_shape(IMAGE_SHAPE)} images so far",
                 hint="explain, train and evaluate work on any input shape and data set",
             )

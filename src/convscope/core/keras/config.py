@@ -226,7 +226,7 @@ def read_config(config: Any, source: str) -> s.ModelSpec:
     calls = [channels_axis(c) for c in calls]
     # The input shape: Keras 3's InputLayer(batch_shape=...), Keras 2's batch_input_shape.
     name = str(inner.get("name") or "sequential")
-    spec = sequential(calls, source=source, name=name, notes=tuple(dict.fromkeys(notes)))
+    spec = sequential(calls, source=source, name=name, notes=tuple(notes))
     check_axes(spec, axes, source)
     return spec
 

@@ -251,9 +251,7 @@ def check_printf(template: str, args: Any) -> bool:
     fields = PRINTF_FIELD.findall(template)
     if any("*" in (width, precision) for width, precision in fields):
         return False
-    values = (
-        args.values() if isinstance(args, dict) else args if isinstance(args, tuple) else (args,)
-    )
+    values = args if isinstance(args, tuple) else (args,)  # a dict is not followed (unknown)
     size = len(template) + sum(_field(w, p) for w, p in fields) + sum(map(text_size, values))
     if size > MAX_TEXT:
         raise Exceeded(f"formatting with % would make a string of over {MAX_TEXT:,} characters")

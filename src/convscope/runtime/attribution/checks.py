@@ -157,6 +157,7 @@ def run_experiment(
     progress: Progress = lambda _: None,
 ) -> AttributionResults:
     """Both measurements on the first test images of the subject's data set."""
+    subject.check_images()  # the maps and their measurements are of 28 x 28 images so far
     dataset = subject.load_data(data_dir, stream=stream)
     images, labels = dataset.test_images, dataset.test_labels
     seconds: dict[str, float] = {}

@@ -99,10 +99,9 @@ def occlude_subject(
     stream: Any = None,
 ) -> Occlusion:
     """Occlusion map of a test image (`7`) or a user's PNG/JPEG for a model."""
+    subject.check_images()  # occluded patches of 28 x 28 grey images so far
     dataset = None
     if choice.isdigit():  # a test image: the data set is needed; a file is not
         dataset = subject.load_data(data_dir, stream=stream)
-    else:
-        subject.check_images()
     image = choose_image(choice, subject.need_dataset(), dataset)
     return occlude(subject.model, image, subject.class_names, patch, stride, fill)
