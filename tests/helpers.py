@@ -10,7 +10,9 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 
@@ -149,3 +151,68 @@ class Server:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/data/"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+SHAPES = ("circle", "square", "triangle", "diamond")
+
+
+def shapes_folder(
+    root: Path, per_class: int, classes: int = 3, size: int = 40, seed: int = 0
+) -> Path:
+    """A folder of coloured shapes, one subfolder per class (image_dataset_from_directory's
+    layout): each class its own shape and hue on a dark ground of random colour, at a
+    random place and size, in sizes from `size` to `size` + 15 pixels, as PNG and JPEG."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    for label, name in enumerate(SHAPES[:classes]):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            w, h = (size + int(v) for v in rng.integers(0, 16, 2))
+            image = Image.new("RGB", (w, h), tuple(int(v) for v in rng.integers(0, 90, 3)))
+            hue = [int(v) for v in rng.integers(60, 140, 3)]
+            hue[label % 3] = 255  # the class's colour: red, green or blue leads
+            r = int(rng.integers(size // 5, size // 3))
+            cx, cy = int(rng.integers(r, w - r)), int(rng.integers(r, h - r))
+            box = [cx - r, cy - r, cx + r, cy + r]
+            draw = ImageDraw.Draw(image)
+            if name == "circle":
+                draw.ellipse(box, fill=tuple(hue))
+            elif name == "square":
+                draw.rectangle(box, fill=tuple(hue))
+            elif name == "triangle":
+                draw.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=tuple(hue))
+            else:
+                draw.polygon([(cx, cy - r), (cx - r, cy), (cx, cy + r), (cx + r, cy)],
+                             fill=tuple(hue))  # fmt: skip
+            image.save(root / name / f"{name}.{i}.{'png' if i % 3 == 0 else 'jpg'}")
+    return root
+
+
+SHAPES_MODEL = """
+import keras
+from keras import layers
+
+model = keras.Sequential([
+    keras.Input(shape=(32, 32, 3)),
+    layers.Rescaling(1.0 / 255),
+    layers.Conv2D(16, 3, activation="relu"),
+    layers.MaxPooling2D(),
+    layers.Conv2D(32, 3, activation="relu"),
+    layers.MaxPooling2D(),
+    layers.Flatten(),
+    layers.Dense({units}, activation="{activation}"),
+])
+model.compile(optimizer="adam", loss="{loss}", metrics=["accuracy"])
+"""
+
+
+def shapes_model(path: Path, classes: int = 3) -> Path:
+    """A small convnet for shapes_folder's photos at 32 x 32 (softmax, or one sigmoid)."""
+    binary = classes == 2
+    path.write_text(SHAPES_MODEL.format(
+        units=1 if binary else classes,
+        activation="sigmoid" if binary else "softmax",
+        loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+    ))  # fmt: skip
+    return path

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from convscope.runtime import data, runs
-from convscope.runtime.train import pixels
+from convscope.runtime.splits import pixels
 
 from ..helpers import Cli, Page, png_size, run_cli
 

@@ -21,7 +21,7 @@ import torch
 
 import convscope as cs
 from convscope.runtime.attribution.methods import METHODS, Settings, attribute
-from convscope.runtime.train import pixels
+from convscope.runtime.splits import pixels
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ from convscope.runtime import data
 from convscope.runtime.nn.dropout import Dropout
 from convscope.runtime.nn.fused import PoolThenReLU
 from convscope.runtime.nn.model import KerasModel
-from convscope.runtime.train import Silent, pixels
+from convscope.runtime.splits import pixels
+from convscope.runtime.train import Silent
 
 HEAD = "from keras import layers, Sequential, Input\nmodel = Sequential([Input((28, 28, 1)), "
 TAIL = "layers.Flatten(), layers.Dense(10, activation='softmax')])\n"
@@ -136,7 +137,8 @@ def test_a_whole_training_ends_with_the_same_weights_either_way(
 ) -> None:
     """Forty steps of a preset's own training (its optimiser, schedule, dropout, batch
     normalisation and augmentation layers), once fused and once layer by layer."""
-    from convscope.runtime.train import Split, StopFlag, Trainer, to_split
+    from convscope.runtime.splits import Split, to_split
+    from convscope.runtime.train import StopFlag, Trainer
 
     mnist = data.load("mnist", allow_download=False)
     spec = presets.model(name)

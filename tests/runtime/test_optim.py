@@ -88,7 +88,7 @@ def test_label_smoothing_loss_equals_keras(output: str) -> None:
     from dataclasses import replace
 
     from convscope.core import presets
-    from convscope.runtime.train import loss_fn
+    from convscope.runtime.heads import loss_fn
 
     rng = np.random.default_rng(2)
     logits = rng.normal(size=(16, 10)).astype("float32") * 3

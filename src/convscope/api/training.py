@@ -11,15 +11,16 @@ checkpoint: `Stopped` is raised, and `cs.resume(path)` goes on from there.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..core.errors import Diverged
-from ..core.rundir import HISTORY_FIELDS, RUNS_ROOT, RunDir, training_seconds
+from ..core.errors import ConvscopeError, Diverged
+from ..core.rundir import ARRAYS, HISTORY_FIELDS, RUNS_ROOT, RunDir, training_seconds
 from ..core.settings import Options, Settings, plan_training
 from ..present import html
 from ..present.progress import KerasProgress, NotebookProgress, duration, in_notebook
@@ -185,8 +186,11 @@ def fit(run: runs.Run, *, quiet: bool, stream: TextIO) -> Run:
 
 def train(
     model: str | os.PathLike[str],
+    x: Any = None,
+    y: Any = None,
     *,
-    dataset: str | None = None,
+    validation_data: tuple[Any, Any] | None = None,
+    dataset: str | os.PathLike[str] | None = None,
     epochs: int | None = None,
     optimizer: str | None = None,
     lr: float | None = None,
@@ -201,12 +205,22 @@ def train(
     input_shape: str | tuple[int, ...] | None = None,
     pick: str | None = None,
     classes: int | None = None,
+    image_size: str | tuple[int, int] | None = None,
+    color_mode: str | None = None,
+    skip_bad_images: bool = False,
+    class_names: Sequence[str] | None = None,
     runs_dir: str | os.PathLike[str] = RUNS_ROOT,
     quiet: bool = False,
     stream: TextIO | None = None,
 ) -> Run:
-    """Train a preset or your own Keras file on MNIST or Fashion-MNIST, with Keras's semantics.
+    """Train a preset or your own Keras file, with Keras's semantics, on a data set by name
+    (mnist, fashion-mnist, cifar10, cifar100), a folder of photos or an .npz (dataset=),
+    or arrays in memory as Keras's fit() takes them:
 
+        cs.train("my_model.py", x_train, y_train, validation_data=(x_test, y_test))
+
+    Arrays reach the model as they are (no x / 255 added) and are kept in the run
+    directory; validation_data is also the test set (else validation_split's part).
     Settings come from the preset or from the file's compile() and fit() calls; each
     keyword overrides one (the names are `convscope train`'s options: batch_size is
     --batch-size). train_images=N trains on the first N training images, for quick runs;
@@ -214,17 +228,60 @@ def train(
     with a seed repeats exactly on the CPU. The run directory goes under runs_dir.
     """
     err = stream or default_stream()
+    given = None
+    if x is not None or y is not None:
+        if dataset is not None:
+            raise ConvscopeError("give arrays (x, y) or dataset=, not both")
+        given = in_memory(x, y, validation_data, validation_split, class_names)
+        validation_split = None  # taken from the arrays already
     options = Options.given(
-        dataset=dataset, epochs=epochs, optimizer=optimizer, lr=lr, batch_size=batch_size,
+        dataset=None if dataset is None else os.fspath(dataset), epochs=epochs,
+        optimizer=optimizer, lr=lr, batch_size=batch_size,
         validation_split=validation_split, train_images=train_images, augment=augment,
         seed=seed, device=device, precision=precision, data_dir=data_dir,
-        input_shape=input_shape, pick=pick, classes=classes,
+        input_shape=input_shape, pick=pick, classes=classes, image_size=image_size,
+        color_mode=color_mode, skip_bad_images=skip_bad_images or None,
     )  # fmt: skip
     plan = plan_training(os.fspath(model), options)
+    if given is not None:
+        plan = plan.with_dataset(ARRAYS)
     for note in plan.notes:
         err.write(f"convscope: {note}\n")
-    run = runs.start(plan.spec, plan.source_text, plan.settings, Path(runs_dir), stream=err)
+    run = runs.start(
+        plan.spec, plan.source_text, plan.settings, Path(runs_dir), stream=err, given=given
+    )
     return fit(run, quiet=quiet, stream=err)
+
+
+def in_memory(
+    x: Any,
+    y: Any,
+    validation_data: tuple[Any, Any] | None,
+    validation_split: float | None,
+    class_names: Sequence[str] | None,
+) -> Any:
+    """fit()'s arrays as a data set: validation_data tests the run, else the last
+    validation_split of x (Keras's rule: before shuffling)."""
+    from ..runtime import arrays, sources
+
+    if x is None or y is None:
+        raise ConvscopeError("give both x and y, as Keras's fit(x, y) takes them")
+    if validation_data is not None:
+        if len(validation_data) != 2:
+            raise ConvscopeError("validation_data must be (x_val, y_val)")
+        x_val, y_val = validation_data
+    elif validation_split:
+        Options(validation_split=validation_split)  # checked as train checks it
+        cut = math.floor(len(x) * (1 - validation_split))
+        x, y, x_val, y_val = x[:cut], y[:cut], x[cut:], y[cut:]
+    else:
+        raise ConvscopeError(
+            "a run is tested on images it did not learn from: give validation_data=(x_test, "
+            "y_test), or validation_split=0.2"
+        )
+    found = {"x_train": x, "y_train": y, "x_test": x_val, "y_test": y_val}
+    split, names = arrays.checked(found, "arrays", tuple(class_names or ()) or None)
+    return sources.from_arrays(Path(ARRAYS), split, names)
 
 
 def resume(

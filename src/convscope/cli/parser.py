@@ -81,6 +81,17 @@ CLASSES = arg(
 
 TRAINING_OPTIONS = (
     arg("--dataset", choices=training.DATASETS, help="the data set"),
+    arg("--data", dest="dataset", metavar="FOLDER|NPZ",
+        help="your own images: a folder with one subfolder per class (read as "
+        "image_dataset_from_directory reads it), or an .npz of x_train, y_train, x_test, "
+        "y_test"),
+    arg("--image-size", metavar="H,W",
+        help="a folder's photos resized to this (bilinear; default: the model's input)"),
+    arg("--color-mode", choices=tuple(training.COLOR_MODES),
+        help="a folder's photos read as grayscale, rgb or rgba (default: the model's channels)"),
+    arg("--skip-bad-images", action="store_true", default=None,
+        help="train without the folder's files that are not readable images (the run "
+        "lists them)"),
     arg("--epochs", type=positive_int, help="epochs (with --resume: the new total)"),
     arg("--optimizer", help=f"one of {', '.join(training.OPTIMIZERS)}"),
     arg("--lr", type=positive_float, help="learning rate"),

@@ -13,9 +13,14 @@ from .parser import training_options
 # the options that resuming a run cannot change, as train spells them
 FIXED_ON_RESUME = (
     "model", "dataset", "optimizer", "lr", "batch_size", "seed", "validation_split",
-    "input_shape", "train_images", "augment", "pick", "classes",
+    "input_shape", "train_images", "augment", "pick", "classes", "image_size", "color_mode",
+    "skip_bad_images",
 )  # fmt: skip
-FLAGS = {"model": "a model", "pick": "--model"}  # where the dest is not the flag's name
+FLAGS = {
+    "model": "a model",
+    "pick": "--model",
+    "dataset": "--dataset/--data",
+}  # where the dest is not the flag's name
 
 
 def train(args: argparse.Namespace, io: Streams) -> ExitCode:

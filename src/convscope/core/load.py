@@ -22,19 +22,17 @@ MAX_SOURCE = 1_000_000  # bytes of Keras source: a model file is a few KB; a 5 M
 MAX_DIMENSION = 1_000_000  # pixels or channels along one axis of an input
 
 
-def parse_shape(text: str) -> tuple[int, ...]:
+def parse_shape(text: str, what: str = "--input-shape") -> tuple[int, ...]:
     """`28,28,1`, `28x28x1` or `(28, 28, 1)` -> (28, 28, 1)."""
     if len(text) > 100 or not re.fullmatch(r"\s*\(?\s*\d+(\s*[,x]\s*\d+)*\s*,?\s*\)?\s*", text):
         raise ConvscopeError(
-            f"--input-shape must be positive integers such as 28,28,1, got {shorten(text)!r}"
+            f"{what} must be positive integers such as 28,28,1, got {shorten(text)!r}"
         )
     shape = tuple(int(n) for n in re.findall(r"\d+", text))
     if any(n < 1 for n in shape):
-        raise ConvscopeError(f"--input-shape must be positive integers, got {text!r}")
+        raise ConvscopeError(f"{what} must be positive integers, got {text!r}")
     if any(n > MAX_DIMENSION for n in shape):
-        raise ConvscopeError(
-            f"--input-shape: each size must be at most {MAX_DIMENSION:,}, got {text!r}"
-        )
+        raise ConvscopeError(f"{what}: each size must be at most {MAX_DIMENSION:,}, got {text!r}")
     return shape
 
 

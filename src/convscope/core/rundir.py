@@ -7,6 +7,7 @@
       checkpoint.safetensors  weights + optimiser + random generators + position, for resume
       history.json / .csv   per-epoch loss, accuracy, validation metrics, seconds
       metrics.json          test-set results: loss, accuracy, per class, confusion matrix
+      arrays.npz            the arrays cs.train(model, x, y) was given in memory (only then)
       figures/*.png         `convscope show`
       experiments/          probe.json/.png, occlusion-<image>.json/.png
       report.html           `convscope report`
@@ -41,6 +42,7 @@ from .settings import Settings
 
 RUNS_ROOT = "runs"  # where `convscope train` puts run directories by default
 EXPERIMENTS_ROOT = "experiments"  # where experiment folders go by default
+ARRAYS = "arrays.npz"  # settings.json's dataset for arrays kept in the run directory
 HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 
 
@@ -90,6 +92,10 @@ class RunDir:
     @property
     def weights(self) -> Path:
         return self.path / "weights.safetensors"
+
+    @property
+    def arrays(self) -> Path:
+        return self.path / ARRAYS
 
     @property
     def checkpoint(self) -> Path:

@@ -42,6 +42,9 @@ class Settings:
     augment: Augment = NO_AUGMENT
     pick: str | None = None  # --model NAME: which of the file's models
     classes: int | None = None  # --classes N: a Dense the file sizes at run time
+    image_size: tuple[int, int] | None = None  # a folder's photos resized to; None: the model's
+    color_mode: str | None = None  # grayscale / rgb / rgba; None: the model's channels
+    skip_bad_images: bool = False  # train without a folder's unreadable files
 
     @property
     def reading(self) -> Reading:
@@ -86,6 +89,9 @@ class Settings:
             augment=Augment(**d.get("augment", {})),
             pick=d.get("pick"),
             classes=d.get("classes"),
+            image_size=tuple(d["image_size"]) if d.get("image_size") else None,
+            color_mode=d.get("color_mode"),
+            skip_bad_images=bool(d.get("skip_bad_images", False)),
         )
 
 
@@ -151,6 +157,9 @@ class Options:
     input_shape: tuple[int, ...] | None = None
     pick: str | None = None
     classes: int | None = None
+    image_size: tuple[int, int] | None = None
+    color_mode: str | None = None
+    skip_bad_images: bool = False
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "train_images", "classes"):
@@ -159,7 +168,13 @@ class Options:
         if self.lr is not None:
             positive_float(self.lr, "lr")
         if self.dataset is not None:
-            one_of(self.dataset, training.DATASETS, "dataset")
+            object.__setattr__(self, "dataset", training.data_path(self.dataset))
+        if self.color_mode is not None:
+            one_of(self.color_mode, tuple(training.COLOR_MODES), "color_mode")
+        if self.image_size is not None:
+            size = self.image_size
+            if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
+                raise ConvscopeError(f"image_size must be (height, width), got {size!r}")
         one_of(self.device, DEVICES, "device")
         one_of(self.precision, PRECISIONS, "precision")
         split = self.validation_split
@@ -184,6 +199,11 @@ class Options:
         augment = values.get("augment")
         if isinstance(augment, str):
             values["augment"] = parse_augment(augment, "augment")
+        size = values.get("image_size")
+        if isinstance(size, str):
+            values["image_size"] = parse_shape(size, "--image-size")
+        elif size is not None:
+            values["image_size"] = tuple(size)
         shape = values.get("input_shape")
         if isinstance(shape, str):
             values["input_shape"] = parse_shape(shape)
@@ -200,6 +220,15 @@ class Plan:
     spec: s.ModelSpec
     source_text: str
     notes: tuple[str, ...]  # said before training: defaults taken, settings to reconsider
+
+    def with_dataset(self, dataset: str) -> Plan:
+        """The same plan on other data (cs.train's arrays, kept in the run directory)."""
+        training = replace(self.settings.training, dataset=dataset)
+        return replace(
+            self,
+            settings=replace(self.settings, training=training),
+            spec=replace(self.spec, training=training),
+        )
 
 
 def plan_training(target: str, options: Options) -> Plan:
@@ -250,5 +279,8 @@ def plan_training(target: str, options: Options) -> Plan:
         augment=options.augment,
         pick=options.pick,
         classes=options.classes,
+        image_size=options.image_size,
+        color_mode=options.color_mode,
+        skip_bad_images=options.skip_bad_images,
     )
     return Plan(settings, replace(spec, training=t), text, tuple(notes))

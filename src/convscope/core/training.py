@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from .errors import ConvscopeError
@@ -60,14 +61,38 @@ OPTIMIZER_CLASSES = {
     "Adagrad": "adagrad",
 }
 
-LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
+LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy")
 LOSS_CLASSES = {
     "CategoricalCrossentropy": "categorical_crossentropy",
     "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+    "BinaryCrossentropy": "binary_crossentropy",
 }
 GREY = ("mnist", "fashion-mnist")  # 28 x 28 x 1
 COLOUR = ("cifar10", "cifar100")  # 32 x 32 x 3
 DATASETS = (*GREY, *COLOUR)
+COLOR_MODES = {"grayscale": 1, "rgb": 3, "rgba": 4}  # image_dataset_from_directory's, channels
+
+
+def data_kind(dataset: str) -> str:
+    """ "named" (a data set convscope fetches), "arrays" (an .npz) or "folder" (photos)."""
+    if dataset in DATASETS:
+        return "named"
+    return "arrays" if dataset.endswith(".npz") else "folder"
+
+
+def data_path(dataset: str, where: str = "dataset") -> str:
+    """A data set's name as it is, or the user's folder / .npz as an absolute path."""
+    if dataset in DATASETS:
+        return dataset
+    path = Path(dataset).expanduser()
+    if (path.suffix == ".npz" and path.is_file()) or path.is_dir():
+        return str(path.resolve())
+    what = "no such file" if path.suffix == ".npz" else "not a folder"
+    raise ConvscopeError(
+        f"{where} must be one of {', '.join(DATASETS)}, a folder with one subfolder of images "
+        f"per class, or an .npz of x_train, y_train, x_test, y_test; got {dataset!r} ({what})"
+    )
+
 
 ADADELTA_WARNING = (
     "Adadelta() without a learning rate trains at Keras 3's default 0.001, which stalls "

@@ -88,9 +88,9 @@ def run_header(run: Run) -> str:
     hyper = ", ".join(
         f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in hyperparameters(t).items()
     ) + rate_and_loss_notes(t)
-    loss = (
-        "from logits" if run.trainer.model.softmax_output or t.from_logits else "on probabilities"
-    )
+    model = run.trainer.model
+    logits = model.softmax_output or model.sigmoid_output or t.from_logits
+    loss = "from logits" if logits else "on probabilities"
     epochs = f"{t.epochs} epoch" + ("s" if t.epochs != 1 else "")
     verb = "Resuming" if run.resumed_from else "Training"
     where = ""

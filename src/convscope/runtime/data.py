@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 import numpy as np
 
@@ -294,15 +294,20 @@ def download(
 
 @dataclass(frozen=True)
 class Dataset:
-    """A data set in memory: uint8 images and labels (N,) as the files hold them; images
-    (N, 28, 28) for MNIST's grey, (N, 32, 32, 3) for CIFAR's colour."""
+    """A data set in memory: images and labels (N,) as the files hold them; uint8 images
+    (N, 28, 28) for MNIST's grey, (N, 32, 32, 3) for CIFAR's colour, the user's arrays as
+    given, a folder's photos as a memory-mapped cache (folders.Rows)."""
 
     info: SetInfo
-    train_images: np.ndarray
+    train_images: Any  # np.ndarray, or folders.Rows of a cache
     train_labels: np.ndarray
-    test_images: np.ndarray
+    test_images: Any
     test_labels: np.ndarray
     source: Path
+    scale: bool = True  # x / 255 as the seeds do; the user's own arrays and photos: as given
+    validation: tuple[Any, np.ndarray] | None = None  # a folder's own validation images
+    validation_name: str | None = None  # what the run says it validates on, then
+    skipped: tuple[str, ...] = ()  # files left out (--skip-bad-images), with the reason
 
 
 def load(

@@ -18,8 +18,8 @@ MOST = 300_000_000  # bytes of one file: CIFAR-100's archive is 169 MB
 class Progress:
     """A one-line progress bar on stderr (a terminal), silent otherwise."""
 
-    def __init__(self, label: str, stream: TextIO | None = None) -> None:
-        self.label, self.stream = label, stream or sys.stderr
+    def __init__(self, label: str, stream: TextIO | None = None, unit: str = "MB") -> None:
+        self.label, self.stream, self.unit = label, stream or sys.stderr, unit
         self.live = self.stream.isatty()
 
     def __call__(self, done: int, total: int | None) -> None:
@@ -28,7 +28,10 @@ class Progress:
         if total:
             filled = int(30 * done / total)
             bar = "#" * filled + "." * (30 - filled)
-            text = f"\r{self.label} [{bar}] {done / 2**20:5.1f}/{total / 2**20:.1f} MB"
+            amount = f"{done / 2**20:5.1f}/{total / 2**20:.1f} MB"
+            if self.unit != "MB":  # counted things: images decoded
+                amount = f"{done:,}/{total:,} {self.unit}"
+            text = f"\r{self.label} [{bar}] {amount}"
         else:
             text = f"\r{self.label} {done / 2**20:5.1f} MB"
         self.stream.write(text)

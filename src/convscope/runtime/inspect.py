@@ -15,7 +15,7 @@ from ..core.errors import ConvscopeError
 from . import data
 from .images import prepare
 from .nn.model import Conv, KerasModel, to_keras_layout
-from .train import pixels
+from .splits import pixels
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from torch.nn import functional as F
 from ..core import spec as s
 from ..core.experiments import ProbePoint, ProbeResults
 from .nn.model import KerasModel
-from .train import EVAL_BATCH, Split, resolve_device, to_split
+from .splits import Split, to_split
+from .train import EVAL_BATCH, resolve_device
 from .view import Subject
 
 # Layers whose output at inference holds the same numbers as their input (a probe can't

@@ -26,24 +26,15 @@ from ..core.files import atomic_write
 from ..core.rundir import RunDir, new_run_dir
 from ..core.settings import Settings
 from . import data
+from .arrays import save_npz
+from .heads import check_output, is_binary, loss_fn
 from .metrics import TestReport, test_report
 from .nn.model import KerasModel
 from .precision import resolve_precision
+from .sources import load_for, numbered_to
+from .splits import Split, to_split, validation_split
 from .threads import choose_threads
-from .train import (
-    Evaluation,
-    Observer,
-    Position,
-    Split,
-    StopFlag,
-    Trainer,
-    check_output,
-    evaluate,
-    loss_fn,
-    resolve_device,
-    to_split,
-    validation_split,
-)
+from .train import Evaluation, Observer, Position, StopFlag, Trainer, evaluate, resolve_device
 
 
 def versions() -> dict[str, str]:
@@ -82,17 +73,28 @@ class DataSplits:
 
 
 def prepare_data(
-    spec: s.ModelSpec, settings: Settings, device: torch.device, stream: Any = None
+    spec: s.ModelSpec,
+    settings: Settings,
+    device: torch.device,
+    stream: Any = None,
+    run_dir: Path | None = None,
+    given: data.Dataset | None = None,
 ) -> DataSplits:
-    dataset = data.load(settings.training.dataset, settings.data_dir, stream=stream)
-    n = settings.train_images or len(dataset.train_labels)  # cut before it is made float
-    train = to_split(dataset.train_images[:n], dataset.train_labels[:n], spec, device)
-    test = to_split(dataset.test_images, dataset.test_labels, spec, device)
-    if settings.validation_split:
+    """The run's data on the device: `given` (arrays in memory), else as settings say."""
+    dataset = given or load_for(settings, run_dir, stream=stream)
+    x, y = dataset.train_images, dataset.train_labels
+    if settings.train_images:  # cut before it is made float
+        x, y = x[: settings.train_images], y[: settings.train_images]
+    train = to_split(x, y, spec, device, dataset.scale)
+    test = to_split(dataset.test_images, dataset.test_labels, spec, device, dataset.scale)
+    if dataset.validation is not None:  # a folder's own validation images
+        validation = to_split(*dataset.validation, spec, device, dataset.scale)
+    elif settings.validation_split:
         train, validation = validation_split(train, settings.validation_split)
     else:
         validation = test
-    return DataSplits(dataset, train, validation, test, validation_name(settings))
+    named = dataset.validation_name or validation_name(settings)
+    return DataSplits(dataset, train, validation, test, named)
 
 
 def validation_name(settings: Settings) -> str:
@@ -167,10 +169,12 @@ def start(
     *,
     stream: Any = None,
     run_dir: Path | None = None,
+    given: data.Dataset | None = None,
 ) -> Run:
     """A new run: check the model against the data, then write its directory.
 
     The directory is runs_root/<time>-<model>, or `run_dir` as given (an experiment's).
+    `given`: arrays in memory (cs.train(model, x, y)), kept in the directory (RunDir.arrays).
     """
     device = resolve_device(settings.device)
     precision, note = resolve_precision(settings.precision, device)
@@ -179,7 +183,7 @@ def start(
         if said and stream is not None:
             stream.write(f"convscope: {said}\n")
     settings = replace(settings, device=device.type, precision=precision)
-    trainer, splits = build(spec, settings, stream)
+    trainer, splits = build(spec, settings, stream, given=given)
     if run_dir is None:
         run = new_run_dir(runs_root, settings.model)
     else:
@@ -188,13 +192,34 @@ def start(
             run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise ConvscopeError(f"cannot create {run_dir} ({error.strerror or error})") from None
-    run.write_start(source_text, settings, {"versions": versions(), "command": sys.argv[1:]})
+    extra = {"versions": versions(), "command": sys.argv[1:]}
+    skipped = splits.dataset.skipped
+    if skipped:  # --skip-bad-images: which files, and why
+        extra["skipped_images"] = list(skipped)
+        if stream is not None:
+            more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+            stream.write(
+                f"convscope: left out {len(skipped)} files that are not readable images "
+                f"(--skip-bad-images; settings.json lists them): {skipped[0]}{more}\n"
+            )
+    run.write_start(source_text, settings, extra)
+    if given is not None:
+        x_train, y_train, x_test, y_test = (given.train_images, given.train_labels,
+                                            given.test_images, given.test_labels)  # fmt: skip
+        save_npz(run.arrays, (x_train, y_train, x_test, y_test), given.info.class_names)
     return Run(run, settings, trainer, splits)
 
 
-def build(spec: s.ModelSpec, settings: Settings, stream: Any) -> tuple[Trainer, DataSplits]:
+def build(
+    spec: s.ModelSpec,
+    settings: Settings,
+    stream: Any,
+    run_dir: Path | None = None,
+    given: data.Dataset | None = None,
+) -> tuple[Trainer, DataSplits]:
     """The data on the device and a trainer whose model fits it (or a clear error)."""
-    splits = prepare_data(spec, settings, resolve_device(settings.device), stream)
+    device = resolve_device(settings.device)
+    splits = prepare_data(spec, settings, device, stream, run_dir, given)
     trainer = Trainer.create(
         spec,
         settings.training,
@@ -204,7 +229,9 @@ def build(spec: s.ModelSpec, settings: Settings, stream: Any) -> tuple[Trainer, 
         bf16=settings.precision == "bf16",
         augment=settings.augment,
     )
-    check_output(trainer.model, len(splits.dataset.info.class_names))
+    out = trainer.model.shapes[-1]
+    splits.dataset = numbered_to(splits.dataset, 2 if is_binary(trainer.model) else out[-1])
+    check_output(trainer.model, len(splits.dataset.info.class_names), settings.training)
     return trainer, splits
 
 
@@ -233,7 +260,8 @@ def resume(run_dir: Path, *, epochs: int | None = None, stream: Any = None) -> R
             f"{run_dir} has already trained {position.epoch} of {settings.training.epochs} epochs",
             hint=f"to train further, pass --epochs {position.epoch + 5} (the new total)",
         )
-    trainer, splits = build(settings.read_model(run.source(), str(run.model_py)), settings, stream)
+    model = settings.read_model(run.source(), str(run.model_py))
+    trainer, splits = build(model, settings, stream, run.path)
     check_fit(trainer.model, tensors, run.checkpoint, prefix="model.")
     trainer.load_state_tensors(tensors, position)
     if epochs is not None:
@@ -291,9 +319,10 @@ def load_trained(run_dir: Path, device: str = "cpu") -> tuple[Settings, KerasMod
 
 def score(dataset: data.Dataset, result: Evaluation) -> TestReport:
     """Per-class results and the confusion matrix of a test-set evaluation."""
+    names = numbered_to(dataset, result.probabilities.shape[-1]).info.class_names
     return test_report(
         dataset.info.name,
-        dataset.info.class_names,
+        names,
         dataset.test_labels,
         result.predictions.numpy(),
         result.loss,
@@ -312,7 +341,7 @@ def test_evaluation(
 ) -> Evaluation:
     """Predictions and probabilities for every test image, in inference mode."""
     device = next(model.parameters()).device
-    test = to_split(dataset.test_images, dataset.test_labels, model.spec, device)
+    test = to_split(dataset.test_images, dataset.test_labels, model.spec, device, dataset.scale)
     return evaluate(model, test, loss_fn(model, training))
 
 
@@ -323,6 +352,6 @@ def evaluate_run(
     settings, model, epochs = load_trained(run_dir)
     if data_dir:
         settings = replace(settings, data_dir=data_dir)
-    dataset = data.load(settings.training.dataset, settings.data_dir, stream=stream)
+    dataset = load_for(settings, Path(run_dir), stream=stream)
     result = test_evaluation(model, settings.training, dataset)
     return write_test_report(RunDir(run_dir), dataset, result), epochs

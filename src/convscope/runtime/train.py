@@ -20,9 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from ..core import spec as s
@@ -31,11 +29,12 @@ from ..core.errors import ConvscopeError, Diverged
 from ..core.training import hyperparameters
 from .allocator import keep_freed_memory
 from .augment import augment_batch
+from .heads import head_classes, head_probabilities, loss_fn
 from .nn.model import KerasModel
 from .optim import KerasOptimizer, make_optimizer
+from .splits import Split
 
 EVAL_BATCH = 1000  # inference batch: larger than training's, the results are the same
-KERAS_EPSILON = 1e-7  # keras.config.epsilon(), clips probabilities in the loss
 
 
 class Observer(Protocol):
@@ -71,102 +70,6 @@ def resolve_device(choice: str) -> torch.device:
     return torch.device(choice)
 
 
-def pixels(images: np.ndarray, model: s.ModelSpec, device: torch.device) -> Tensor:
-    """uint8 images (N, H, W) grey or (N, H, W, C) -> the model's input, (N, C, H, W)
-    float32 on the device, or (N, H*W*C) in Keras's flattening order for a flat model.
-
-    Scaled to [0, 1] as every seed does (x / 255), unless the model starts with its own
-    Rescaling layer, which then receives the raw 0..255 values as Keras would give it.
-    """
-    x = torch.tensor(images, dtype=torch.float32, device=device)  # (N, H, W[, C])
-    if not (model.layers and isinstance(model.layers[0], s.Rescaling)):
-        x = x / 255.0
-    shape, expected = tuple(x.shape[1:]), model.input_shape
-    if x.dim() == 2:  # (N, F): a flat model's own input, as given
-        if expected == shape:
-            return x
-        raise ConvscopeError(f"the model takes {expected}, these inputs are {shape}")
-    if x.dim() == 3:
-        x = x.unsqueeze(-1)  # (N, H, W, 1)
-        shape = (*shape, 1)
-    if expected == shape:
-        return x.permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)  # (N, C, H, W)
-    if expected == (math.prod(shape),):
-        return x.flatten(1)  # (N, H*W*C) for models that start with Dense
-    h, w, c = shape
-    raise ConvscopeError(
-        f"the model takes inputs of shape {expected}, but these images are {h}x{w} with "
-        f"{c} channel{'s' * (c > 1)}",
-        where=model.source,
-        hint=f"use input_shape=({h}, {w}, {c}), or --input-shape {h},{w},{c}",
-    )
-
-
-def to_split(
-    images: np.ndarray, labels: np.ndarray, model: s.ModelSpec, device: torch.device
-) -> Split:
-    """A data set's uint8 images and labels as the model's input and integer targets."""
-    targets = torch.from_numpy(labels.astype(np.int64)).to(device)  # (N,)
-    return Split(pixels(images, model, device), targets)
-
-
-def check_output(model: KerasModel, classes: int) -> None:
-    out = model.shapes[-1]
-    if out != (classes,):
-        raise ConvscopeError(
-            f"the last layer ({model.spec.layers[-1].name}) outputs {out}, but the data "
-            f"set has {classes} classes: it must output ({classes},)",
-            where=model.spec.source,
-            hint=f"end the model with Dense({classes}, activation='softmax')",
-        )
-
-
-def loss_fn(model: KerasModel, training: s.TrainingSpec) -> Callable[[Tensor, Tensor], Tensor]:
-    """Crossentropy as Keras computes it; from logits whenever the output is a softmax.
-
-    Categorical and sparse categorical crossentropy give the same value for one-hot
-    labels, so both take integer labels here. An output that is neither a softmax nor
-    declared as logits is read as probabilities: normalised and clipped to
-    [1e-7, 1 - 1e-7] before the log, as keras.backend's categorical_crossentropy does.
-    """
-    smoothing = training.label_smoothing
-    if model.softmax_output or training.from_logits:
-        if smoothing:  # torch's targets are Keras's: (1 - s) * one_hot + s / classes
-            return lambda output, labels: F.cross_entropy(output, labels, label_smoothing=smoothing)
-        return F.cross_entropy
-
-    def from_probabilities(output: Tensor, labels: Tensor) -> Tensor:
-        p = output / output.sum(dim=-1, keepdim=True)
-        p = p.clamp(KERAS_EPSILON, 1 - KERAS_EPSILON)
-        if smoothing:
-            target = F.one_hot(labels, p.shape[-1]) * (1 - smoothing) + smoothing / p.shape[-1]
-            return -(target * p.log()).sum(-1).mean()
-        return F.nll_loss(p.log(), labels)
-
-    return from_probabilities
-
-
-@dataclass
-class Split:
-    """Tensors for one purpose: images (N, C, H, W) or (N, F), integer labels (N,)."""
-
-    x: Tensor
-    y: Tensor
-
-    def __len__(self) -> int:
-        return int(self.y.shape[0])
-
-
-def validation_split(train: Split, fraction: float) -> tuple[Split, Split]:
-    """Keras's validation_split: the *last* fraction of the training data, before shuffling."""
-    if not 0.0 < fraction < 1.0:
-        raise ConvscopeError(f"--validation-split must be between 0 and 1, got {fraction}")
-    split_at = math.floor(len(train) * (1.0 - fraction))
-    return Split(train.x[:split_at], train.y[:split_at]), Split(
-        train.x[split_at:], train.y[split_at:]
-    )
-
-
 @dataclass(frozen=True)
 class Evaluation:
     loss: float
@@ -189,12 +92,11 @@ def evaluate(
     for start in range(0, len(data), EVAL_BATCH):
         x, y = data.x[start : start + EVAL_BATCH], data.y[start : start + EVAL_BATCH]
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=autocast):
-            out = model.logits_nchw(x).float()  # (B, classes)
+            out = model.logits_nchw(x).float()  # (B, classes), or (B, 1) for one sigmoid
         total += float(loss(out, y)) * len(y)
         outputs.append(out)
     scores = torch.cat(outputs)  # (N, classes)
-    probabilities = torch.softmax(scores, -1) if model.softmax_output else scores
-    predictions = scores.argmax(-1)
+    probabilities, predictions = head_probabilities(model, scores), head_classes(model, scores)
     accuracy = float((predictions == data.y).float().mean())
     return Evaluation(total / len(data), accuracy, predictions.cpu(), probabilities.cpu())
 
@@ -346,7 +248,7 @@ class Trainer:
         self.optimizer.zero_grad()
         batch_loss.backward()  # type: ignore[no-untyped-call]
         self.optimizer.step()
-        return batch_loss.detach(), (logits.detach().argmax(-1) == y).sum()
+        return batch_loss.detach(), (head_classes(self.model, logits.detach()) == y).sum()
 
     def running_logs(self) -> dict[str, float]:
         pos = self.position

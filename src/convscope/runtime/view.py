@@ -35,8 +35,9 @@ from ..core.load import load_with_source
 from ..core.rundir import RunDir
 from ..core.settings import Settings, model_name
 from ..core.training import DEFAULT_TRAINING
-from . import data
+from . import data, sources
 from .attribution.methods import Attribution, attribution_maps
+from .heads import is_binary
 from .inspect import ChosenImage, LayerFilters, LayerOutput, choose_image, conv_filters
 from .inspect import layer_outputs as outputs_for
 from .metrics import TestReport
@@ -81,8 +82,11 @@ class Subject:
 
     @property
     def class_names(self) -> tuple[str, ...]:
+        units = 2 if is_binary(self.model) else self.model.shapes[-1][-1]
         if self.dataset is None:  # a Keras file without --dataset: the outputs by number
-            return tuple(str(i) for i in range(self.model.shapes[-1][-1]))
+            return tuple(str(i) for i in range(units))
+        if self.settings is not None:
+            return sources.class_names_of(self.settings, self.origin, units)
         return data.dataset_info(self.dataset).class_names
 
     @property
@@ -94,12 +98,16 @@ class Subject:
     ) -> data.Dataset:
         """The data set the model is for (data_dir, else the run's own, else the usual places);
         a model that does not fit its images is refused where they meet (train.pixels)."""
-        return data.load(
-            self.need_dataset(),
-            data_dir or self.data_dir,
-            allow_download=allow_download,
-            stream=stream,
-        )
+        if self.settings is not None and self.dataset == self.settings.training.dataset:
+            return sources.load_for(
+                self.settings,
+                self.origin,
+                data_dir=data_dir,
+                allow_download=allow_download,
+                stream=stream,
+            )
+        name, folder = self.need_dataset(), data_dir or self.data_dir
+        return data.load(name, folder, allow_download=allow_download, stream=stream)
 
     def check_images(self) -> None:
         """A clear error unless the model takes 28 x 28 grey images: looking inside (the
@@ -228,7 +236,7 @@ class View:
     @property
     def dataset_title(self) -> str:
         """'MNIST', 'Fashion-MNIST': the first word of the data set's title."""
-        return data.dataset_info(self.dataset).title.split(" ")[0]
+        return sources.title_of(self.dataset)
 
     @property
     def facts(self) -> RunFacts | None:

@@ -33,7 +33,7 @@ from torch import Tensor
 from ...core import spec as s
 from ...core.errors import ConvscopeError
 from ..nn.model import KerasModel
-from ..train import pixels
+from ..splits import pixels
 
 METHODS = (
     "saliency",

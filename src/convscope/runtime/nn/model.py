@@ -285,10 +285,12 @@ class KerasModel(nn.Module):
                 modules[-1].requires_grad_(False)
         self.layers = nn.ModuleList(modules)
         self.softmax_output = ends_in_softmax(model)
+        self.sigmoid_output = self.shapes[-1] == (1,) and ends_in_sigmoid(model)
         self.body = stages(model.layers[:-1], modules[:-1])  # the loss's path, fused
 
     def logits_nchw(self, x: Tensor, keep: list[Tensor] | None = None) -> Tensor:
-        """The output before a final softmax (its logits), else the output itself.
+        """The output before a final softmax or single sigmoid (its logits), else the
+        output itself.
 
         Training takes the loss from these, as log_softmax is stable where log(softmax)
         underflows; tf.keras does the same by reading the softmax's input. `keep`, when
@@ -303,11 +305,11 @@ class KerasModel(nn.Module):
                 x = layer(x)
                 if keep is not None:
                     keep.append(x)
-        if not self.softmax_output:
+        if not (self.softmax_output or self.sigmoid_output):
             return to_keras_layout(last(x))
         if isinstance(last, (Conv, ConvTranspose, Dense)):
             x = last.pre_activation(x)
-        return to_keras_layout(x)  # a Softmax or Activation('softmax') layer: its input
+        return to_keras_layout(x)  # a Softmax or Activation('softmax' | 'sigmoid'): its input
 
     def forward_nchw(self, x: Tensor) -> Tensor:
         for layer in self.layers:
@@ -330,6 +332,11 @@ class KerasModel(nn.Module):
 def ends_in_softmax(model: s.ModelSpec) -> bool:
     last = model.layers[-1] if model.layers else None
     return isinstance(last, s.Softmax) or getattr(last, "activation", None) == "softmax"
+
+
+def ends_in_sigmoid(model: s.ModelSpec) -> bool:
+    last = model.layers[-1] if model.layers else None
+    return getattr(last, "activation", None) == "sigmoid"
 
 
 def to_torch_layout(x: Tensor) -> Tensor:
