@@ -97,6 +97,9 @@ def checked(
 
 def read_npz(path: Path) -> tuple[tuple[np.ndarray, ...], tuple[str, ...]]:
     """An .npz of Keras-style arrays, checked; never unpickled."""
+    with open(path, "rb") as head:
+        if head.read(2) != b"PK":  # np.load would take anything else for a pickle
+            raise DataError(f"{path}: not a readable .npz file (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in KEYS if k not in npz.files]
