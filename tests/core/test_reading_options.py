@@ -62,7 +62,7 @@ def test_model_name_picks_one_of_several(
 def test_without_a_name_the_last_compiled_is_read_and_the_others_are_listed() -> None:
     spec = read_model(GAN, "gan.py").spec
     assert len(spec.layers) == 7  # gan: the generator's layers, then the discriminator's
-    (note,) = [n for n in spec.notes if "Sequential models" in n]
+    (note,) = [n for n in spec.notes if "builds 3 models" in n]
     assert "generator (build_generator, line 6)" in note and "--model NAME" in note
 
 

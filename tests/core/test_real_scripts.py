@@ -84,7 +84,7 @@ PLAIN: dict[tuple[str, str | None], str] = {
         "Dense(10, activation='softmax')",
     ),
 }  # fmt: skip
-REFUSED = {"functional_resnet.py": "line 7: the model is built with the functional API"}
+REFUSED = {"functional_resnet.py": "line 10: the model is built with the functional API"}
 
 
 def numbers(ex: cs.Explanation) -> list[tuple[str, tuple[int, ...], int]]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from convscope.core.explain.rules import explain
 from convscope.core.source.read import read_model
 
 from .keras_oracle import keras
@@ -66,10 +67,40 @@ wide = build(16)
 unused = layers.Dense(3)
 third = Sequential([layers.Input((4,)), layers.Dense(2)], name="mine")
 """
+CHAIN = """
+import keras
+from keras import layers
+
+data_augmentation = keras.Sequential(
+    [layers.RandomFlip("horizontal"), layers.RandomRotation(0.1), layers.RandomZoom(0.2)]
+)
+inputs = keras.Input(shape=(180, 180, 3))
+x = data_augmentation(inputs)
+x = layers.Rescaling(1./255)(x)
+x = layers.Conv2D(filters=32, kernel_size=3, activation="relu")(x)
+x = layers.MaxPooling2D(pool_size=2)(x)
+x = layers.Conv2D(filters=64, kernel_size=3, activation="relu")(x)
+x = layers.Flatten()(x)
+outputs = layers.Dense(1, activation="sigmoid")(x)
+model = keras.Model(inputs=inputs, outputs=outputs)
+second = keras.Model([inputs], [x])
+"""
 CASES = {
     "gan": (GAN, ["generator", "discriminator"]),
     "built-twice": (BUILT_TWICE, ["small", "wide", "third"]),
+    "functional-chain": (CHAIN, ["model", "second"]),
 }
+
+
+def flat_layers(model: Any) -> list[Any]:
+    """A model's layers with a nested Sequential's in its place (as convscope reads it)."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Sequential):
+            found += flat_layers(layer)
+        elif not isinstance(layer, keras.layers.InputLayer):
+            found.append(layer)
+    return found
 
 
 def run_in_keras(source: str) -> dict[str, Any]:
@@ -87,9 +118,10 @@ def test_every_models_names_continue_keras_counters(case: str) -> None:
         spec = read_model(source, f"{case}.py", pick=variable).spec
         reference = built[variable]
         assert [layer.name for layer in spec.layers] == [
-            layer.name for layer in reference.layers
+            layer.name for layer in flat_layers(reference)
         ], variable
         assert spec.name == reference.name, variable
+        assert explain(spec).total_params == reference.count_params(), variable
 
 
 def test_the_gan_fixture_names_its_discriminator_as_keras_does() -> None:

@@ -264,6 +264,12 @@ def plan_training(target: str, options: Options) -> Plan:
         learning_rate=options.lr or t.learning_rate,
         schedule=None if options.lr else t.schedule,  # --lr: a constant rate
     )
+    if t.dataset not in training.DATASETS and not options.dataset:
+        raise ConvscopeError(
+            f"{spec.source} learns from a folder of photos ({t.dataset}): say which",
+            hint="pass --data PATH: one subfolder of images per class (or train/, "
+            "validation/ and test/ folders holding them, as Chollet's cats_vs_dogs_small)",
+        )
     notes += [f"warning: {w}" for w in training.training_warnings(t)]
     settings = Settings(
         model=model_name(target),

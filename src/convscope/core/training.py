@@ -246,8 +246,12 @@ def _positive_int(value: Any, what: str, where: str) -> int | None:
     return value
 
 
+FOLDER_NEEDED = "your photos"  # a file that reads a folder: which one, --data says
+
+
 def dataset_in(text: str) -> str | None:
-    """'fashion-mnist' or 'mnist' when the file loads one of them (keras.datasets), else None."""
+    """The keras.datasets set the file loads ('mnist', 'cifar10', ...), FOLDER_NEEDED when
+    it reads image_dataset_from_directory, else None."""
     try:
         tree = ast.parse(text)
     except SyntaxError:
@@ -255,10 +259,12 @@ def dataset_in(text: str) -> str | None:
     names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
-    if "fashion_mnist" in names:
-        return "fashion-mnist"
-    if "mnist" in names:
-        return "mnist"
+    for module, dataset in (("fashion_mnist", "fashion-mnist"), ("mnist", "mnist"),
+                            ("cifar100", "cifar100"), ("cifar10", "cifar10")):  # fmt: skip
+        if module in names:
+            return dataset
+    if "image_dataset_from_directory" in names:
+        return FOLDER_NEEDED
     return None
 
 

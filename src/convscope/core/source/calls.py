@@ -14,15 +14,18 @@ from ..keras import layers as keras_layers
 from ..keras import legacy as keras1
 from ..keras import names as keras_names
 from ..keras.bind import NO_SHAPE_EFFECT, LayerCall, auto_name, to_snake_case
+from ..keras.names import INPUT_CLASSES
 from ..spec import ACTIVATIONS
 from . import data as source_data
 from .expressions import Evaluator
 from .values import (
     MAX_LAYERS,
     Exceeded,
+    Functional,
     Method,
     Module,
     Sequential,
+    Tensor,
     Unknown,
     _is_plain,
     describe,
@@ -41,6 +44,7 @@ class KerasCalls(Evaluator):
         self.shape_given = shape_given  # --input-shape: the file's own input shape is not needed
         self.function_names: list[str] = []  # the functions being walked, innermost last
         self.models: list[Sequential] = []
+        self.functional: list[Functional] = []  # evidence of graphs that are not chains
         self.notes: list[str] = []
         # Keras's name counters (keras/src/utils/naming.py uniquify): one per session, so a
         # file's second model continues them (leaky_re_lu_3, dense_1, sequential_1)
@@ -126,6 +130,50 @@ class KerasCalls(Evaluator):
                 raise self.error(node, "Sequential() takes a list of layers, got something else")
             for position, item in enumerate(items, 1):
                 self.add_layer(node, model, item, f"item {position} of Sequential([...])")
+        self.rebuilt(model)
+        self.models.append(model)
+        return model
+
+    def rebuilt(self, model: Sequential) -> None:
+        """Keras 3 builds a Sequential that knows its input each time it changes (made,
+        add, pop) and one that does not when it is first called; each build makes a
+        Functional inside it, which takes the next "functional" name of the session."""
+        if knows_input(model):
+            auto_name("functional", self.uids)
+
+    def apply(self, node: ast.Call, callee: LayerCall | Sequential, chain: Tensor) -> Tensor:
+        """layer(x) or a Sequential called on x: the chain one (or its layers) longer."""
+        layers = [callee] if isinstance(callee, LayerCall) else callee.calls
+        if isinstance(callee, Sequential):
+            callee.part = True  # a block of the model it is called in, not a model of its own
+            if not knows_input(callee):
+                auto_name("functional", self.uids)  # built on its first call
+        added = tuple(c for c in layers if keras_names.canonical(c.cls) not in INPUT_CLASSES)
+        if any(any(c is seen for seen in chain.calls) for c in added):
+            raise self.error(
+                node,
+                "a layer is applied twice (its weights shared), which a chain of layers "
+                "cannot say",
+                "make a new layer for each use",
+            )
+        return Tensor((*chain.calls, *added))
+
+    def functional_model(
+        self, node: ast.Call, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Sequential | Unknown:
+        """keras.Model(inputs, outputs) over one chain from its Input: read as the
+        Sequential it equals (Keras names it functional, functional_1, ...); any other
+        graph is noted as the functional API, which convscope does not read yet."""
+        inputs = single(kwargs.get("inputs", args[0] if args else None))
+        outputs = single(kwargs.get("outputs", args[1] if len(args) > 1 else None))
+        if not (isinstance(outputs, Tensor) and outputs.calls and outputs.calls[0] is inputs):
+            self.functional.append(Functional(node.lineno, "keras.Model(inputs, outputs)"))
+            return Unknown("a functional keras.Model")
+        name = kwargs.get("name")
+        name = name if isinstance(name, str) else None
+        model = Sequential(list(outputs.calls), node.lineno, name)
+        model.auto = None if model.name else auto_name("functional", self.uids)
+        model.function = self.function_names[-1] if self.function_names else None
         self.models.append(model)
         return model
 
@@ -162,8 +210,10 @@ class KerasCalls(Evaluator):
         assert isinstance(obj, Sequential)
         if name == "add" and args:
             self.add_layer(node, obj, args[0], "the argument of model.add()")
+            self.rebuilt(obj)
         elif name == "pop" and obj.calls:
             obj.calls.pop()
+            self.rebuilt(obj)
         elif name == "build" and args and isinstance(args[0], (tuple, list)) and len(args[0]) > 1:
             dims = tuple(args[0])[1:]  # (None, 28, 28, 1): the batch axis first
             if all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
@@ -192,6 +242,32 @@ class KerasCalls(Evaluator):
                 f"line {node.lineno}: the input shape {shape} is the shape of the data "
                 f"model.fit() is given ({x.what}), as Keras builds the model on its first batch"
             )
+
+
+def knows_input(model: Sequential) -> bool:
+    """Keras 3 can build it: an Input first, or a first layer given input_shape= (an
+    Input is put before it), and at least one layer after the Input."""
+    if not model.calls:
+        return False
+    first = model.calls[0]
+    if keras_names.canonical(first.cls) in INPUT_CLASSES:
+        return len(model.calls) > 1
+    return any(key in first.kwargs for key in INPUT_SHAPE_ARGS)
+
+
+def single(value: Any) -> Any:
+    """inputs=[x] and outputs=[y] name one tensor as inputs=x does."""
+    return value[0] if isinstance(value, (list, tuple)) and len(value) == 1 else value
+
+
+def chained(args: tuple[Any, ...]) -> Tensor | None:
+    """The one tensor a layer is called on, when it is an Input or a chain from one."""
+    if len(args) != 1:
+        return None
+    (x,) = args
+    if isinstance(x, LayerCall) and keras_names.canonical(x.cls) in INPUT_CLASSES:
+        return Tensor((x,))
+    return x if isinstance(x, Tensor) else None
 
 
 INPUT_SHAPE_ARGS = frozenset({"input_shape", "input_dim", "batch_input_shape"})

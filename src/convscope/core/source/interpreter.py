@@ -14,7 +14,7 @@ from typing import Any
 from ..keras import names as keras_names
 from ..keras.bind import LayerCall
 from . import data as source_data
-from .calls import KerasCalls
+from .calls import KerasCalls, chained
 from .values import (
     MAX_DEPTH,
     Function,
@@ -24,6 +24,8 @@ from .values import (
     Method,
     Misspelt,
     Module,
+    Sequential,
+    Tensor,
     Unknown,
     _Break,
     _Continue,
@@ -34,6 +36,14 @@ from .values import (
 )
 
 
+def flat(values: Any) -> list[Any]:
+    """Arguments with lists and tuples opened: add([x, y]) holds two tensors."""
+    found = []
+    for value in values:
+        found += flat(value) if isinstance(value, (list, tuple)) else [value]
+    return found
+
+
 class Interpreter(KerasCalls):
     """Walks a module's statements, modelling just enough Python to find Sequential models."""
 
@@ -42,7 +52,6 @@ class Interpreter(KerasCalls):
     ) -> None:
         super().__init__(filename, classes=classes, shape_given=shape_given)
         self.star_keras = False  # `from keras.layers import *` seen
-        self.functional: list[Functional] = []
         self.functions_called: set[str] = set()
         self.depth = 0
 
@@ -191,8 +200,7 @@ class Interpreter(KerasCalls):
             case KerasClass(name="Sequential"):
                 return self.new_sequential(node, args, kwargs)
             case KerasClass(name="Model"):
-                self.functional.append(Functional(node.lineno, "keras.Model(inputs, outputs)"))
-                return Unknown("a functional keras.Model")
+                return self.functional_model(node, args, kwargs)
             case KerasClass(name=name):
                 if unknown_star is not None:
                     raise self.error(
@@ -206,14 +214,20 @@ class Interpreter(KerasCalls):
                 suggestion = keras_names.suggest(name)
                 hint = f"did you mean {suggestion}?" if suggestion else ""
                 raise self.error(node, f"unknown layer `{name}`: Keras has no such layer", hint)
+            case LayerCall() | Sequential() if (chain := chained(args)) is not None:
+                return self.apply(node, callee, chain)
             case LayerCall():
-                # layer(x): calling a layer on a tensor is the functional API.
+                # layer(a, b), layer([x, y]): a graph, not a chain
                 self.functional.append(Functional(node.lineno, f"{callee.cls}(...)(x)"))
                 return Unknown("a functional-API tensor")
             case Method():
                 return self.call_method(node, callee, args, kwargs)
             case Function():
                 return self.call_function(callee, args, kwargs)
+            case Module() if any(isinstance(a, Tensor) for a in flat(args)):
+                # layers.add([x, shortcut]), concatenate: tensors merged, a graph
+                self.functional.append(Functional(node.lineno, f"{callee.leaf}(...) of tensors"))
+                return Unknown("a functional-API tensor")
             case Module():
                 return self.call_module(node, callee, args, kwargs)
             case source_data.DataMethod():

@@ -95,14 +95,15 @@ def read_model(
             "the file is nested too deeply to follow (thousands of nested expressions)",
             where=filename,
         ) from None
-    candidates = [m for m in interpreter.models if m.calls]
+    candidates = [m for m in interpreter.models if m.calls and not m.part]
+    candidates = candidates or [m for m in interpreter.models if m.calls]
     if not candidates:
         raise _no_model_error(interpreter, filename)
     chosen = choose(candidates, pick, filename)
     notes = list(interpreter.notes)
     if len(candidates) > 1 and pick is None:
         notes.append(
-            f"the file builds {len(candidates)} Sequential models ({listing(candidates)}); "
+            f"the file builds {len(candidates)} models ({listing(candidates)}); "
             f"this is the one on line {chosen.line}; pick another with --model NAME"
         )
     spec = keras_api.sequential(

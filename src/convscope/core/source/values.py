@@ -94,6 +94,7 @@ class Sequential:
     built_note: str | None = None  # said when built_shape is the one used (from fit's data)
     function: str | None = None  # the function that builds it (build_generator)
     names: list[str] = field(default_factory=list)  # the variables it was assigned to
+    part: bool = False  # called on a tensor inside another model (data_augmentation)
 
     @property
     def called(self) -> list[str]:
@@ -128,6 +129,14 @@ class Function:
     scopes: tuple[dict[str, Any], ...]  # the scopes it was defined in, innermost last
     defaults: tuple[Any, ...]
     kw_defaults: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A functional-API tensor on a plain chain: the Input, then each layer applied to the
+    last one's output (`x = layers.Conv2D(...)(x)`), nested Sequentials flattened."""
+
+    calls: tuple[LayerCall, ...]
 
 
 @dataclass
