@@ -1,4 +1,5 @@
-"""Colour presets: the Keras example cifar10_cnn.py on CIFAR-10."""
+"""Colour presets: the Keras example cifar10_cnn.py on CIFAR-10, and Chollet's cats vs
+dogs convnet on a folder of photos."""
 
 from __future__ import annotations
 
@@ -85,5 +86,75 @@ model.fit(x_train, y_train,
         batch_size=32,
         epochs=100,
         learning_rate=0.0001,
+    ),
+)
+
+CHOLLET_CATS_DOGS = Preset(
+    name="chollet-cats-dogs",
+    title="Chollet's cats vs dogs convnet from scratch, with data augmentation",
+    origin="Deep Learning with Python, 2nd edition (F. Chollet, 2021), chapter 8.2: the "
+    "convnet trained from scratch on cats_vs_dogs_small (2,000 training photos of Kaggle's "
+    "Dogs vs. Cats), with its data-augmentation block and dropout; train it on a folder "
+    "with --data",
+    source="""\
+# Deep Learning with Python, 2nd edition, chapter 8.2: training a convnet from scratch
+# on a small dataset (cats_vs_dogs_small: train/, validation/ and test/, each holding
+# cats/ and dogs/), with data augmentation.
+import pathlib
+from tensorflow import keras
+from tensorflow.keras import layers
+from tensorflow.keras.utils import image_dataset_from_directory
+
+new_base_dir = pathlib.Path("cats_vs_dogs_small")
+train_dataset = image_dataset_from_directory(
+    new_base_dir / "train", image_size=(180, 180), batch_size=32)
+validation_dataset = image_dataset_from_directory(
+    new_base_dir / "validation", image_size=(180, 180), batch_size=32)
+test_dataset = image_dataset_from_directory(
+    new_base_dir / "test", image_size=(180, 180), batch_size=32)
+
+data_augmentation = keras.Sequential(
+    [
+        layers.RandomFlip("horizontal"),
+        layers.RandomRotation(0.1),
+        layers.RandomZoom(0.2),
+    ]
+)
+
+inputs = keras.Input(shape=(180, 180, 3))
+x = data_augmentation(inputs)
+x = layers.Rescaling(1./255)(x)
+x = layers.Conv2D(filters=32, kernel_size=3, activation="relu")(x)
+x = layers.MaxPooling2D(pool_size=2)(x)
+x = layers.Conv2D(filters=64, kernel_size=3, activation="relu")(x)
+x = layers.MaxPooling2D(pool_size=2)(x)
+x = layers.Conv2D(filters=128, kernel_size=3, activation="relu")(x)
+x = layers.MaxPooling2D(pool_size=2)(x)
+x = layers.Conv2D(filters=256, kernel_size=3, activation="relu")(x)
+x = layers.MaxPooling2D(pool_size=2)(x)
+x = layers.Conv2D(filters=256, kernel_size=3, activation="relu")(x)
+x = layers.Flatten()(x)
+x = layers.Dropout(0.5)(x)
+outputs = layers.Dense(1, activation="sigmoid")(x)
+model = keras.Model(inputs=inputs, outputs=outputs)
+
+model.compile(loss="binary_crossentropy",
+              optimizer="rmsprop",
+              metrics=["accuracy"])
+
+callbacks = [
+    keras.callbacks.ModelCheckpoint(
+        filepath="convnet_from_scratch_with_augmentation.keras",
+        save_best_only=True,
+        monitor="val_loss")
+]
+history = model.fit(
+    train_dataset,
+    epochs=100,
+    validation_data=validation_dataset,
+    callbacks=callbacks)
+""",
+    training=TrainingSpec(
+        "cats_vs_dogs_small", "rmsprop", "binary_crossentropy", batch_size=32, epochs=100
     ),
 )

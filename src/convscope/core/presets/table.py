@@ -11,7 +11,7 @@ from ..errors import ConvscopeError
 from ..source.read import read_model
 from ..spec import ModelSpec
 from .classic import CHOLLET, COURSERA_FASHION, KERAS_MNIST_CNN, TF_COURSE
-from .colour import KERAS_CIFAR10_CNN
+from .colour import CHOLLET_CATS_DOGS, KERAS_CIFAR10_CNN
 from .preset import Preset
 from .tuned import BEST_FASHION, BEST_MNIST, SPEEDRUN
 
@@ -26,6 +26,7 @@ PRESETS: dict[str, Preset] = {
         BEST_MNIST,
         BEST_FASHION,
         KERAS_CIFAR10_CNN,
+        CHOLLET_CATS_DOGS,
     )
 }
 
