@@ -20,7 +20,8 @@ from convscope.present.plots import model as plots
 from convscope.runtime import data
 from convscope.runtime.inspect import choose_image, conv_filters, layer_outputs
 from convscope.runtime.runs import load_tensors, load_trained
-from convscope.runtime.view import build_view, field_grid, fields_at, open_run
+from convscope.runtime.subject import open_run
+from convscope.runtime.view import build_view, field_grid, fields_at
 
 IMAGE = 7  # a test image index, as in `convscope show RUN --image 7`
 

@@ -18,10 +18,10 @@ from ..present import html
 from ..present.figures import Picture
 from ..runtime.attribution import checks as attribution_checks
 from ..runtime.attribution.occlusion import Occlusion
+from ..runtime.subject import Subject
 from ..runtime.sweep import pooling as pooling_runs
 from ..runtime.sweep.ray_tasks import check_ray
 from ..runtime.train import StopFlag
-from ..runtime.view import Subject
 from .results import Figure
 from .shown import Shown
 from .training import Stopped, default_stream, first_interrupt_stops, trial_lines

@@ -4,10 +4,12 @@
     model      -> the explanation, each layer's window geometry, classes, state
     predict    {"pixels": 28 rows of 28 numbers 0-255}  used as they are
                {"image": "<base64 PNG or JPEG>"}         prepared as `predict` prepares it
-               -> {"predicted", "probabilities", "pixels", "steps", "layers": [...]}
+               {"index": a test image}
+               -> {"predicted", "probabilities", "pixels" (MNIST's 28 x 28) or "image" and
+                   "shape" (base64 RGB of any other input), "steps", "layers": [...]}
     position   {"pixels", "layer", "row", "col", "channel"} -> the value and its arithmetic
     channel    {"layer", "channel"} -> that filter's kernel (float16, base64) and bias
-    attribution {"pixels" | "image", "method", "target"?} -> one method's (28, 28) map
+    attribution {"pixels" | "image" | "index", "method", "target"?} -> one method's (H, W) map
 
 A bad request raises RequestError with the HTTP status it deserves (400 malformed, 422
 the wrong shape), and a message; nothing is kept between requests.
@@ -28,13 +30,15 @@ from ..core.errors import ConvscopeError
 from ..core.explain.table import Row
 from ..core.spec import LayerKind
 from ..present.attribution import SIGNED
-from ..runtime import images, live
+from ..runtime import live
 from ..runtime.attribution import methods as attributing
+from ..runtime.inspect import prepare_photo
 from .model import Model
 
 WEB = Path(__file__).resolve().parent.parent / "web"  # the page's files, for server and widget
 MAX_BODY = 8 * 2**20  # bytes: a phone photo as base64 fits; more is refused with 413
 SIZE = 28
+MAX_SIDE = 512  # the page shows every layer of an image up to this many pixels a side
 
 
 class RequestError(ConvscopeError):
@@ -71,17 +75,31 @@ class Live:
             entry["kind"] = str(row.kind)
             entry["reads"] = geometry(row)
         subject = self.model.subject
+        shape = subject.spec.input_shape
+        grey = shape in ((SIZE, SIZE, 1), (SIZE * SIZE,))
         return {
             "name": self.model.name,
             "trained": self.model.trained,
             "dataset": self.model.dataset,
             "classes": list(self.model.class_names),
-            "input_shape": list(subject.spec.input_shape),
-            "live": subject.spec.input_shape in ((SIZE, SIZE, 1), (SIZE * SIZE,)),
-            "test_images": 10_000 if self.model.dataset else 0,
+            "input_shape": list(shape),
+            "live": grey or (len(shape) == 3 and max(shape[:2]) <= MAX_SIDE),
+            "drawable": grey and subject.scale,  # a digit drawn as MNIST's are made
+            "test_images": self.test_count(),
             "explain": table,
             "text": ex.text(),
         }
+
+    def test_count(self) -> int:
+        """Test images the page can pick from: 0 without a data set (drawing still works)."""
+        if not self.model.dataset:
+            return 0
+        if self.model.subject.scale:
+            return 10_000  # MNIST's, Fashion-MNIST's and CIFAR's test sets
+        try:
+            return len(self.model.subject.load_data().test_labels)
+        except ConvscopeError:
+            return 0
 
     def handle(self, kind: str, body: Any) -> dict[str, Any]:
         """Answer one request (`kind`: model, predict, position, channel, test)."""
@@ -103,8 +121,11 @@ class Live:
             raise RequestError.of(422, error) from None
 
     def input_pixels(self, body: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
-        """The 28 x 28 the network sees, and how it was made from the request."""
-        self.model.subject.check_images()
+        """The image the network sees, and how it was made from the request."""
+        subject = self.model.subject
+        subject.check_images()
+        if "index" in body:
+            return self.test_pixels(body["index"])[0], [f"test image {body['index']}"]
         if "pixels" in body:
             return pixel_grid(body["pixels"]), ["used as given: 28x28, 0-255"]
         if "image" in body:
@@ -116,17 +137,21 @@ class Live:
             except (binascii.Error, ValueError):
                 raise RequestError(400, "image is not valid base64") from None
             try:
-                prepared, steps = images.prepare(
-                    io.BytesIO(data), self.model.subject.need_dataset(), "the image"
-                )
+                prepared, steps = prepare_photo(
+                    io.BytesIO(data), subject.need_dataset(), subject.spec.input_shape,
+                    "the image",
+                )  # fmt: skip
             except ConvscopeError as error:
                 raise RequestError.of(400, error) from None
             return prepared, steps
-        raise RequestError(422, 'the request needs "pixels" (28 x 28 numbers) or "image"')
+        raise RequestError(
+            422, 'the request needs "image" (a PNG or JPEG), "index" (a test image) or "pixels"'
+        )
 
     def predict(self, body: dict[str, Any]) -> dict[str, Any]:
         pixels, steps = self.input_pixels(body)
-        return {**live.forward(self.model.subject.model, pixels).as_dict(), "steps": steps}
+        s = self.model.subject
+        return {**live.forward(s.model, pixels, s.scale).as_dict(), "steps": steps}
 
     def position(self, body: dict[str, Any]) -> dict[str, Any]:
         pixels, _ = self.input_pixels(body)
@@ -136,7 +161,8 @@ class Live:
                 422, "position needs layer (a name), row, col and channel (integers)"
             )
         row, col, k = (int(v) for v in where)  # type: ignore[arg-type]
-        return live.position(self.model.subject.model, pixels, body["layer"], row, col, k)
+        s = self.model.subject
+        return live.position(s.model, pixels, body["layer"], row, col, k, s.scale)
 
     def channel(self, body: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(body.get("layer"), str) or not isinstance(body.get("channel"), int):
@@ -149,25 +175,31 @@ class Live:
         method, target = body.get("method", "gradcam"), body.get("target")
         if not isinstance(method, str) or not (target is None or isinstance(target, int)):
             raise RequestError(422, "attribution takes method (a name) and target (a class)")
-        found = attributing.attribute(self.model.subject.model, pixels[None], method, target)
+        s = self.model.subject
+        found = attributing.attribute(
+            s.model, pixels[None], method, target, attributing.DEFAULTS, s.scale
+        )
         values = found.maps[0]
         return {"method": method, "methods": list(attributing.METHODS),
                 "target": int(found.targets[0]), "signed": method in SIGNED,
                 "max": float(np.abs(values).max()), "data": live.encode(values)}  # fmt: skip
 
-    def test_image(self, body: dict[str, Any]) -> dict[str, Any]:
-        """A test image by index (or a random one), with its true label."""
+    def test_pixels(self, index: Any) -> tuple[np.ndarray, int, int]:
+        """A test image by index (None: a random one): its pixels, label and index."""
         self.model.subject.check_images()
         dataset = self.model.subject.load_data()
         count = len(dataset.test_labels)
-        index = body.get("index")
         if index is None:
             index = int(np.random.default_rng().integers(count))
-        if not isinstance(index, int) or not 0 <= index < count:
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
             raise RequestError(422, f"index must be a test-set index from 0 to {count - 1}")
-        pixels = dataset.test_images[index]
-        label = int(dataset.test_labels[index])
-        result = live.forward(self.model.subject.model, pixels).as_dict()
+        return np.asarray(dataset.test_images[index]), int(dataset.test_labels[index]), index
+
+    def test_image(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A test image by index (or a random one), with its true label."""
+        pixels, label, index = self.test_pixels(body.get("index"))
+        s = self.model.subject
+        result = live.forward(s.model, pixels, s.scale).as_dict()
         return {**result, "index": index, "label": label, "steps": [f"test image {index}"]}
 
 

@@ -34,7 +34,8 @@ from ..runtime.attribution.methods import Attribution
 from ..runtime.keras import export as keras_export
 from ..runtime.keras import read as keras_read
 from ..runtime.keras.load import load_keras
-from ..runtime.view import Subject, View, build_view, open_model, open_run
+from ..runtime.subject import Subject, open_model, open_run
+from ..runtime.view import View, build_view
 from .experiments import Attribution as AttributionExperiment
 from .experiments import OcclusionMap, Probe
 from .explaining import Explanation
@@ -89,20 +90,18 @@ class Model(Shown):
 
     # ---- predictions ----
     def predict(self, images: Any) -> np.ndarray:
-        """What Keras's model.predict gives: (N, classes), probabilities after a softmax, of
-        (N, *input_shape) as the model takes it (CIFAR's (N, 32, 32, 3), a Dense model's
-        (N, 784)) or 28 x 28 images; uint8 0-255 or float 0-1 (x / 255)."""
-        shape = self.subject.spec.input_shape
-        if not inspect.fits_input(images, shape):  # grey images, prepared as MNIST's
-            self.subject.check_images()
-        x = inspect.as_images(images, input_shape=shape)
-        found: np.ndarray = inspect.model_outputs(self.subject.model, x)
-        return found
+        """What Keras's model.predict gives, of (N, *input_shape) as the model takes it (CIFAR's
+        (N, 32, 32, 3), your own arrays as fit() took them) or MNIST's (N, 28, 28)."""
+        s = self.subject
+        if s.scale and not inspect.fits_input(images, s.spec.input_shape):
+            s.check_images()  # grey images, prepared as MNIST's
+        return inspect.predict_arrays(s.model, images, s.scale)
 
     def predict_image(self, path: str | os.PathLike[str]) -> Prediction:
         """A PNG or JPEG of your own, prepared as the data set's images were (`predict`)."""
-        self.subject.check_images()
-        found = inspect.predict_file(self.subject.model, self.subject.need_dataset(), Path(path))
+        s = self.subject
+        s.check_images()
+        found = inspect.predict_file(s.model, s.need_dataset(), Path(path), s.class_names, s.scale)
         return Prediction(found, os.fspath(path))
 
     def evaluate(self, *, data_dir: str | None = None) -> TestResults:
@@ -122,19 +121,18 @@ class Model(Shown):
         """{layer name: its output} for one image, in Keras's layout without the batch axis:
         (H, W, C) maps, (F,) vectors. image: a test index, a PNG/JPEG, or a (28, 28) array."""
         pixels = self._pixels(image, data_dir)
-        return {o.name: o.values for o in inspect.layer_outputs(self.subject.model, pixels)[1:]}
+        found = inspect.layer_outputs(self.subject.model, pixels, self.subject.scale)
+        return {o.name: o.values for o in found[1:]}
 
     def _pixels(self, image: Image, data_dir: str | None) -> np.ndarray:
-        self.subject.check_images()  # one 28 x 28 grey image, however it is given
+        s = self.subject
+        s.check_images()  # one image, however it is given
         if isinstance(image, int | str | os.PathLike):
             choice = str(image) if isinstance(image, int) else os.fspath(image)
-            dataset = self.subject.load_data(data_dir) if choice.isdigit() else None
-            return inspect.choose_image(choice, self.subject.need_dataset(), dataset).pixels
-        found = inspect.as_images(image)
-        if len(found) != 1:
-            raise ConvscopeError(f"layer_outputs takes one image, got {len(found)}")
-        one: np.ndarray = found[0]  # (H, W)
-        return one
+            dataset = s.load_data(data_dir) if choice.isdigit() else None
+            shape = s.spec.input_shape
+            return inspect.choose_image(choice, s.need_dataset(), dataset, shape).pixels
+        return inspect.one_input(image, s.spec.input_shape, s.scale)  # (H, W[, C])
 
     # ---- figures and the report ----
     def view(
@@ -291,12 +289,11 @@ class Model(Shown):
         """(N, 28, 28) maps of how much each pixel counts for the predicted class (or
         `target`): saliency, gradient_x_input, smoothgrad, integrated_gradients, gradcam
         (on `layer`, default the last conv layer) or occlusion. images as `predict` takes."""
-        self.subject.check_images()
+        s = self.subject
+        s.check_images()
+        x = inspect.predict_input(images, s.spec.input_shape, s.scale)
         settings = attributing.Settings(layer=layer)
-        found = attributing.attribute(
-            self.subject.model, inspect.as_images(images), method, target, settings
-        )
-        return found.maps
+        return attributing.attribute(s.model, x, method, target, settings, s.scale).maps
 
     def attribution(
         self,

@@ -23,7 +23,7 @@ from ..core.attribution import (
     AttributionResults,
     attribution_finding,
 )
-from .plots.model import GRAY, WEIGHTS, WIDTH, png
+from .plots.model import WEIGHTS, WIDTH, picture, png
 from .progress import duration
 from .tables import COLOURS, table_markdown, table_text
 
@@ -47,7 +47,7 @@ def maps_png(image: np.ndarray, maps: Mapping[str, np.ndarray], title: str) -> b
     fig = Figure(figsize=(WIDTH, 2.75 * rows + 0.4), layout="constrained")
     fig.suptitle(title, fontsize=10, fontweight="bold")
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
-    axes[0].imshow(image, cmap=GRAY, vmin=0, vmax=255)
+    picture(axes[0], image)
     axes[0].set_title("the image", fontsize=9)
     for ax, (method, values) in zip(axes[1:], maps.items(), strict=False):
         limit = max(float(np.abs(values).max()), 1e-12)

@@ -25,7 +25,7 @@ from ..core.experiments import (
 from ..runtime.attribution.occlusion import Occlusion
 from . import attribution
 from .figures import Picture
-from .plots.model import GRAY, VALUES, WEIGHTS, WIDTH, png
+from .plots.model import VALUES, WEIGHTS, WIDTH, picture, png
 from .progress import duration
 from .tables import COLOURS, table_markdown, table_text
 
@@ -261,10 +261,10 @@ def occlusion_png(occ: Occlusion) -> bytes:
         fontweight="bold",
     )
     image_ax, drop_ax, at_ax = fig.subplots(1, 3)
-    image_ax.imshow(occ.image.pixels, cmap=GRAY, vmin=0, vmax=255)
+    picture(image_ax, occ.image.pixels)
     image_ax.set_title("the image", fontsize=9)
     limit = max(float(np.abs(occ.drop).max()), 1e-6)
-    drop_ax.imshow(occ.image.pixels, cmap=GRAY, vmin=0, vmax=255)
+    picture(drop_ax, occ.image.pixels)
     shown = drop_ax.imshow(occ.drop, cmap=WEIGHTS, vmin=-limit, vmax=limit, alpha=0.75)
     drop_ax.set_title(f"drop in p({name}) when covered\n(red: relied on)", fontsize=9)
     fig.colorbar(shown, ax=drop_ax, shrink=0.8)

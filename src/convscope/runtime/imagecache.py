@@ -23,7 +23,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import numpy as np
 import torch
@@ -50,16 +50,26 @@ class Decoded:
     bad_files: tuple[str, ...]
 
 
-def decode(path: Path, size: tuple[int, int], channels: int) -> np.ndarray:
-    """One image file -> (H, W, C) uint8 at `size`; OSError/ValueError for a bad one."""
+def decode(
+    path: Path | BinaryIO, size: tuple[int, int], channels: int, steps: list[str] | None = None
+) -> np.ndarray:
+    """One image file -> (H, W, C) uint8 at `size`; OSError/ValueError for a bad one.
+    `steps`, when given, receives what was done to it, for the user to read."""
     with Image.open(path) as opened:
         if opened.width * opened.height > MAX_PIXELS:
             raise ValueError(f"{opened.width}x{opened.height} pixels is more than {MAX_PIXELS:,}")
         opened.seek(0)  # a GIF's first frame, as decode_image(expand_animations=False)
+        if steps is not None and opened.mode != MODES[channels]:
+            steps.append(f"read as {MODES[channels]} ({channels} channels) from {opened.mode}")
         array = np.asarray(opened.convert(MODES[channels]))  # (h, w) or (h, w, C)
     array = array.reshape(*array.shape[:2], channels)
     if array.shape[:2] == size:
         return array
+    if steps is not None:
+        steps.append(
+            f"resized from {array.shape[1]}x{array.shape[0]} to {size[1]}x{size[0]} "
+            "(bilinear, as image_dataset_from_directory resizes the training photos)"
+        )
     x = torch.tensor(array, dtype=torch.float32).permute(2, 0, 1)[None]  # (1, C, h, w)
     x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=False)
     return x[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()  # (H, W, C)

@@ -133,3 +133,13 @@ def prepare(path: Path | BinaryIO, dataset: str, name: str = "") -> tuple[np.nda
         frame = place(patch, (h / 2, w / 2))
         steps.append("centred in 28x28")
     return np.clip(np.rint(frame), 0, 255).astype(np.uint8), steps
+
+
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) in 0..1: uint8 on 0..255, other arrays stretched from their lowest to
+    their highest value, grey repeated in the three channels."""
+    a = np.asarray(image, dtype=np.float32)
+    a = a[..., None] if a.ndim == 2 else a
+    low, high = (0.0, 255.0) if image.dtype == np.uint8 else (float(a.min()), float(a.max()))
+    a = np.clip((a - low) / max(high - low, 1e-12), 0.0, 1.0)
+    return np.repeat(a, 3, -1) if a.shape[-1] == 1 else a[..., :3]

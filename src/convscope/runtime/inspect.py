@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
+from PIL import Image, UnidentifiedImageError
 
-from ..core import spec as s
 from ..core.errors import ConvscopeError
+from ..core.training import GREY
 from . import data
+from .imagecache import decode
 from .images import prepare
 from .nn.model import Conv, KerasModel, to_keras_layout
-from .splits import pixels
+from .splits import divides_by_255, pixels
 
 
 @dataclass(frozen=True)
@@ -40,17 +43,18 @@ class LayerFilters:
 
 @dataclass(frozen=True)
 class ChosenImage:
-    pixels: np.ndarray  # (28, 28) uint8 as the model's data set stores them
+    pixels: np.ndarray  # (H, W) or (H, W, C) as the model's data set stores its images
     label: int | None  # the true class, for a test image
     title: str  # "test image 7 (a 9)" or "my.png"
     steps: tuple[str, ...] = ()  # how a user's file was prepared
 
 
 @torch.no_grad()
-def layer_outputs(model: KerasModel, image: np.ndarray) -> list[LayerOutput]:
-    """The input and every layer's output for one (H, W) uint8 image, in inference mode."""
+def layer_outputs(model: KerasModel, image: np.ndarray, scale: bool = True) -> list[LayerOutput]:
+    """The input and every layer's output for one (H, W[, C]) image as its data set
+    stores it (`scale`: x / 255 as for MNIST and CIFAR), in inference mode."""
     model.eval()
-    x = to_keras_layout(pixels(image[None], model.spec, torch.device("cpu")))  # (1, H, W, C)
+    x = to_keras_layout(pixels(image[None], model.spec, torch.device("cpu"), scale))  # (1, H, W, C)
     outputs = [LayerOutput("input", "Input", x[0].numpy(), False)]
     for layer, values in zip(model.spec.layers, model.activations(x), strict=True):
         current = values[0].contiguous().numpy()
@@ -79,7 +83,30 @@ def conv_filters(model: KerasModel) -> list[LayerFilters]:
     return found
 
 
-def choose_image(choice: str, dataset_name: str, dataset: data.Dataset | None) -> ChosenImage:
+def prepare_photo(
+    image: Path | BinaryIO, dataset: str, input_shape: tuple[int, ...], name: str = ""
+) -> tuple[np.ndarray, list[str]]:
+    """A user's PNG/JPEG as the model's training images were made: MNIST's and
+    Fashion-MNIST's centring for a model of theirs, else read with the model's channels
+    and resized to its input (bilinear), as image_dataset_from_directory reads photos."""
+    if dataset in GREY or len(input_shape) != 3:
+        return prepare(image, dataset, name)
+    steps: list[str] = []
+    try:
+        photo = decode(image, input_shape[:2], input_shape[2], steps)  # (H, W, C)
+    except FileNotFoundError:
+        raise ConvscopeError(f"{name or image}: no such image file") from None
+    except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as error:
+        raise ConvscopeError(f"{name or image}: not a readable image ({error})") from None
+    return (photo[..., 0] if input_shape[2] == 1 else photo), steps or ["used as it is"]
+
+
+def choose_image(
+    choice: str,
+    dataset_name: str,
+    dataset: data.Dataset | None,
+    input_shape: tuple[int, ...] = (28, 28, 1),
+) -> ChosenImage:
     """`7` is test image 7; anything else is a PNG/JPEG path, prepared like the data set."""
     if choice.isdigit():
         if dataset is None:
@@ -92,7 +119,7 @@ def choose_image(choice: str, dataset_name: str, dataset: data.Dataset | None) -
         label = int(dataset.test_labels[index])
         name = dataset.info.class_names[label]
         return ChosenImage(dataset.test_images[index], label, f"test image {index} (class {name})")
-    image, steps = prepare(Path(choice), dataset_name)
+    image, steps = prepare_photo(Path(choice), dataset_name, input_shape)
     return ChosenImage(image, None, Path(choice).name, tuple(steps))
 
 
@@ -148,17 +175,58 @@ def as_images(
 
 
 @torch.no_grad()
-def model_outputs(model: KerasModel, images: np.ndarray, batch: int = 1000) -> np.ndarray:
-    """(N, classes): what Keras's model.predict returns (probabilities after a softmax),
-    for float32 (N, H, W) images on the 0..255 scale; `batch` at a time."""
+def model_outputs(
+    model: KerasModel, images: np.ndarray, batch: int = 1000, scale: bool = True
+) -> np.ndarray:
+    """(N, outputs): what Keras's model.predict returns (probabilities after a softmax or
+    a sigmoid), for float32 images as the data set stores them; `batch` at a time."""
     model.eval()
     device = next(model.parameters()).device
     outputs = []
     for start in range(0, len(images), batch):
-        x = pixels(images[start : start + batch], model.spec, device)  # (B, C, H, W)
+        x = pixels(images[start : start + batch], model.spec, device, scale)  # (B, C, H, W)
         logits = model.logits_nchw(x).float()  # (B, classes)
-        outputs.append(torch.softmax(logits, -1) if model.softmax_output else logits)
+        if model.softmax_output:
+            logits = torch.softmax(logits, -1)
+        elif model.sigmoid_output:
+            logits = torch.sigmoid(logits)
+        outputs.append(logits)
     return torch.cat(outputs).cpu().numpy()
+
+
+def predict_input(images: object, input_shape: tuple[int, ...], scale: bool) -> np.ndarray:
+    """A user's array for the model, float32 as its data set stores images: the user's
+    own data as fit() took it, (N, *input_shape) or one image; MNIST-like data as_images
+    reads it (uint8 0..255 or floats 0..1, (N, 28, 28) grey too)."""
+    if scale and (len(input_shape) != 3 or input_shape[-1] == 1):
+        return as_images(images, input_shape[:2] if len(input_shape) == 3 else (28, 28),
+                         input_shape)  # fmt: skip
+    x = np.asarray(images)
+    x = x[None] if x.shape == input_shape else x  # one image
+    if x.shape[1:] != input_shape or not len(x) or x.dtype.kind not in "uif":
+        raise ConvscopeError(
+            f"images must be numbers shaped (N, {', '.join(map(str, input_shape))}) as the "
+            f"model takes them, or one such image; got {x.dtype} {x.shape}"
+        )
+    if not np.isfinite(x).all():
+        raise ConvscopeError("images hold NaN or infinite values")
+    if scale and x.dtype.kind == "f" and x.max() <= 1:
+        x = x * 255  # x / 255 as the tutorials feed Keras: back on the 0..255 scale
+    return x.astype(np.float32)
+
+
+def one_input(image: object, input_shape: tuple[int, ...], scale: bool) -> np.ndarray:
+    """One image of a user's array (predict_input), without its batch axis."""
+    found = predict_input(image, input_shape, scale)
+    if len(found) != 1:
+        raise ConvscopeError(f"layer_outputs takes one image, got {len(found)}")
+    one: np.ndarray = found[0]
+    return one
+
+
+def predict_arrays(model: KerasModel, images: object, scale: bool) -> np.ndarray:
+    """Keras's model.predict on a user's array."""
+    return model_outputs(model, predict_input(images, model.spec.input_shape, scale), scale=scale)
 
 
 @dataclass(frozen=True)
@@ -169,15 +237,23 @@ class Prediction:
     steps: tuple[str, ...]  # how the image was prepared, in order
 
 
-def predict_file(model: KerasModel, dataset: str, image: Path) -> Prediction:
+def predict_file(
+    model: KerasModel,
+    dataset: str,
+    image: Path,
+    class_names: tuple[str, ...],
+    scale: bool = True,
+) -> Prediction:
     """A user's PNG/JPEG, prepared as the data set's images were, through the model."""
-    prepared, steps = prepare(image, dataset)  # (28, 28) uint8
-    if not isinstance(model.spec.layers[0], s.Rescaling):
+    prepared, steps = prepare_photo(image, dataset, model.spec.input_shape)
+    if divides_by_255(model.spec, scale):
         steps.append("pixel values divided by 255, as in training")
-    outputs = model_outputs(model, prepared[None].astype(np.float32))[0]  # (classes,)
+    outputs = model_outputs(model, prepared[None].astype(np.float32), scale=scale)[0]
+    if model.sigmoid_output:  # one unit: the second class's probability
+        outputs = np.array([1 - outputs[0], outputs[0]])
     return Prediction(
         label=int(outputs.argmax()),
-        class_names=data.dataset_info(dataset).class_names,
+        class_names=class_names,
         probabilities=tuple(float(p) for p in outputs),
         steps=tuple(steps),
     )

@@ -19,6 +19,7 @@ from ..core import spec as s
 from ..core.errors import ConvscopeError
 from ..core.explain.rules import explain
 from ..core.explain.table import Window
+from .images import as_rgb
 from .inspect import LayerOutput, layer_outputs, model_outputs
 from .keras.weights import layer_arrays
 from .nn.model import KerasModel
@@ -45,24 +46,31 @@ def encoded_outputs(outputs: list[LayerOutput]) -> list[dict[str, Any]]:
 class Forward:
     """One prepared input through the model."""
 
-    pixels: np.ndarray  # (28, 28) uint8, as the network sees it
+    pixels: np.ndarray  # (H, W[, C]) as the data set stores images: what the network sees
     outputs: list[LayerOutput]  # the input, then every layer
-    probabilities: np.ndarray  # (classes,), what Keras's predict gives
+    probabilities: np.ndarray  # (classes,); one sigmoid unit: (1 - p, p)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        """MNIST's 28 x 28 as rows of numbers (the page draws over them); any other image
+        as base64 RGB bytes, (H, W, 3), for the page to show."""
+        found: dict[str, Any] = {
             "predicted": int(self.probabilities.argmax()),
             "probabilities": [round(float(p), 6) for p in self.probabilities],
-            "pixels": self.pixels.astype(int).tolist(),
             "layers": encoded_outputs(self.outputs),
         }
+        if self.pixels.shape == (28, 28):
+            return found | {"pixels": self.pixels.astype(int).tolist()}
+        rgb = (as_rgb(self.pixels) * 255).round().astype(np.uint8)  # (H, W, 3)
+        data = base64.b64encode(rgb.tobytes()).decode("ascii")
+        return found | {"image": data, "shape": list(rgb.shape)}
 
 
 @torch.no_grad()
-def forward(model: KerasModel, pixels: np.ndarray) -> Forward:
-    """Every layer's output and the class probabilities for one (28, 28) uint8 image."""
-    outputs = layer_outputs(model, pixels)
-    probabilities = model_outputs(model, pixels[None].astype(np.float32))[0]  # (classes,)
+def forward(model: KerasModel, pixels: np.ndarray, scale: bool = True) -> Forward:
+    """Every layer's output and the class probabilities for one image."""
+    outputs = layer_outputs(model, pixels, scale)
+    found = model_outputs(model, pixels[None].astype(np.float32), scale=scale)[0]  # (classes,)
+    probabilities = np.array([1 - found[0], found[0]]) if model.sigmoid_output else found
     return Forward(pixels, outputs, probabilities)
 
 
@@ -99,12 +107,18 @@ def padded_window(
 
 
 def position(
-    model: KerasModel, pixels: np.ndarray, name: str, row: int, col: int, k: int
+    model: KerasModel,
+    pixels: np.ndarray,
+    name: str,
+    row: int,
+    col: int,
+    k: int,
+    scale: bool = True,
 ) -> dict[str, Any]:
     """How one output value comes about: its window in the layer before and the arithmetic."""
     i = layer_index(model, name)
     layer, geometry = model.spec.layers[i], explain(model.spec).rows[i]
-    outputs = layer_outputs(model, pixels)
+    outputs = layer_outputs(model, pixels, scale)
     before, after = outputs[i].values, outputs[i + 1].values
     if after.ndim == 3:
         h, w, c = after.shape

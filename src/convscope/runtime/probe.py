@@ -27,8 +27,8 @@ from ..core import spec as s
 from ..core.experiments import ProbePoint, ProbeResults
 from .nn.model import KerasModel
 from .splits import Split, to_split
+from .subject import Subject
 from .train import EVAL_BATCH, resolve_device
-from .view import Subject
 
 # Layers whose output at inference holds the same numbers as their input (a probe can't
 # tell them apart: Flatten only reorders, and a linear classifier ignores order).

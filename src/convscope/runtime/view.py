@@ -1,8 +1,6 @@
-"""What `show`, `report` and the Python API look at: a model with its weights, and its view.
+"""What `show`, `report` and the Python API look at: a model (`subject.Subject`) and its view.
 
-A `Subject` is the model being looked at: a trained run's (its latest weights), a model
-trained in Keras (runtime.keras_file), or an untrained preset's or file's (Keras's
-initial weights for a seed). A `View` adds one
+A `View` adds to the model being looked at one
 chosen image's activations, the filters and, for a run, fresh test-set predictions:
 everything the figures draw and the report states, as data (numpy), drawn by
 `present.figures` and rendered by `present.report`.
@@ -10,12 +8,11 @@ everything the figures draw and the report states, as data (numpy), drawn by
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from ..core import spec as s
 from ..core.errors import ConvscopeError, DataError
@@ -31,122 +28,16 @@ from ..core.explain.table import (
     last_map,
     spatial_rows,
 )
-from ..core.load import load_with_source
-from ..core.rundir import RunDir
-from ..core.settings import Settings, model_name
+from ..core.settings import Settings
 from ..core.training import DEFAULT_TRAINING
 from . import data, sources
 from .attribution.methods import Attribution, attribution_maps
-from .heads import is_binary
 from .inspect import ChosenImage, LayerFilters, LayerOutput, choose_image, conv_filters
 from .inspect import layer_outputs as outputs_for
 from .metrics import TestReport
-from .nn.model import KerasModel
-from .runs import load_trained, score, test_evaluation
+from .runs import score, test_evaluation
+from .subject import Subject
 from .train import Evaluation
-
-IMAGE_SHAPE = (28, 28, 1)  # MNIST's and Fashion-MNIST's images, as the model sees them
-DATA_SHAPES = (IMAGE_SHAPE, (784,))  # the same, or flattened for a model that starts flat
-
-
-@dataclass
-class Subject:
-    """A model to look at, with the weights it has now."""
-
-    spec: s.ModelSpec
-    source_text: str  # the Keras source the model was read from (or written for it)
-    model: KerasModel  # in inference mode
-    dataset: str | None  # "mnist": the run's, the preset's / file's, or the user's choice
-    run: RunDir | None = None
-    settings: Settings | None = None
-    epochs: int | None = 0  # behind the weights; 0 for initial weights, None: unknown
-    origin: Path | None = None  # the run directory or the Keras file the weights came from
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def trained(self) -> bool:
-        """Weights from a run or a Keras file, not initial ones."""
-        return self.origin is not None
-
-    def need_dataset(self) -> str:
-        """The data set, or a clear error for a Keras file that does not say which."""
-        if self.dataset is None:
-            raise ConvscopeError(
-                f"{self.origin or self.name} does not say which data set the model learnt",
-                hint="pass --dataset mnist or --dataset fashion-mnist (dataset= in Python)",
-            )
-        return self.dataset
-
-    @property
-    def class_names(self) -> tuple[str, ...]:
-        units = 2 if is_binary(self.model) else self.model.shapes[-1][-1]
-        if self.dataset is None:  # a Keras file without --dataset: the outputs by number
-            return tuple(str(i) for i in range(units))
-        if self.settings is not None:
-            return sources.class_names_of(self.settings, self.origin, units)
-        return data.dataset_info(self.dataset).class_names
-
-    @property
-    def data_dir(self) -> str | None:
-        return None if self.settings is None else self.settings.data_dir
-
-    def load_data(
-        self, data_dir: str | None = None, allow_download: bool = True, stream: Any = None
-    ) -> data.Dataset:
-        """The data set the model is for (data_dir, else the run's own, else the usual places);
-        a model that does not fit its images is refused where they meet (train.pixels)."""
-        if self.settings is not None and self.dataset == self.settings.training.dataset:
-            return sources.load_for(
-                self.settings,
-                self.origin,
-                data_dir=data_dir,
-                allow_download=allow_download,
-                stream=stream,
-            )
-        name, folder = self.need_dataset(), data_dir or self.data_dir
-        return data.load(name, folder, allow_download=allow_download, stream=stream)
-
-    def check_images(self) -> None:
-        """A clear error unless the model takes 28 x 28 grey images: looking inside (the
-        figures, the live page, attribution, predict) draws and prepares only those so far."""
-        if self.spec.input_shape not in DATA_SHAPES:
-            raise ConvscopeError(
-                f"{self.name} takes {fmt_shape(self.spec.input_shape)}; looking inside a "
-                "model (predict, show, report, serve, attribution, occlusion) needs "
-                f"{fmt_shape(IMAGE_SHAPE)} images so far",
-                hint="explain, train and evaluate work on any input shape and data set",
-            )
-
-
-def open_run(run_dir: Path) -> Subject:
-    """A trained run: its model.py with its latest weights."""
-    settings, model, epochs = load_trained(run_dir)
-    run = RunDir(run_dir)
-    return Subject(
-        model.spec,
-        run.source(),
-        model,
-        settings.training.dataset,
-        run,
-        settings,
-        epochs,
-        origin=run.path,
-    )
-
-
-def open_model(target: str, seed: int = 0) -> Subject:
-    """An untrained model (a preset or a Keras file): Keras's initial weights for `seed`."""
-    source, text = load_with_source(target)
-    spec = replace(source.spec, name=model_name(target))
-    torch.manual_seed(seed)
-    model = KerasModel(spec).eval()
-    return Subject(spec, text, model, (spec.training or DEFAULT_TRAINING).dataset)
-
-
-# ---- the view: one image, the filters, the test set ----
 
 
 @dataclass(frozen=True)
@@ -274,15 +165,11 @@ def build_view(
     with `attribution`, that image's maps by every method."""
     notes: list[str] = []
     chosen, dataset = None, None
-    if subject.spec.input_shape not in DATA_SHAPES:
-        if subject.trained:
-            subject.check_images()
-        notes.append(
-            f"No feature maps: the model takes {fmt_shape(subject.spec.input_shape)}, the data "
-            f"sets' images are {fmt_shape(IMAGE_SHAPE)}."
-        )
-    elif image is not None and not image.isdigit():
-        chosen = choose_image(image, subject.need_dataset(), None)  # the user's own file
+    shape = subject.spec.input_shape
+    if subject.trained:
+        subject.check_images()
+    if image is not None and not image.isdigit():
+        chosen = choose_image(image, subject.need_dataset(), None, shape)  # the user's file
         if subject.trained:
             dataset = subject.load_data(data_dir, stream=stream)
     else:
@@ -290,7 +177,13 @@ def build_view(
         try:
             allow = subject.trained or image is not None
             dataset = subject.load_data(data_dir, allow_download=allow, stream=stream)
-            chosen = choose_image(image or "0", subject.need_dataset(), dataset)
+            if subject.trained or subject.fits_data(dataset):
+                chosen = choose_image(image or "0", subject.need_dataset(), dataset, shape)
+            else:
+                notes.append(
+                    f"No feature maps: the model takes {fmt_shape(shape)}, {dataset.info.name}'s"
+                    f" images are {fmt_shape(tuple(dataset.test_images.shape[1:]))}."
+                )
         except DataError as error:
             if subject.trained or image is not None:
                 raise
@@ -298,12 +191,14 @@ def build_view(
     maps: dict[str, np.ndarray] = {}
     target = None
     if chosen is not None and attribution is not None:
-        maps, target = attribution_maps(subject.model, chosen.pixels, attribution, notes)
+        maps, target = attribution_maps(
+            subject.model, chosen.pixels, attribution, notes, subject.scale
+        )
     return View(
         subject,
         explain(subject.spec),
         chosen,
-        [] if chosen is None else outputs_for(subject.model, chosen.pixels),
+        [] if chosen is None else outputs_for(subject.model, chosen.pixels, subject.scale),
         conv_filters(subject.model),
         run_results(subject, dataset) if subject.trained and dataset is not None else None,
         notes,

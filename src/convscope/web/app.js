@@ -114,8 +114,15 @@ function place(box, top, left, height, width, rows, cols) { // a window over a r
   box.hidden = false;
 }
 
-function paintInput(canvas, pixels) { // the 28x28 the network sees: dark ink on white
-  paint(canvas, SIZE, SIZE, (i) => { const v = 255 - pixels[Math.floor(i / SIZE)][i % SIZE]; return [v, v, v]; });
+function paintInput(canvas, result) { // what the network sees: MNIST's 28x28 as dark ink on white, else the image's RGB
+  if (result.pixels) {
+    const pixels = result.pixels;
+    paint(canvas, SIZE, SIZE, (i) => { const v = 255 - pixels[Math.floor(i / SIZE)][i % SIZE]; return [v, v, v]; });
+    return;
+  }
+  const [height, width] = result.shape;
+  const rgb = Uint8Array.from(atob(result.image), (c) => c.charCodeAt(0));
+  paint(canvas, width, height, (i) => [rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]]);
 }
 
 // ---- the page ----
@@ -153,17 +160,20 @@ class LivePage {
         h("p", { class: "sub" }, `${a.dataset || "no data set"}; input ${a.input_shape.join("x")}`)),
       banner || "",
       a.live ? this.buildLive() : h("p", { class: "banner" },
-        `This model takes ${a.input_shape.join("x")} inputs; the live view needs 28x28x1 images. Its explain table:`),
+        `This model takes ${a.input_shape.join("x")} inputs; the live view shows images (height x width x channels) up to 512 pixels a side. Its explain table:`),
       this.buildTable(),
       this.status,
     );
   }
 
   buildLive() {
-    this.pad = h("canvas", { class: "pad", width: PAD, height: PAD, "aria-label": "drawing area: draw a digit with the mouse, a finger or a pen" });
-    this.sees = h("canvas", { class: "sees", width: SIZE, height: SIZE, "aria-label": "the 28x28 input the network sees" });
+    const shape = this.about.input_shape;
+    [this.H, this.W] = shape.length === 3 ? shape : [SIZE, SIZE];
+    const size = `${this.H}x${this.W}`;
+    this.pad = this.about.drawable ? h("canvas", { class: "pad", width: PAD, height: PAD, "aria-label": "drawing area: draw a digit with the mouse, a finger or a pen" }) : null;
+    this.sees = h("canvas", { class: "sees", width: this.W, height: this.H, "aria-label": `the ${size} input the network sees` });
     this.window = h("div", { class: "window", id: "input-window", hidden: "" });
-    this.download = h("a", { href: "#", download: "convscope-input.png", class: "button" }, "Download the 28x28");
+    this.download = h("a", { href: "#", download: "convscope-input.png", class: "button" }, `Download the ${size}`);
     this.steps = h("ul", { class: "steps" });
     this.index = h("input", { type: "number", min: 0, max: Math.max(this.about.test_images - 1, 0), value: 0, "aria-label": "test image index" });
     this.upload = h("input", { type: "file", accept: "image/png,image/jpeg", "aria-label": "upload a PNG or JPEG" });
@@ -174,7 +184,7 @@ class LivePage {
     this.methods = h("div", { class: "methods", role: "group", "aria-label": "attribution method" },
       ...Object.entries(METHODS).map(([m, label]) => h("button", { type: "button", "data-method": m,
         "aria-pressed": String(m === this.method), onclick: () => this.attribute(m) }, label)));
-    this.used = h("canvas", { class: "sees used", width: SIZE, height: SIZE, "aria-label": "which pixels the prediction used" });
+    this.used = h("canvas", { class: "sees used", width: this.W, height: this.H, "aria-label": "which pixels the prediction used" });
     this.usedNote = h("p", { class: "note", id: "used-note" });
     this.maps = h("div", { class: "maps" });
     this.detail = h("aside", { class: "detail", "aria-live": "polite" }, h("p", {}, "Hover or tap a cell of any map to see the window it reads."));
@@ -184,13 +194,13 @@ class LivePage {
       h("button", { type: "button", onclick: () => this.fromTest(Number(this.index.value)) }, "Show"),
       h("button", { type: "button", onclick: () => this.fromTest(null) }, "Random"),
     ] : [];
-    this.drawing(this.pad);
+    if (this.pad) this.drawing(this.pad);
+    const clear = this.pad ? [h("button", { type: "button", onclick: () => this.clear() }, "Clear")] : [];
     return h("div", { class: "live" },
       h("section", { class: "input", "aria-label": "input" },
-        h("h2", {}, "Draw a digit"),
-        this.pad,
-        h("div", { class: "controls" },
-          h("button", { type: "button", onclick: () => this.clear() }, "Clear"), ...tests,
+        h("h2", {}, this.pad ? "Draw a digit" : "Pick a test image or upload a photo"),
+        ...(this.pad ? [this.pad] : []),
+        h("div", { class: "controls" }, ...clear, ...tests,
           h("label", { class: "button" }, "Upload ", this.upload)),
         this.testNote,
         h("h2", {}, "What the network sees"),
@@ -278,6 +288,7 @@ class LivePage {
 
   clear() {
     this.clearPad();
+    this.source = null;
     this.show({ predicted: null, probabilities: [], pixels: Array.from({ length: SIZE }, () => Array(SIZE).fill(0)), layers: [], steps: [] });
   }
 
@@ -294,9 +305,9 @@ class LivePage {
   }
 
   async fromTest(index) { // true when the test image came; else the server's reason is shown
-    this.clearPad();
+    if (this.pad) this.clearPad();
     const shown = await this.run("test", index === null ? {} : { index }, true, this.testNote);
-    if (shown) this.toPad(this.pixels); // draw over it to change the digit
+    if (shown && this.pad) this.toPad(this.pixels); // draw over it to change the digit
     return shown;
   }
 
@@ -317,18 +328,21 @@ class LivePage {
       reader.onload = () => resolve(reader.result);
       reader.readAsDataURL(file);
     });
-    this.clearPad();
+    if (this.pad) this.clearPad();
     await this.run("predict", { image: data });
   }
 
   async start() { // drawing and uploading need no data set: without one, the page still works
     if (this.about.test_images && await this.fromTest(0)) return;
-    this.clear();
+    if (this.pad) this.clear();
   }
 
   async run(kind, body, final = true, says = this.status) { // true when the answer came
     try {
       const result = await this.transport.request(kind, body);
+      // what later requests (a position's arithmetic, a map) send: the pixels the network
+      // saw for MNIST's 28x28, else the photo or test image itself, prepared again
+      this.source = result.pixels ? null : (kind === "test" ? { index: result.index } : body);
       this.show(result);
       says.textContent = "";
       if (final) this.attribute(); // not while a stroke is still being drawn
@@ -348,7 +362,7 @@ class LivePage {
   show(result) {
     this.result = result;
     this.pixels = result.pixels;
-    paintInput(this.sees, result.pixels);
+    paintInput(this.sees, result);
     this.download.href = this.sees.toDataURL("image/png");
     this.steps.replaceChildren(...(result.steps || []).map((s) => h("li", {}, s)));
     if (result.index !== undefined) this.index.value = result.index;
@@ -366,16 +380,20 @@ class LivePage {
   async attribute(method = this.method) { // the chosen method's map of the current input
     this.method = method;
     for (const b of this.methods.children) b.setAttribute("aria-pressed", String(b.dataset.method === method));
-    if (!this.pixels || this.result?.predicted == null) return;
+    if (!this.input() || this.result?.predicted == null) return;
     try {
-      const r = await this.transport.request("attribution", { pixels: this.pixels, method });
+      const r = await this.transport.request("attribution", { ...this.input(), method });
       const v = decode(r.data), top = r.max || 1;
-      paint(this.used, SIZE, SIZE, (i) => (r.signed ? diverging(v[i] / top) : colour(v[i] / top)));
+      paint(this.used, this.W, this.H, (i) => (r.signed ? diverging(v[i] / top) : colour(v[i] / top)));
       this.usedNote.textContent = `${METHODS[method]}, for class ${this.about.classes[r.target]}` +
         (r.signed ? ": red for, blue against" : ": bright counts most");
     } catch (error) {
       this.usedNote.textContent = `convscope: ${error.message}`;
     }
+  }
+
+  input() { // the request body that gives the network this input again
+    return this.source || (this.pixels ? { pixels: this.pixels } : null);
   }
 
   showMaps(layers) {
@@ -462,17 +480,17 @@ class LivePage {
     this.outline(this.sections.get(name), r, c, 1, 1, layer.shape);
     let text = `${name}[${r}, ${c}], channel ${k} = ${fmt(value)}.`;
     const mini = h("canvas", { class: "mini", "aria-hidden": "true" });
-    paintInput(mini, this.pixels);
+    paintInput(mini, this.result);
     const miniBox = h("div", { class: "mini-box" }, mini); // the input beside the text: a phone sees it too
     if (row?.receptive_field) {
       const f = row.receptive_field;
       const top = f.start[0] + r * f.jump[0];
       const left = f.start[1] + c * f.jump[1];
-      place(this.window, top, left, f.size[0], f.size[1], SIZE, SIZE);
+      place(this.window, top, left, f.size[0], f.size[1], this.H, this.W);
       Object.assign(this.window.dataset, { top, left, rows: f.size[0], cols: f.size[1] });
       const copy = h("div", { class: "window" });
       miniBox.append(copy);
-      place(copy, top, left, f.size[0], f.size[1], SIZE, SIZE);
+      place(copy, top, left, f.size[0], f.size[1], this.H, this.W);
       text += ` It sees input rows ${top}-${top + f.size[0] - 1}, columns ${left}-${left + f.size[1] - 1} (${f.size[0]}x${f.size[1]}).`;
     }
     const index = this.rows.indexOf(row);
@@ -495,9 +513,9 @@ class LivePage {
 
   async details() {
     const s = this.selected;
-    if (!s || !this.pixels) return;
+    if (!s || !this.input()) return;
     try {
-      const where = await this.transport.request("position", { pixels: this.pixels, layer: s.name, row: s.r, col: s.c, channel: s.k });
+      const where = await this.transport.request("position", { ...this.input(), layer: s.name, row: s.r, col: s.c, channel: s.k });
       const parts = [h("p", { class: "value" }, `${s.name}[${s.r}, ${s.c}], channel ${s.k} = ${fmt(where.value)}`),
         h("p", { class: "formula" }, where.formula), this.enlarged(s.name, s.k)];
       const row = this.rows.find((x) => x.name === s.name);

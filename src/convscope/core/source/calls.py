@@ -152,8 +152,7 @@ class KerasCalls(Evaluator):
         if any(any(c is seen for seen in chain.calls) for c in added):
             raise self.error(
                 node,
-                "a layer is applied twice (its weights shared), which a chain of layers "
-                "cannot say",
+                "a layer is applied twice (its weights shared), which a chain of layers cannot say",
                 "make a new layer for each use",
             )
         return Tensor((*chain.calls, *added))

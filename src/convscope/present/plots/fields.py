@@ -11,17 +11,17 @@ from matplotlib.patches import Rectangle
 
 from ...core.explain.notes import article
 from ...core.explain.table import Window
-from .model import GRAY, VALUES, WIDTH, no_ticks, png
+from .model import VALUES, WIDTH, as_rgb, no_ticks, picture, png
 
 if TYPE_CHECKING:
     from ...runtime.view import FieldAt, FieldGrid
 
 
 def _dimmed(image: np.ndarray, window: Window) -> np.ndarray:
-    """An RGB view of a (H, W) uint8 image, faded outside the window."""
-    ink = 1.0 - image.astype(np.float32) / 255.0  # dark ink on white
-    rgb = np.stack([ink, ink, ink], -1)
-    h, w = image.shape
+    """An RGB view of the image (as_rgb: MNIST as dark ink on white), faded outside the
+    window."""
+    rgb = as_rgb(image)
+    h, w = image.shape[:2]
     mask = np.full((h, w), 0.25, dtype=np.float32)
     c = window.clipped(h, w)
     mask[c.top : c.bottom + 1, c.left : c.right + 1] = 1.0
@@ -58,7 +58,7 @@ def receptive_grid_png(image: np.ndarray, grid: FieldGrid, image_title: str) -> 
     """The image with the windows of the last spatial layer: all at once, then one by one."""
     rows = sorted({r for r, _ in grid.windows})
     cols = sorted({c for _, c in grid.windows})
-    h, w = image.shape
+    h, w = image.shape[:2]
     size, jump = grid.field.size, grid.field.jump
     fig = Figure(
         figsize=(WIDTH, 0.9 + WIDTH * 0.5 * len(rows) / max(len(cols), 1) + 0.4),
@@ -77,7 +77,7 @@ def receptive_grid_png(image: np.ndarray, grid: FieldGrid, image_title: str) -> 
         fontweight="bold",
     )
     ax = left.subplots()
-    ax.imshow(image, cmap=GRAY, interpolation="nearest")
+    picture(ax, image)
     for i, (_, window) in enumerate(sorted(grid.windows.items())):
         inset = 0.15 * (i % 3)  # overlapping outlines stay apart
         ax.add_patch(
@@ -117,7 +117,7 @@ def receptive_layers_png(image: np.ndarray, fields: Sequence[FieldAt], title: st
     fig = Figure(figsize=(WIDTH, 0.6 + lines * 4.4), layout="constrained")
     fig.suptitle(title, fontsize=12, fontweight="bold")
     axes = fig.subplots(2 * lines, columns, squeeze=False)
-    h, w = image.shape
+    h, w = image.shape[:2]
     for k in range(lines * columns):
         top, bottom = (
             axes[2 * (k // columns)][k % columns],

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure, SubFigure
 
 from ...core.explain.table import Row, fmt_shape
 from ...core.spec import LayerKind
+from ...runtime import images
 
 if TYPE_CHECKING:  # types only: `compare` draws curves without loading torch
     from ...runtime.inspect import LayerFilters, LayerOutput
@@ -31,6 +32,19 @@ VALUES = matplotlib.colormaps["viridis"].with_extremes(bad="white")
 GRAY = matplotlib.colormaps["gray_r"].with_extremes(bad="white")  # ink dark, as on paper
 FILTER_ROWS, FILTER_COLUMNS = 16, 32  # deeper conv layers: at most this many filters x inputs
 CHANNELS_SHOWN = 256  # feature maps: more channels than this are cut, with a note
+
+
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) in 0..1 of an image as its data set stores it (runtime.images.as_rgb);
+    MNIST's 28 x 28 (white digits on black) drawn as dark ink on paper."""
+    grey_digits = image.shape[:2] == (28, 28) and (image.ndim == 2 or image.shape[-1] == 1)
+    rgb = images.as_rgb(image)
+    return 1.0 - rgb if grey_digits else rgb
+
+
+def picture(ax: object, image: np.ndarray, **kwargs: object) -> object:
+    """imshow of an image as its data set stores it (as_rgb), pixels as squares."""
+    return ax.imshow(as_rgb(image), interpolation="nearest", **kwargs)  # type: ignore[attr-defined]
 
 
 def png(fig: Figure) -> bytes:
@@ -97,15 +111,52 @@ def filter_tiles(layer: LayerFilters) -> tuple[np.ndarray, int, str, str]:
     return tiles, shown_c, "rows: filters, columns: input channels", note
 
 
+def colour_tiles(layer: LayerFilters) -> np.ndarray | None:
+    """A first layer's filters on an RGB image as colour patches (as in Krizhevsky et al.
+    2012, fig. 3): each filter's three kernels as one (kh, kw, 3) picture, the layer's
+    weights stretched to 0..1 together, so grey is 0 and colours are what a filter seeks."""
+    k = layer.kernels  # (filters, 3, kh, kw)
+    if k.shape[1] != 3:
+        return None
+    limit = float(np.abs(k).max()) or 1.0
+    return (k.transpose(0, 2, 3, 1) / (2 * limit) + 0.5).clip(0, 1)  # (filters, kh, kw, 3)
+
+
+def colour_mosaic(tiles: np.ndarray, columns: int, gap: int = 1) -> np.ndarray:
+    """(n, h, w, 3) tiles -> one RGB mosaic, white between."""
+    n, h, w, _ = tiles.shape
+    rows = -(-n // columns)
+    out = np.ones((rows * (h + gap) - gap, columns * (w + gap) - gap, 3), dtype=np.float32)
+    for i in range(n):
+        r, c = divmod(i, columns)
+        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = tiles[i]
+    return out
+
+
 def filters_png(layers: Sequence[LayerFilters], title: str) -> bytes:
     """Every conv layer's kernels, one panel per layer, a colour scale centred on 0 per layer."""
     prepared = []
     for layer in layers:
         tiles, columns, axes_note, note = filter_tiles(layer)
         prepared.append((layer, mosaic(tiles, columns), columns, axes_note, note, tiles.shape))
+    colour = colour_tiles(layers[0]) if layers else None
     heights = [panel_height(m, WIDTH * 0.8, 2) for _, m, *_ in prepared]
+    if colour is not None:
+        patches = colour_mosaic(colour, min(len(colour), 16))
+        heights.insert(0, panel_height(patches, WIDTH * 0.8, 2))
     fig, subs = stacked([0.4, *heights])
     subs[0].suptitle(title, fontsize=13, fontweight="bold")
+    if colour is not None:
+        ax = subs[1].subplots()
+        ax.imshow(patches, interpolation="nearest")
+        no_ticks(ax)
+        ax.set_title(
+            f"{layers[0].name}: its {len(colour)} filters as colour patches (each filter's "
+            "red, green and blue kernels together; grey = 0)",
+            fontsize=10,
+            loc="left",
+        )
+        subs = [subs[0], *subs[2:]]
     for sub, (layer, image, columns, axes_note, note, shape) in zip(
         subs[1:], prepared, strict=True
     ):
@@ -195,6 +246,11 @@ def feature_maps_png(
         if image is None:  # the output layer: one bar per class
             _class_bars(ax, out.values, class_names)
             ax.set_title(_output_title(out), fontsize=10, loc="left")
+            continue
+        if i == 0 and out.values.ndim == 3 and out.shape[-1] in (3, 4):
+            picture(ax, out.values)  # the input in colour, not three grey channels
+            ax.set_title(_output_title(out), fontsize=10, loc="left")
+            no_ticks(ax)
             continue
         cmap = GRAY if i == 0 else VALUES
         im = ax.imshow(image, cmap=cmap, interpolation="nearest", aspect="equal")

@@ -9,7 +9,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from .model import GRAY, WIDTH, no_ticks, png
+from .model import WIDTH, no_ticks, picture, png
 
 if TYPE_CHECKING:
     from ...runtime.view import ConfusedPair, Mistake
@@ -62,7 +62,7 @@ def confusion_png(confusion: np.ndarray, class_names: Sequence[str], title: str)
 
 
 def _mistake_cell(ax: object, m: Mistake, class_names: Sequence[str], *, index: bool) -> None:
-    ax.imshow(m.image, cmap=GRAY, interpolation="nearest")  # type: ignore[attr-defined]
+    picture(ax, m.image)
     no_ticks(ax)
     where = f"#{m.index}\n" if index else ""
     ax.set_title(  # type: ignore[attr-defined]
@@ -112,7 +112,7 @@ def confused_pairs_png(
             ax = axes[i][j]
             if j - 1 < len(pair.examples):
                 m = pair.examples[j - 1]
-                ax.imshow(m.image, cmap=GRAY, interpolation="nearest")
+                picture(ax, m.image)
                 no_ticks(ax)
                 ax.set_title(f"#{m.index}, {m.confidence:.0%}", fontsize=7)
             else:

@@ -14,7 +14,7 @@ from ...core.attribution import FRACTIONS, RANDOM, RANDOM_INK, AttributionResult
 from ...core.spec import LayerKind
 from ..inspect import model_outputs
 from ..nn.model import KerasModel
-from ..view import Subject
+from ..subject import Subject
 from .methods import DEFAULTS, METHODS, Settings, attribute
 
 WEIGHTED = (LayerKind.CONV, LayerKind.DENSE, LayerKind.TRANSPOSED_CONV)
@@ -70,6 +70,7 @@ def sanity(
     settings: Settings,
     seconds: dict[str, float],
     progress: Progress,
+    scale: bool = True,
 ) -> list[Cascade]:
     """Each method's maps for the trained model, then with 1, 2, ... top layers random."""
     layers = cascade_layers(model)
@@ -78,22 +79,29 @@ def sanity(
     for method in methods:
         progress(f"sanity check: {method}")
         start = time.perf_counter()
-        trained = attribute(model, images, method, settings=settings)
+        trained = attribute(model, images, method, settings=settings, scale=scale)
         targets = trained.targets
         whole, ink = [], []
         for step in range(1, len(layers) + 1):
             random_model = randomised(model, layers[:step], seed=1000 + step)
-            maps = np.abs(attribute(random_model, images, method, targets, settings).maps)
+            maps = np.abs(attribute(random_model, images, method, targets, settings, scale).maps)
             whole.append(spearman(np.abs(trained.maps), maps))
-            ink.append(spearman(np.abs(trained.maps), maps, images > 0))
+            ink.append(spearman(np.abs(trained.maps), maps, inked(images)))
         seconds[f"{method} sanity"] = time.perf_counter() - start
         found.append(Cascade(method, names, tuple(whole), tuple(ink)))
     return found
 
 
+def inked(images: np.ndarray) -> np.ndarray:
+    """(N, H, W): pixels that are not background (0) in any channel."""
+    return np.asarray(images > 0) if images.ndim == 3 else np.asarray((images > 0).any(-1))
+
+
 @torch.no_grad()
-def accuracy(model: KerasModel, images: np.ndarray, labels: np.ndarray) -> float:
-    return float((model_outputs(model, images).argmax(-1) == labels).mean())
+def accuracy(model: KerasModel, images: np.ndarray, labels: np.ndarray, scale: bool) -> float:
+    outputs = model_outputs(model, images, scale=scale)  # (N, classes), or (N, 1): sigmoid
+    predicted = outputs.argmax(-1) if outputs.shape[-1] > 1 else outputs[:, 0] > 0.5
+    return float((predicted == labels).mean())
 
 
 def deleted(
@@ -106,8 +114,8 @@ def deleted(
     jitter = rng.random(flat_maps.shape)
     order = np.lexsort((jitter, -flat_maps), axis=1)  # highest first
     count = round(fraction * flat_maps.shape[1])
-    out = images.reshape(n, -1).copy()
-    np.put_along_axis(out, order[:, :count], 0, axis=1)
+    out = images.reshape(n, flat_maps.shape[1], -1).copy()  # (N, H*W, C): all channels go
+    np.put_along_axis(out, order[:, :count, None], 0, axis=1)
     return out.reshape(images.shape)
 
 
@@ -119,27 +127,29 @@ def deletion(
     settings: Settings,
     seconds: dict[str, float],
     progress: Progress,
+    scale: bool = True,
 ) -> tuple[float, list[Deletion], float | None]:
     """Accuracy with each method's top pixels removed, for k in FRACTIONS; and random's."""
-    full = accuracy(model, images, labels)
+    full = accuracy(model, images, labels, scale)
     found, completeness = [], None
     rng = np.random.default_rng(0)
     rankings: dict[str, np.ndarray] = {}
     for method in methods:
         progress(f"deletion: {method}")
         start = time.perf_counter()
-        found_maps = attribute(model, images, method, settings=settings)
+        found_maps = attribute(model, images, method, settings=settings, scale=scale)
         rankings[method] = found_maps.maps
         if found_maps.completeness is not None:
             completeness = found_maps.completeness
         seconds[f"{method} deletion"] = time.perf_counter() - start
-    rankings[RANDOM] = rng.random(images.shape).astype(np.float32)
+    pixel_grid = images.shape[:3]  # (N, H, W): a colour pixel goes with all its channels
+    rankings[RANDOM] = rng.random(pixel_grid).astype(np.float32)
     # The ink in a random order, then the background: what any map that is 0 off the ink
     # (x times a gradient) gets for free. A method must beat this to have found more.
-    rankings[RANDOM_INK] = ((images > 0) + 0.5 * rng.random(images.shape)).astype(np.float32)
+    rankings[RANDOM_INK] = (inked(images) + 0.5 * rng.random(pixel_grid)).astype(np.float32)
     for method, maps in rankings.items():
         accuracies = tuple(
-            accuracy(model, deleted(images, maps, k, rng), labels) for k in FRACTIONS
+            accuracy(model, deleted(images, maps, k, rng), labels, scale) for k in FRACTIONS
         )
         found.append(Deletion(method, accuracies))
     return full, found, completeness
@@ -157,20 +167,23 @@ def run_experiment(
     progress: Progress = lambda _: None,
 ) -> AttributionResults:
     """Both measurements on the first test images of the subject's data set."""
-    subject.check_images()  # the maps and their measurements are of 28 x 28 images so far
+    subject.check_images()  # maps over images: (H, W, C), or MNIST's flattened
     dataset = subject.load_data(data_dir, stream=stream)
     images, labels = dataset.test_images, dataset.test_labels
     seconds: dict[str, float] = {}
     model = subject.model.eval()
-    cascade = sanity(model, images[:sanity_images], methods, settings, seconds, progress)
+    scale = subject.scale
+    sample = np.asarray(images[:sanity_images])
+    cascade = sanity(model, sample, methods, settings, seconds, progress, scale)
     full, found, completeness = deletion(
         model,
-        images[:deletion_images],
+        np.asarray(images[:deletion_images]),
         labels[:deletion_images],
         methods,
         settings,
         seconds,
         progress,
+        scale,
     )
     return AttributionResults(
         run=str(subject.origin),

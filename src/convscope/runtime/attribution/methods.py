@@ -1,9 +1,13 @@
 """Attribution maps: which input pixels a class score depends on, by six methods.
 
 Each map is (N, H, W) on the input's grid, for one class per image (the predicted one
-unless a target is given). The gradient methods follow the class's score before any
-final softmax (its logit), as Captum does with a model that returns logits; occlusion
-follows the probability, as Zeiler & Fergus did.
+unless a target is given). A colour image's channels are combined per pixel as the
+papers do: the largest |gradient| of the three for saliency and SmoothGrad (Simonyan et
+al. 2014, sec. 3.1), the sum for gradient x input and integrated gradients (so that the
+map still sums to the score's change); occlusion covers all channels at once. The
+gradient methods follow the class's score before any final softmax (its logit), as
+Captum does with a model that returns logits; occlusion follows the probability, as
+Zeiler & Fergus did.
 
 - saliency: |d score / d x| (Simonyan, Vedaldi, Zisserman 2014; Captum's Saliency).
 - gradient_x_input: x * d score / d x (Shrikumar et al. 2016; Captum's InputXGradient).
@@ -32,8 +36,9 @@ from torch import Tensor
 
 from ...core import spec as s
 from ...core.errors import ConvscopeError
+from ..heads import head_probabilities
 from ..nn.model import KerasModel
-from ..splits import pixels
+from ..splits import divides_by_255, pixels
 
 METHODS = (
     "saliency",
@@ -102,9 +107,18 @@ def gradient_x_input(score: Score, x: Tensor, targets: Tensor) -> Tensor:
     return x * gradient(score, x, targets)
 
 
-def input_range(spec: s.ModelSpec) -> float:
-    """1 for inputs scaled to 0..1; 255 where the model's own Rescaling takes raw pixels."""
-    return 255.0 if spec.layers and isinstance(spec.layers[0], s.Rescaling) else 1.0
+def input_range(spec: s.ModelSpec, scale: bool = True) -> float:
+    """1 for inputs scaled to 0..1; 255 where the model's own Rescaling takes raw pixels
+    (and for the user's own photos and arrays, which go in as they are)."""
+    return 1.0 if divides_by_255(spec, scale) else 255.0
+
+
+def per_pixel_map(method: str, found: Tensor, height: int, width: int) -> Tensor:
+    """(B, C, H, W) or (B, H*W) attributions -> (B, H, W), the channels combined."""
+    found = found.reshape(len(found), -1, height, width)  # (B, C, H, W)
+    if method in ("saliency", "smoothgrad"):
+        return found.abs().amax(1)
+    return found.sum(1)
 
 
 def smoothgrad(
@@ -181,32 +195,39 @@ def gradcam(
 
 @torch.no_grad()
 def occluded(
-    model: KerasModel, image: np.ndarray, patch: int, stride: int, fill: int
+    model: KerasModel, image: np.ndarray, patch: int, stride: int, fill: int, scale: bool = True
 ) -> tuple[list[int], list[int], np.ndarray]:
     """The patch rows and columns, and the probabilities (P+1, classes) of the whole image
     (first) and of it with a patch of `fill` at each position, rows x cols in order: one
     batch per image."""
-    height, width = image.shape
+    height, width = image.shape[:2]
     rows, cols = patch_starts(height, patch, stride), patch_starts(width, patch, stride)
-    covered = np.repeat(image[None], len(rows) * len(cols) + 1, 0)  # (P+1, H, W)
+    covered = np.repeat(image[None], len(rows) * len(cols) + 1, 0)  # (P+1, H, W[, C])
     for k, (r, c) in enumerate((r, c) for r in rows for c in cols):
         covered[k + 1, r : r + patch, c : c + patch] = fill  # image 0 stays whole
     device = next(model.parameters()).device
-    x = pixels(covered, model.spec, device)  # (P+1, C, H, W)
-    probabilities = torch.softmax(model.logits_nchw(x).float(), -1).cpu().numpy()  # (P+1, K)
+    x = pixels(covered, model.spec, device, scale)  # (P+1, C, H, W)
+    scores = model.logits_nchw(x).float()
+    probabilities = head_probabilities(model, scores).cpu().numpy()  # (P+1, K)
     return rows, cols, probabilities
 
 
 def occlusion(
-    model: KerasModel, images: np.ndarray, targets: np.ndarray, settings: Settings
+    model: KerasModel,
+    images: np.ndarray,
+    targets: np.ndarray,
+    settings: Settings,
+    scale: bool = True,
 ) -> np.ndarray:
     """(N, H, W): for each pixel, the target probability's mean drop over the patches of
     background (0) that cover it."""
-    maps = np.zeros(images.shape, np.float32)
+    maps = np.zeros(images.shape[:3], np.float32)
     for i, image in enumerate(images):
-        rows, cols, probabilities = occluded(model, image, settings.patch, settings.stride, 0)
+        rows, cols, probabilities = occluded(
+            model, image, settings.patch, settings.stride, 0, scale
+        )
         p = probabilities[:, int(targets[i])]  # (P+1,)
-        maps[i] = per_pixel(p[0] - p[1:], rows, cols, settings.patch, image.shape)
+        maps[i] = per_pixel(p[0] - p[1:], rows, cols, settings.patch, image.shape[:2])
     return maps
 
 
@@ -249,12 +270,13 @@ def attribute(
     method: str,
     target: int | np.ndarray | None = None,
     settings: Settings = DEFAULTS,
+    scale: bool = True,
 ) -> Maps:
-    """(N, H, W) maps for uint8 (N, H, W) images, each for `target` (one class, or one per
-    image) or else for its predicted class."""
+    """(N, H, W) maps for (N, H, W[, C]) images as their data set stores them, each for
+    `target` (one class, or one per image) or else for its predicted class."""
     check_method(method)
     model.eval()
-    n, height, width = images.shape
+    n, height, width = images.shape[:3]
     classes = model.shapes[-1][-1]
     wanted = None if target is None else per_image(target, n, classes)
     index = conv_layer(model, settings.layer) if method == "gradcam" else None
@@ -262,7 +284,7 @@ def attribute(
     maps, targets, errors = [], [], []
     for start in range(0, n, settings.batch):
         batch = images[start : start + settings.batch]
-        x = pixels(batch, model.spec, device)  # (B, C, H, W) or (B, H*W)
+        x = pixels(batch, model.spec, device, scale)  # (B, C, H, W) or (B, H*W)
         chosen = (
             predicted(model, x)
             if wanted is None
@@ -270,14 +292,15 @@ def attribute(
         )
         targets.append(chosen.cpu().numpy())
         if method == "occlusion":
-            maps.append(occlusion(model, batch, chosen.cpu().numpy(), settings))
+            maps.append(occlusion(model, batch, chosen.cpu().numpy(), settings, scale))
             continue
         with torch.enable_grad():
-            found = one_batch(model, x, chosen, method, settings, index, (height, width))
+            found = one_batch(model, x, chosen, method, settings, index, (height, width), scale)
         if isinstance(found, tuple):
             found, error = found
             errors.append(error.detach().cpu().numpy())
-        maps.append(found.detach().float().reshape(len(batch), height, width).cpu().numpy())
+        found = per_pixel_map(method, found.detach().float(), height, width)  # (B, H, W)
+        maps.append(found.cpu().numpy())
     return Maps(
         method,
         np.concatenate(maps),
@@ -311,6 +334,7 @@ def one_batch(
     settings: Settings,
     index: int | None,
     size: tuple[int, int],
+    scale: bool = True,
 ) -> Tensor | tuple[Tensor, Tensor]:
     score = scores(model)
     if method == "saliency":
@@ -318,7 +342,8 @@ def one_batch(
     if method == "gradient_x_input":
         return gradient_x_input(score, x, targets)
     if method == "smoothgrad":
-        return smoothgrad(score, x, targets, settings, settings.noise * input_range(model.spec))
+        sigma = settings.noise * input_range(model.spec, scale)
+        return smoothgrad(score, x, targets, settings, sigma)
     if method == "integrated_gradients":
         return integrated_gradients(score, x, targets, settings)
     assert index is not None
@@ -335,7 +360,11 @@ class Attribution:
 
 
 def attribution_maps(
-    model: KerasModel, image: np.ndarray, asked: Attribution, notes: list[str]
+    model: KerasModel,
+    image: np.ndarray,
+    asked: Attribution,
+    notes: list[str],
+    scale: bool = True,
 ) -> tuple[dict[str, np.ndarray], int | None]:
     """One image's map by each method asked for; a method the model cannot take (Grad-CAM
     without a conv layer) is left out with a note, unless it was the only one asked."""
@@ -344,7 +373,7 @@ def attribution_maps(
     for method in asked.methods:
         settings = Settings(layer=asked.layer)
         try:
-            found = attribute(model, image[None], method, asked.target, settings)
+            found = attribute(model, image[None], method, asked.target, settings, scale)
         except ConvscopeError as error:
             if len(asked.methods) == 1 or method != "gradcam" or asked.layer is not None:
                 raise

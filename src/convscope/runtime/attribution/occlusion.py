@@ -16,7 +16,7 @@ import torch
 from ...core.errors import ConvscopeError
 from ..inspect import ChosenImage, choose_image
 from ..nn.model import KerasModel
-from ..view import Subject
+from ..subject import Subject
 from .methods import occluded, per_pixel
 
 GREY = 128  # mid-grey in the data set's 0..255 pixels, the default patch
@@ -63,14 +63,15 @@ def occlude(
     patch: int,
     stride: int,
     fill: int = GREY,
+    scale: bool = True,
 ) -> Occlusion:
-    height, width = image.pixels.shape
+    height, width = image.pixels.shape[:2]
     if not 1 <= patch <= min(height, width):
         raise ConvscopeError(f"--patch must be from 1 to {min(height, width)} pixels, got {patch}")
     if not 0 <= fill <= 255:
         raise ConvscopeError(f"--fill must be a pixel value from 0 to 255, got {fill}")
     model.eval()
-    rows, cols, probabilities = occluded(model, image.pixels, patch, stride, fill)  # (P+1, K)
+    rows, cols, probabilities = occluded(model, image.pixels, patch, stride, fill, scale)
     target = int(probabilities[0].argmax())
     at = probabilities[1:, target].reshape(len(rows), len(cols))  # (rows, cols)
     predicted = probabilities[1:].argmax(-1).reshape(len(rows), len(cols))
@@ -99,9 +100,9 @@ def occlude_subject(
     stream: Any = None,
 ) -> Occlusion:
     """Occlusion map of a test image (`7`) or a user's PNG/JPEG for a model."""
-    subject.check_images()  # occluded patches of 28 x 28 grey images so far
+    subject.check_images()  # patches of an image: (H, W, C), or MNIST's flattened
     dataset = None
     if choice.isdigit():  # a test image: the data set is needed; a file is not
         dataset = subject.load_data(data_dir, stream=stream)
-    image = choose_image(choice, subject.need_dataset(), dataset)
-    return occlude(subject.model, image, subject.class_names, patch, stride, fill)
+    image = choose_image(choice, subject.need_dataset(), dataset, subject.spec.input_shape)
+    return occlude(subject.model, image, subject.class_names, patch, stride, fill, subject.scale)

@@ -11,7 +11,7 @@ from ...core.keras.archive import fail
 from ...core.keras.write import to_source
 from ...core.spec import LayerKind
 from ..nn.model import KerasModel
-from ..view import Subject
+from ..subject import Subject
 from .read import KerasFile
 from .weights import layer_arrays, load_layer
 
