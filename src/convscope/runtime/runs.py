@@ -25,6 +25,7 @@ from ..core.errors import ConvscopeError
 from ..core.files import atomic_write
 from ..core.rundir import RunDir, new_run_dir
 from ..core.settings import Settings
+from ..core.training import data_kind
 from . import data
 from .arrays import save_npz
 from .heads import check_output, is_binary, loss_fn
@@ -99,6 +100,8 @@ def prepare_data(
 
 def validation_name(settings: Settings) -> str:
     """What the run validates on, as the progress line, curves and report name it."""
+    if data_kind(settings.training.dataset) == "folder":
+        return "the folder's validation images"
     if settings.validation_split:
         return f"the last {settings.validation_split:.0%} of the training images"
     return "the test set"

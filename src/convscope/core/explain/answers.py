@@ -31,6 +31,25 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Words:
+    """How the answers speak of what the images show."""
+
+    patterns: str
+    pieces: str
+    thing: str
+
+
+DIGITS = Words("a stroke, a curve, a loop", "strokes, not parts of digits", "A digit")
+PHOTOS = Words("an edge, a colour, a texture", "edges and colours, not parts of objects",
+               "An object")  # fmt: skip
+
+
+def words(ex: Explanation) -> Words:
+    """MNIST's words for 28 x 28 grey images (digits and clothes), a photo's otherwise."""
+    return DIGITS if ex.input_shape in ((28, 28, 1), (784,)) else PHOTOS
+
+
+@dataclass(frozen=True)
 class RunFacts:
     """What a trained run adds: its measured test accuracy."""
 
@@ -149,7 +168,7 @@ def last_map_answer(
         )
     points.append(
         "Each number is no longer a pixel but an answer: how strongly one learned pattern "
-        "(a stroke, a curve, a loop, built from the patterns of the layers before) appears "
+        f"({words(ex).patterns}, built from the patterns of the layers before) appears "
         "in one window of the image."
     )
     if facts is None:
@@ -228,7 +247,7 @@ def pooling_answer(ex: Explanation, model: ModelSpec, measured: Measured | None 
             f"instead of {product(last.output_shape):,}, each seeing only "
             f"{article(str(bare_last.receptive_field.size))} window instead of "
             f"{article(str(last.receptive_field.size))}: the later layers would see "
-            "small pieces of strokes, not parts of digits."
+            f"small pieces of {words(ex).pieces}."
         )
     dense_now = [r for r in ex.rows if r.kind == LayerKind.DENSE]
     dense_bare = [r for r in bare.rows if r.kind == LayerKind.DENSE]
@@ -241,8 +260,8 @@ def pooling_answer(ex: Explanation, model: ModelSpec, measured: Measured | None 
     if any(p.op == "max" for p in pools):
         points.append(
             "Max-pooling keeps the strongest response in each window: whether a pattern is "
-            "present survives; exactly where, to the pixel, is what is dropped. A digit shifted "
-            "by one pixel gives nearly the same pooled map."
+            "present survives; exactly where, to the pixel, is what is dropped. "
+            f"{words(ex).thing} shifted by one pixel gives nearly the same pooled map."
         )
     if any(p.op == "average" for p in pools):
         points.append(

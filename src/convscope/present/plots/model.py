@@ -142,7 +142,7 @@ def filters_png(layers: Sequence[LayerFilters], title: str) -> bytes:
     colour = colour_tiles(layers[0]) if layers else None
     heights = [panel_height(m, WIDTH * 0.8, 2) for _, m, *_ in prepared]
     if colour is not None:
-        patches = colour_mosaic(colour, min(len(colour), 16))
+        patches = colour_mosaic(colour, min(len(colour), 8))
         heights.insert(0, panel_height(patches, WIDTH * 0.8, 2))
     fig, subs = stacked([0.4, *heights])
     subs[0].suptitle(title, fontsize=13, fontweight="bold")
