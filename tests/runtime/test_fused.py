@@ -53,6 +53,11 @@ MODELS = {
         "layers.Conv2D(8, 3, activation='relu'), layers.AveragePooling2D(),",
         0,
     ),
+    "activation-layer-in-place": (
+        "layers.Conv2D(8, 3), layers.Activation('relu'), layers.Conv2D(8, 3), layers.ReLU(), "
+        "layers.MaxPooling2D(),",
+        1,
+    ),  # the first pair runs as one in-place step, the second pools first
     "capped-relu-is-left-alone": (
         "layers.Conv2D(8, 3), layers.ReLU(max_value=0.5), layers.MaxPooling2D(),",
         0,
@@ -113,11 +118,16 @@ def test_the_fused_pass_computes_the_plain_pass(
         assert_same(g, w)
 
 
-@pytest.mark.parametrize("name", ["chollet", "keras-mnist-cnn", "tf-course", "coursera-fashion"])
+@pytest.mark.parametrize(
+    "name", ["chollet", "keras-mnist-cnn", "tf-course", "coursera-fashion", "keras-cifar10-cnn"]
+)
 def test_every_preset_trains_through_the_fused_pass_unchanged(
     name: str, digits: tuple[torch.Tensor, torch.Tensor]
 ) -> None:
     model = with_ties(KerasModel(presets.model(name)))
+    if model.spec.input_shape == (32, 32, 3):  # the digits, padded and in three channels
+        digits = (torch.nn.functional.pad(digits[0], (2, 2, 2, 2))[..., None].expand(
+            -1, -1, -1, 3).contiguous(), digits[1])  # fmt: skip
     for module in model.modules():  # dropout off, so both passes see the same network
         if isinstance(module, Dropout):
             module.eval()

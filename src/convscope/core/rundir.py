@@ -39,6 +39,7 @@ from .errors import ConvscopeError
 from .experiments import Measured, PoolingResults, ProbeResults, SavedOcclusion
 from .files import atomic_write, write_json, write_text
 from .settings import Settings
+from .training import data_label
 
 RUNS_ROOT = "runs"  # where `convscope train` puts run directories by default
 EXPERIMENTS_ROOT = "experiments"  # where experiment folders go by default
@@ -344,7 +345,7 @@ class ComparisonDir:
 
 
 def default_pooling_dir(base: Settings, root: Path = Path(EXPERIMENTS_ROOT)) -> PoolingDir:
-    name = f"pooling-{base.model}-{base.training.dataset}-e{base.training.epochs}"
+    name = f"pooling-{base.model}-{data_label(base.training.dataset)}-e{base.training.epochs}"
     if base.augment:
         name += "-" + str(base.augment).replace("=", "").replace(",", "-")
     if base.train_images:
@@ -372,7 +373,8 @@ def find_pooling(
             )
         return given, str(folder)
     best: tuple[int, PoolingResults, str] | None = None
-    for candidate in sorted(Path(EXPERIMENTS_ROOT).glob(f"pooling-{model}-{dataset}-*")):
+    pattern = f"pooling-{model}-{data_label(dataset)}-*"
+    for candidate in sorted(Path(EXPERIMENTS_ROOT).glob(pattern)):
         try:
             results = PoolingDir(candidate).results()
         except ConvscopeError:  # a broken folder beside good ones is not this run's concern

@@ -80,6 +80,11 @@ def data_kind(dataset: str) -> str:
     return "arrays" if dataset.endswith(".npz") else "folder"
 
 
+def data_label(dataset: str) -> str:
+    """A data set as a folder name may hold it: 'mnist', or the folder's or file's stem."""
+    return dataset if dataset in DATASETS else Path(dataset).stem
+
+
 def data_path(dataset: str, where: str = "dataset") -> str:
     """A data set's name as it is, or the user's folder / .npz as an absolute path."""
     if dataset in DATASETS:

@@ -19,6 +19,7 @@ from .imagecache import decode
 from .images import prepare
 from .nn.model import Conv, KerasModel, to_keras_layout
 from .splits import divides_by_255, pixels
+from .train import eval_batch
 
 
 @dataclass(frozen=True)
@@ -176,13 +177,14 @@ def as_images(
 
 @torch.no_grad()
 def model_outputs(
-    model: KerasModel, images: np.ndarray, batch: int = 1000, scale: bool = True
+    model: KerasModel, images: np.ndarray, batch: int | None = None, scale: bool = True
 ) -> np.ndarray:
     """(N, outputs): what Keras's model.predict returns (probabilities after a softmax or
     a sigmoid), for float32 images as the data set stores them; `batch` at a time."""
     model.eval()
     device = next(model.parameters()).device
     outputs = []
+    batch = batch or eval_batch(model)
     for start in range(0, len(images), batch):
         x = pixels(images[start : start + batch], model.spec, device, scale)  # (B, C, H, W)
         logits = model.logits_nchw(x).float()  # (B, classes)

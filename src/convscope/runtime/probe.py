@@ -25,15 +25,21 @@ from torch.nn import functional as F
 
 from ..core import spec as s
 from ..core.experiments import ProbePoint, ProbeResults
+from .heads import is_binary
 from .nn.model import KerasModel
 from .splits import Split, to_split
 from .subject import Subject
-from .train import EVAL_BATCH, resolve_device
+from .train import eval_batch, resolve_device
 
 # Layers whose output at inference holds the same numbers as their input (a probe can't
 # tell them apart: Flatten only reorders, and a linear classifier ignores order).
 SAME_NUMBERS = (s.Dropout, s.SpatialDropout2D, s.Flatten)
 STATS_IMAGES = 5000
+
+
+def classes_of(outputs: Tensor) -> Tensor:
+    """The model's own class per image from its output: arg-max, or one sigmoid past 0.5."""
+    return outputs.argmax(-1) if outputs.shape[-1] > 1 else (outputs[:, 0] > 0.5).long()
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,9 @@ def standardisation(model: KerasModel, train: Split, indices: list[int]) -> list
     sample = train.x[:STATS_IMAGES]
     sums: list[Tensor] = []
     squares: list[Tensor] = []
-    for start in range(0, len(sample), EVAL_BATCH):
-        feats = layer_features(model, sample[start : start + EVAL_BATCH])
+    batch = eval_batch(model)
+    for start in range(0, len(sample), batch):
+        feats = layer_features(model, sample[start : start + batch])
         chosen = [feats[i] for i in indices]  # (B, F) each
         batch_sums = [f.sum(0).double() for f in chosen]  # totals in float64: 5,000 images
         batch_squares = [(f * f).sum(0).double() for f in chosen]
@@ -101,7 +108,7 @@ def standardisation(model: KerasModel, train: Split, indices: list[int]) -> list
                 sums[k] += batch_sums[k]
                 squares[k] += batch_squares[k]
     n = len(sample)
-    classes = model.shapes[-1][-1]
+    classes = 2 if is_binary(model) else model.shapes[-1][-1]  # one sigmoid: two classes
     probes = []
     for k, index in enumerate(indices):
         mean = sums[k] / n
@@ -152,12 +159,13 @@ def test_probes(model: KerasModel, probes: list[Probe], test: Split) -> tuple[li
     """Each probe's test accuracy, and the network's own (its last output, same pass)."""
     correct = [0] * len(probes)
     network = 0
-    for start in range(0, len(test), EVAL_BATCH):
-        x, y = test.x[start : start + EVAL_BATCH], test.y[start : start + EVAL_BATCH]
+    batch = eval_batch(model)
+    for start in range(0, len(test), batch):
+        x, y = test.x[start : start + batch], test.y[start : start + batch]
         feats = layer_features(model, x)
         for k, probe in enumerate(probes):
             correct[k] += int((probe.logits(feats[probe.index]).argmax(-1) == y).sum())
-        network += int((feats[-1].argmax(-1) == y).sum())
+        network += int((classes_of(feats[-1]) == y).sum())
     return [c / len(test) for c in correct], network / len(test)
 
 
@@ -204,10 +212,11 @@ def probe_subject(
     dataset = subject.load_data(data_dir, stream=stream)
     model = subject.model.to(resolve_device("auto"))
     device = next(model.parameters()).device
-    train = to_split(dataset.train_images, dataset.train_labels, model.spec, device)
-    if train_images:
-        train = Split(train.x[:train_images], train.y[:train_images])
-    test = to_split(dataset.test_images, dataset.test_labels, model.spec, device)
+    x, y = dataset.train_images, dataset.train_labels
+    if train_images:  # cut before it is made float
+        x, y = x[:train_images], y[:train_images]
+    train = to_split(x, y, model.spec, device, dataset.scale)
+    test = to_split(dataset.test_images, dataset.test_labels, model.spec, device, dataset.scale)
     started = time.perf_counter()
     points, model_accuracy = probe_points(model, train, test, settings, progress)
     seconds = time.perf_counter() - started

@@ -88,7 +88,9 @@ def prepare_data(
         x, y = x[: settings.train_images], y[: settings.train_images]
     train = to_split(x, y, spec, device, dataset.scale)
     test = to_split(dataset.test_images, dataset.test_labels, spec, device, dataset.scale)
-    if dataset.validation is not None:  # a folder's own validation images
+    if dataset.validation is not None and dataset.validation[0] is dataset.test_images:
+        validation = test  # a folder split in two: its validation part is also tested
+    elif dataset.validation is not None:  # a folder's own validation/ images
         validation = to_split(*dataset.validation, spec, device, dataset.scale)
     elif settings.validation_split:
         train, validation = validation_split(train, settings.validation_split)

@@ -35,6 +35,14 @@ from .optim import KerasOptimizer, make_optimizer
 from .splits import Split
 
 EVAL_BATCH = 1000  # inference batch: larger than training's, the results are the same
+EVAL_BYTES = 256 * 2**20  # but no layer's output for one batch past this (180 x 180 photos)
+
+
+def eval_batch(model: KerasModel) -> int:
+    """Images per inference batch: EVAL_BATCH for MNIST-sized models, fewer where one
+    layer's output would pass EVAL_BYTES (a 178 x 178 x 32 map is 4 MB an image)."""
+    largest = max(math.prod(shape) for shape in model.shapes) * 4  # bytes per image
+    return max(1, min(EVAL_BATCH, EVAL_BYTES // largest))
 
 
 class Observer(Protocol):
@@ -89,8 +97,9 @@ def evaluate(
     """Inference mode (Dropout off, BN moving statistics), loss and accuracy over all of it."""
     model.eval()
     total, outputs = 0.0, []
-    for start in range(0, len(data), EVAL_BATCH):
-        x, y = data.x[start : start + EVAL_BATCH], data.y[start : start + EVAL_BATCH]
+    batch = eval_batch(model)
+    for start in range(0, len(data), batch):
+        x, y = data.x[start : start + batch], data.y[start : start + batch]
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=autocast):
             out = model.logits_nchw(x).float()  # (B, classes), or (B, 1) for one sigmoid
         total += float(loss(out, y)) * len(y)

@@ -39,6 +39,7 @@ from ...core.errors import ConvscopeError
 from ..heads import head_probabilities
 from ..nn.model import KerasModel
 from ..splits import divides_by_255, pixels
+from ..train import EVAL_BATCH, eval_batch
 
 METHODS = (
     "saliency",
@@ -282,13 +283,14 @@ def attribute(
     index = conv_layer(model, settings.layer) if method == "gradcam" else None
     device = next(model.parameters()).device
     maps, targets, errors = [], [], []
-    for start in range(0, n, settings.batch):
-        batch = images[start : start + settings.batch]
+    step = settings.batch if eval_batch(model) >= EVAL_BATCH else max(1, eval_batch(model) // 4)
+    for start in range(0, n, step):  # photos: fewer at a time, their gradients kept too
+        batch = images[start : start + step]
         x = pixels(batch, model.spec, device, scale)  # (B, C, H, W) or (B, H*W)
         chosen = (
             predicted(model, x)
             if wanted is None
-            else torch.as_tensor(wanted[start : start + settings.batch], device=device)
+            else torch.as_tensor(wanted[start : start + step], device=device)
         )
         targets.append(chosen.cpu().numpy())
         if method == "occlusion":

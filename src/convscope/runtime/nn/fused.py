@@ -7,7 +7,8 @@ positive maximum is the same pixel either way; a window whose maximum is <= 0 pa
 gradient either way (ReLU's derivative is 0 there). On `chollet` this skips the ReLU and
 its backward pass over the two largest maps (about 8% of a CPU step, measured side by
 side). The ReLU then runs in place on the pooled map, which no other operation keeps for
-its backward pass; a convolution or Dense layer's own ReLU runs in place on its output.
+its backward pass; a convolution or Dense layer's own ReLU runs in place on its output,
+and so does a ReLU layer written after a linear one (Conv2D(32, 3), Activation('relu')).
 
 Only training uses this (`KerasModel.logits_nchw` in train mode, without `keep`): in
 eval mode, feature maps, probes, attribution and forward hooks (Captum's) see every
@@ -81,6 +82,21 @@ def stages(layers: Sequence[s.Layer], modules: Sequence[nn.Module]) -> list[Stag
             i += 2
             continue
         in_place = isinstance(layers[i], (s.ConvBase, s.Dense)) and ends_in_relu(layers[i])
+        if relu_layer_follows(layers, i):  # Conv2D(...), Activation('relu'): one in-place step
+            out.append(ReLUInPlace(modules[i]))
+            i += 2
+            continue
         out.append(ReLUInPlace(modules[i]) if in_place else modules[i])
         i += 1
     return out
+
+
+def relu_layer_follows(layers: Sequence[s.Layer], i: int) -> bool:
+    """A linear convolution or Dense layer, then a ReLU layer that no max pool follows
+    (that pair pools first instead): the ReLU can overwrite the layer's output, as the
+    layer's own activation='relu' would (Keras's cifar10_cnn.py writes them apart)."""
+    if i + 1 >= len(layers) or not isinstance(layers[i], (s.ConvBase, s.Dense)):
+        return False
+    pooled_next = i + 2 < len(layers) and is_max_pool(layers[i + 2])
+    linear = getattr(layers[i], "activation", None) == "linear"
+    return linear and ends_in_relu(layers[i + 1]) and not pooled_next
