@@ -84,7 +84,7 @@ class Live:
             "classes": list(self.model.class_names),
             "input_shape": list(shape),
             "live": grey or (len(shape) == 3 and max(shape[:2]) <= MAX_SIDE),
-            "drawable": grey and subject.scale,  # a digit drawn as MNIST's are made
+            "drawable": grey or (len(shape) == 3 and shape[2] == 1),  # one channel: drawn
             "test_images": self.test_count(),
             "explain": table,
             "text": ex.text(),

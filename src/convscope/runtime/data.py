@@ -296,7 +296,7 @@ def download(
 class Dataset:
     """A data set in memory: images and labels (N,) as the files hold them; uint8 images
     (N, 28, 28) for MNIST's grey, (N, 32, 32, 3) for CIFAR's colour, the user's arrays as
-    given, a folder's photos as a memory-mapped cache (folders.Rows)."""
+    given, a folder's photos as rows of its cache file (folders.Rows)."""
 
     info: SetInfo
     train_images: Any  # np.ndarray, or folders.Rows of a cache

@@ -99,10 +99,10 @@ def keras_split(n: int, validation_split: float, seed: int) -> tuple[np.ndarray,
 
 
 class Rows:
-    """Some rows of a (memory-mapped) array, read only when indexed: a split of a cache
-    without copying it."""
+    """Some rows of an array or of a cache file, read only when indexed: a split of a
+    cache without copying it."""
 
-    def __init__(self, array: np.ndarray, index: np.ndarray) -> None:
+    def __init__(self, array: Any, index: np.ndarray) -> None:
         self.array, self.index = array, np.asarray(index, dtype=np.int64)
         self.shape = (len(self.index), *array.shape[1:])
         self.dtype, self.ndim = array.dtype, array.ndim
@@ -153,7 +153,7 @@ def read_folder(
     stream: TextIO | None = None,
 ) -> FolderData:
     """The folder's images at `size` (bilinear) with `channels`, decoded once into a
-    memory-mapped cache, split as Keras splits them (or as the subfolders say)."""
+    cache file, split as Keras splits them (or as the subfolders say)."""
     parts = subsets(folder)
     if not parts:
         return split_one(folder, size, channels, validation_split, seed, skip_bad, stream)

@@ -3,7 +3,7 @@
 A small data set (MNIST, CIFAR) becomes one float tensor, so batches are gathered by
 index with no per-sample Python. One whose float copy would pass `LAZY_BYTES` (a folder
 of 25,000 photos at 180 x 180 is 9.7 GB as float32) stays as uint8 rows, often a
-memory-mapped cache, and each batch is made float when it is taken: memory stays
+cache file, and each batch is made float when it is taken: memory stays
 bounded by the cache, which the operating system pages in and out.
 """
 

@@ -307,7 +307,7 @@ class LivePage {
   async fromTest(index) { // true when the test image came; else the server's reason is shown
     if (this.pad) this.clearPad();
     const shown = await this.run("test", index === null ? {} : { index }, true, this.testNote);
-    if (shown && this.pad) this.toPad(this.pixels); // draw over it to change the digit
+    if (shown && this.pad && this.pixels) this.toPad(this.pixels); // draw over it to change the digit
     return shown;
   }
 
