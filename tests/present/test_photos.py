@@ -179,3 +179,18 @@ def test_a_photo_that_is_not_an_image(
     result = cli("predict", str(photo_run[0]), str(fake))
     assert result.code == 2 and "holiday.jpg: not a readable image" in result.err
     assert len(result.err.strip().splitlines()) <= 2
+
+
+def test_a_photo_model_exports_and_keras_predicts_the_same(
+    photo_run: tuple[Path, Path], tmp_path: Path, cli: Cli
+) -> None:
+    """Rescaling included, on the folder's own test photos as they are (0..255)."""
+    import keras
+
+    run, _ = photo_run
+    result = cli("export", str(run), "--output", str(tmp_path / "shapes.keras"))
+    assert result.code == 0, result.err
+    model = cs.load(run)
+    x = np.asarray(model.subject.load_data().test_images[:16], dtype=np.float32)
+    theirs = np.asarray(keras.models.load_model(tmp_path / "shapes.keras").predict(x, verbose=0))
+    np.testing.assert_allclose(model.predict(x), theirs, atol=1e-5)
