@@ -150,8 +150,10 @@ def main() -> None:
         "images": args.images,
         "decode": run([*me, "decode", str(folder)], env),
         "convscope": run([*me, "convscope", str(folder)], env),
-        "tf.keras": run([str(TF_PYTHON), "-c", TF_CODE, str(folder)],
-                        {**os.environ, "KERAS_BACKEND": "tensorflow"}),  # fmt: skip
+        "tf.keras": run(
+            [str(TF_PYTHON), "-c", TF_CODE, str(folder)],
+            {**os.environ, "KERAS_BACKEND": "tensorflow"},
+        ),
     }
     results["epoch_ratio"] = results["tf.keras"]["seconds"] / results["convscope"]["seconds"]
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

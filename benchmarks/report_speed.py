@@ -39,7 +39,8 @@ from pathlib import Path
 t0 = time.perf_counter()
 import torch, matplotlib, jinja2
 from convscope.present import figures, report
-from convscope.runtime.view import build_view, open_run
+from convscope.runtime.subject import open_run
+from convscope.runtime.view import build_view
 t1 = time.perf_counter()
 view = build_view(open_run(Path(sys.argv[1])), "0")
 t2 = time.perf_counter()

@@ -246,7 +246,8 @@ def worker_torch(one_tensor: bool, tuned: bool = False) -> dict[str, float]:
 def worker_convscope(precision: str, name: str = "chollet") -> dict[str, float]:
     from convscope.core import presets
     from convscope.runtime.data import load
-    from convscope.runtime.train import Silent, Split, StopFlag, Trainer, to_split
+    from convscope.runtime.splits import Split, to_split
+    from convscope.runtime.train import Silent, StopFlag, Trainer
 
     spec = presets.model(name)
     assert spec.training is not None
