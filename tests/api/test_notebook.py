@@ -20,13 +20,12 @@ pytestmark = pytest.mark.slow  # a kernel start and a short training
 NOTEBOOK = Path(__file__).resolve().parents[2] / "examples" / "quickstart.ipynb"
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+def execute(path: Path, folder: Path) -> tuple[Any, Path]:
+    """A notebook run cell by cell in a real kernel, in `folder`: (its outputs, folder)."""
     import nbformat
     from nbclient import NotebookClient
 
-    folder = tmp_path_factory.mktemp("notebook")
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
         timeout=600,
@@ -35,6 +34,11 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     )
     client.execute(env={**os.environ})
     return notebook, folder
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    return execute(NOTEBOOK, tmp_path_factory.mktemp("notebook"))
 
 
 def outputs(notebook: Any, source: str) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ Keras's fit() takes them (one sigmoid unit), then the trained network looked ins
 from __future__ import annotations
 
 import base64
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 
 from ..helpers import Page, png_size
-from .test_notebook import outputs, rich
+from .test_notebook import execute, outputs, rich
 
 pytestmark = pytest.mark.slow  # a kernel start and a short training
 
@@ -21,15 +20,7 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "examples" / "own_images.ipynb"
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
-    import nbformat
-    from nbclient import NotebookClient
-
-    folder = tmp_path_factory.mktemp("own-images")
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(folder)}})  # fmt: skip
-    client.execute(env={**os.environ})
-    return notebook, folder
+    return execute(NOTEBOOK, tmp_path_factory.mktemp("own-images"))
 
 
 def test_every_cell_runs(executed: tuple[Any, Path]) -> None:

@@ -133,7 +133,6 @@ class FolderData:
     test: tuple[Rows, np.ndarray]
     validation_name: str
     skipped: tuple[str, ...]  # files that are not readable images, with --skip-bad-images
-    files: tuple[str, ...]  # the test images' files, relative to their folder
 
 
 def subsets(folder: Path) -> dict[str, Path]:
@@ -157,7 +156,7 @@ def read_folder(
     parts = subsets(folder)
     if not parts:
         return split_one(folder, size, channels, validation_split, seed, skip_bad, stream)
-    kept: dict[str, tuple[Rows, np.ndarray, Indexed, Decoded]] = {}
+    kept: dict[str, tuple[Rows, np.ndarray, Indexed, Decoded]] = {}  # rows, labels, files
     for name, path in parts.items():
         indexed = index_folder(path, str(path))
         cache = decoded(indexed, size, channels, skip_bad, stream)
@@ -181,7 +180,6 @@ def read_folder(
         test[:2],
         f"{validation[2].folder.name}/",
         tuple(f for *_, c in kept.values() for f in c.bad_files),
-        tuple(np.array(test[2].files)[test[3].good]),
     )
 
 
@@ -208,5 +206,4 @@ def split_one(
         validation,
         f"{fraction:.0%} of the images (validation_split={fraction:g}, seed={seed})",
         cache.bad_files,
-        tuple(np.array(indexed.files)[held]),
     )

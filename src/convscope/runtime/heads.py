@@ -9,6 +9,7 @@ binary crossentropy from its logit, the class is 1 where the probability passes 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -106,6 +107,12 @@ def head_classes(model: KerasModel, scores: Tensor) -> Tensor:
         return scores.argmax(-1)
     edge = 0.0 if model.sigmoid_output else 0.5
     return (scores[:, 0] > edge).long()
+
+
+def output_classes(outputs: Any) -> Any:
+    """(N,) class per image from what Keras's predict gives (a tensor or an array):
+    the arg-max of a softmax, or 1 where one sigmoid unit passes 0.5."""
+    return outputs.argmax(-1) if outputs.shape[-1] > 1 else outputs[:, 0] > 0.5
 
 
 def head_probabilities(model: KerasModel, scores: Tensor) -> Tensor:

@@ -211,19 +211,19 @@ def decode_all(
         os.pwrite(fd, np.ascontiguousarray(image).tobytes(), offset + i * row)
 
     try:
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            for done, _ in enumerate(pool.map(one, range(n)), 1):
-                if done % 64 == 0 or done == n:
-                    bar(done, n)
-        os.fsync(fd)
-        os.close(fd)
+        try:
+            with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                for done, _ in enumerate(pool.map(one, range(n)), 1):
+                    if done % 64 == 0 or done == n:
+                        bar(done, n)
+            os.fsync(fd)
+        finally:
+            bar.close()
+            os.close(fd)
         os.replace(part, array_path)
     except OSError as error:
         raise DataError(f"{part.parent}: cannot write the decoded images ({error})") from None
     finally:
-        bar.close()
-        with contextlib.suppress(OSError):
-            os.close(fd)
-        part.unlink(missing_ok=True)
+        part.unlink(missing_ok=True)  # gone once renamed; an interrupted decode leaves none
     bad.sort()
     atomic_write(list_path, json.dumps({"files": n, "bad": bad}).encode())

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 
 from ..core import spec as s
 from ..core.experiments import ProbePoint, ProbeResults
-from .heads import is_binary
+from .heads import is_binary, output_classes
 from .nn.model import KerasModel
 from .splits import Split, to_split
 from .subject import Subject
@@ -35,11 +35,6 @@ from .train import eval_batch, resolve_device
 # tell them apart: Flatten only reorders, and a linear classifier ignores order).
 SAME_NUMBERS = (s.Dropout, s.SpatialDropout2D, s.Flatten)
 STATS_IMAGES = 5000
-
-
-def classes_of(outputs: Tensor) -> Tensor:
-    """The model's own class per image from its output: arg-max, or one sigmoid past 0.5."""
-    return outputs.argmax(-1) if outputs.shape[-1] > 1 else (outputs[:, 0] > 0.5).long()
 
 
 @dataclass(frozen=True)
@@ -165,7 +160,7 @@ def test_probes(model: KerasModel, probes: list[Probe], test: Split) -> tuple[li
         feats = layer_features(model, x)
         for k, probe in enumerate(probes):
             correct[k] += int((probe.logits(feats[probe.index]).argmax(-1) == y).sum())
-        network += int((classes_of(feats[-1]) == y).sum())
+        network += int((output_classes(feats[-1]) == y).sum())
     return [c / len(test) for c in correct], network / len(test)
 
 

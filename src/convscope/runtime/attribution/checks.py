@@ -12,6 +12,7 @@ import torch
 
 from ...core.attribution import FRACTIONS, RANDOM, RANDOM_INK, AttributionResults, Cascade, Deletion
 from ...core.spec import LayerKind
+from ..heads import output_classes
 from ..inspect import model_outputs
 from ..nn.model import KerasModel
 from ..subject import Subject
@@ -100,8 +101,7 @@ def inked(images: np.ndarray) -> np.ndarray:
 @torch.no_grad()
 def accuracy(model: KerasModel, images: np.ndarray, labels: np.ndarray, scale: bool) -> float:
     outputs = model_outputs(model, images, scale=scale)  # (N, classes), or (N, 1): sigmoid
-    predicted = outputs.argmax(-1) if outputs.shape[-1] > 1 else outputs[:, 0] > 0.5
-    return float((predicted == labels).mean())
+    return float((output_classes(outputs) == labels).mean())
 
 
 def deleted(
