@@ -175,16 +175,39 @@ MISTAKES = {
         "import keras\nm = keras.Sequential([keras.layers.LSTM(4, input_shape=(8, 3))])\n",
         "m.py, line 2: `LSTM` is a Keras layer that convscope does not support yet",
     ),
-    "functional-api": (
-        "import keras\ninputs = keras.Input((28, 28, 1))\nx = keras.layers.Conv2D(4, 3)(inputs)\n"
-        "y = keras.layers.Conv2D(4, 3)(inputs)\nmodel = keras.Model(inputs, keras.layers.add([x, y]))\n",
-        "m.py, line 5: the model is built with the functional API or by subclassing (add(...) of",
+    "two-inputs": (
+        "import keras\na = keras.Input((8, 8, 1))\nb = keras.Input((8, 8, 1))\n"
+        "model = keras.Model([a, b], keras.layers.add([a, b]))\n",
+        "m.py, line 4: keras.Model with 2 inputs: convscope reads models with one input and one output",
+    ),
+    "two-outputs": (
+        "import keras\na = keras.Input((8, 8, 1))\nx = keras.layers.Conv2D(2, 3)(a)\n"
+        "model = keras.Model(a, [x, keras.layers.Conv2D(2, 3)(a)])\n",
+        "m.py, line 4: keras.Model with 2 outputs",
+    ),
+    "output-from-another-input": (
+        "import keras\na = keras.Input((8, 8, 1))\nb = keras.Input((8, 8, 1))\n"
+        "model = keras.Model(a, keras.layers.add([a, b]))\n",
+        "m.py, line 4: the output is computed from 2 inputs",
+    ),
+    "shared-layer": (
+        "import keras\na = keras.Input((8, 8, 2))\nconv = keras.layers.Conv2D(2, 3, padding='same')\n"
+        "model = keras.Model(a, conv(conv(a)))\n",
+        "m.py, line 4: a Conv2D layer is called twice (its weights shared)",
+    ),
+    "merge-on-one-tensor": (
+        "import keras\na = keras.Input((8, 8, 2))\nmodel = keras.Model(a, keras.layers.Add()(a))\n",
+        "m.py, line 3: Add is a merge layer: it is called on a list of tensors",
+    ),
+    "layer-on-a-list": (
+        "import keras\na = keras.Input((8, 8, 2))\nmodel = keras.Model(a, keras.layers.Conv2D(2, 3)([a, a]))\n",
+        "m.py, line 3: Conv2D is called on a list of tensors",
     ),
     "subclassing": (
         "import keras\nclass Net(keras.Model):\n    def call(self, x):\n        return x\n",
-        "m.py, line 2: the model is built with the functional API or by subclassing (class Net(Model))",
+        "m.py, line 2: the model is built by subclassing (class Net(Model)), whose call() is Python code",
     ),
-    "no-model": ("x = 1\n", "m.py: no Sequential model found"),
+    "no-model": ("x = 1\n", "m.py: no Keras model found"),
     "unknown-argument": (
         "import keras\nm = keras.Sequential([keras.layers.Conv2D(filter=3, kernel_size=3, input_shape=(8, 8, 1))])\n",
         "m.py, line 2: Conv2D: Conv2D has no argument `filter`; did you mean `filters`?",

@@ -35,6 +35,7 @@ class LayerKind(StrEnum):
     RESAMPLE = "resample"  # UpSampling2D, Resizing, CenterCrop: a new grid, no weights
     TRANSPOSED_CONV = "transposed_conv"  # Conv2DTranspose: a window that spreads, with weights
     AUGMENT = "augment"  # RandomFlip, RandomRotation, ...: random while training, else identity
+    MERGE = "merge"  # Add, Concatenate, ...: several tensors in, one out (core/graph.py)
 
 
 # Activations accepted by name; each maps to a torch function in the runtime.
@@ -383,7 +384,11 @@ class TrainingSpec:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A Sequential model: its input shape (no batch axis), layers in order, and origin."""
+    """A model: its input shape (no batch axis), layers in Keras's order, and origin.
+
+    A chain (Sequential) leaves `inbound` empty; a functional graph lists, per layer, the
+    nodes it is called on (node 0 the input, node j + 1 layer j's output; core/graph.py).
+    """
 
     name: str
     input_shape: tuple[int, ...]
@@ -391,3 +396,5 @@ class ModelSpec:
     source: str  # preset name or file path, for messages
     training: TrainingSpec | None = None
     notes: tuple[str, ...] = ()  # what the importer had to assume, said to the user
+    inbound: tuple[tuple[int, ...], ...] = ()  # a graph's wiring; () for a chain
+    input_name: str = "input_layer"  # the InputLayer's name, as a graph's summary shows it

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..core.explain.table import Explanation, fmt_shape
 from ..core.spec import LayerKind
-from .render import HEADERS, RIGHT, cells, sees, totals
+from .render import RIGHT, headers, input_cells, row_cells, sees, totals
 
 if TYPE_CHECKING:
     from ..runtime.metrics import TestReport
@@ -53,10 +53,16 @@ def explanation_html(ex: Explanation) -> str:
         f'<div><p><b>Model: {escape(ex.model)}</b> <span style="{NOTE}">({escape(ex.source)}; '
         f"input {escape(fmt_shape(ex.input_shape))})</span></p>",
         '<table style="border-collapse:collapse;font-size:90%">',
-        "<tr>" + "".join(_td(h, h in RIGHT, "th", HEAD) for h in HEADERS) + "</tr>",
+        "<tr>" + "".join(_td(h, h in RIGHT, "th", HEAD) for h in headers(ex)) + "</tr>",
     ]
+    if ex.is_graph:
+        out.append(
+            "<tr>"
+            + "".join(_td(v, h in RIGHT) for h, v in zip(headers(ex), input_cells(ex), strict=True))
+            + "</tr>"
+        )
     for row in ex.rows:
-        values = cells(row)
+        values = row_cells(ex, row)
         first, rest = values[0], values[1:]
         how = [f"line {row.line} of the source"] if row.line else []
         how.append(f"shape: {row.shape_formula} -> {fmt_shape(row.output_shape)}")
@@ -68,7 +74,7 @@ def explanation_html(ex: Explanation) -> str:
             f'<td style="{CELL}"><details><summary>{escape(first)}</summary>'
             f'<div style="{NOTE}">{folded}</div></details></td>'
         )
-        body = "".join(_td(v, h in RIGHT) for h, v in zip(HEADERS[1:], rest, strict=True))
+        body = "".join(_td(v, h in RIGHT) for h, v in zip(headers(ex)[1:], rest, strict=True))
         out.append(f"<tr>{name}{body}</tr>")
     out.append("</table>")
     out.append("<p>" + "<br>".join(escape(t) for t in totals(ex)) + "</p>")

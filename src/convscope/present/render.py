@@ -9,12 +9,13 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..core.arith import readable_bytes
+from ..core.arith import product, readable_bytes
 from ..core.explain.notes import article
 from ..core.explain.table import BYTES_PER_VALUE, Explanation, ReceptiveField, Row, fmt_shape
 from ..core.spec import LayerKind
 
 HEADERS = ("Layer (type)", "Output Shape", "Param #", "Receptive field", "Mult-adds", "Memory")
+CONNECTED = "Connected to"
 RIGHT = {"Param #", "Mult-adds", "Memory"}
 
 
@@ -47,6 +48,29 @@ def cells(row: Row) -> tuple[str, ...]:
         compact(row.macs) if row.macs else "0",
         readable_bytes(row.activation_bytes),
     )
+
+
+def headers(ex: Explanation) -> tuple[str, ...]:
+    """A graph's table has Keras's "Connected to" column after "Param #"."""
+    return (*HEADERS[:3], CONNECTED, *HEADERS[3:]) if ex.is_graph else HEADERS
+
+
+def row_cells(ex: Explanation, row: Row) -> tuple[str, ...]:
+    values = cells(row)
+    return (*values[:3], row.connected, *values[3:]) if ex.is_graph else values
+
+
+def input_cells(ex: Explanation) -> tuple[str, ...]:
+    """A graph's first row, its InputLayer, as Keras's functional summary shows it."""
+    memory = readable_bytes(product(ex.input_shape) * BYTES_PER_VALUE)
+    shape = fmt_shape(ex.input_shape)
+    return (f"{ex.input_name} (InputLayer)", shape, "0", "-", "1x1, jump 1", "0", memory)
+
+
+def table_cells(ex: Explanation) -> list[tuple[str, ...]]:
+    """The summary's body: every renderer shows these cells."""
+    body = [row_cells(ex, row) for row in ex.rows]
+    return [input_cells(ex), *body] if ex.is_graph else body
 
 
 def totals(ex: Explanation) -> list[str]:
@@ -87,7 +111,7 @@ def _box(headers: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:
 def to_text(ex: Explanation) -> str:
     """The terminal view: a Keras-style summary, then each number's worked formula, then notes."""
     out = [f'Model: "{ex.model}"  ({ex.source}; input {fmt_shape(ex.input_shape)})']
-    out += _box(HEADERS, [cells(r) for r in ex.rows])
+    out += _box(headers(ex), table_cells(ex))
     out += [" " + t for t in totals(ex)]
     out += ["", "How each number comes about"]
     for row in ex.rows:
@@ -116,37 +140,22 @@ def _md_escape(text: str) -> str:
 
 
 def to_markdown(ex: Explanation) -> str:
-    headers = (
-        "Layer (type)",
-        "Output Shape",
-        "Param #",
-        "Shape formula",
-        "Param formula",
-        "Receptive field",
-        "Mult-adds",
-        "Memory",
-    )
+    heads = (*headers(ex)[:-3], "Shape formula", "Param formula", *HEADERS[3:])
     out = [
         f"## Model: {ex.model}",
         "",
         f"Source: `{ex.source}`; input shape `{fmt_shape(ex.input_shape)}`",
         "",
     ]
-    out.append("| " + " | ".join(headers) + " |")
-    out.append("|" + "|".join("---:" if h in RIGHT else "---" for h in headers) + "|")
-    for row in ex.rows:
-        name, shape, params, field, _, memory = cells(row)
-        values = (
-            f"{name}",
-            f"`{shape}`",
-            params,
-            _md_escape(row.shape_formula),
-            _md_escape(row.params_formula),
-            field,
-            f"{row.macs:,}",
-            memory,
-        )
-        out.append("| " + " | ".join(values) + " |")
+    out.append("| " + " | ".join(heads) + " |")
+    out.append("|" + "|".join("---:" if h in RIGHT else "---" for h in heads) + "|")
+    worked = [("", "", "0"), *[(r.shape_formula, r.params_formula, f"{r.macs:,}") for r in ex.rows]]
+    worked = worked if ex.is_graph else worked[1:]
+    for values, (shape_formula, params_formula, macs) in zip(table_cells(ex), worked, strict=True):
+        *first, field, _, memory = values
+        first[1] = f"`{first[1]}`"
+        middle = (_md_escape(shape_formula), _md_escape(params_formula))
+        out.append("| " + " | ".join((*first, *middle, field, macs, memory)) + " |")
     out.append("")
     out += [f"- {t}" for t in totals(ex)]
     if ex.notes:
@@ -165,12 +174,14 @@ def to_dict(ex: Explanation) -> dict[str, Any]:
         "model": ex.model,
         "source": ex.source,
         "input_shape": _batch(ex.input_shape),
+        **({"input_layer": ex.input_name} if ex.is_graph else {}),
         "layers": [
             {
                 "name": r.name,
                 "type": r.layer_type,
                 "line": r.line,
                 "output_shape": _batch(r.output_shape),
+                **({"connected_to": r.connected} if ex.is_graph else {}),
                 "params": r.params,
                 "trainable": r.trainable,
                 "non_trainable": r.non_trainable,

@@ -92,9 +92,10 @@ def shrink_note(input_shape: Shape, rows: Rows) -> list[str]:
     for row in rows:
         if len(row.output_shape) != 3 or len(row.input_shape) != 3:
             continue
-        if row.output_shape[:2] == row.input_shape[:2]:
-            continue
-        steps.append(f"{row.output_shape[0]}x{row.output_shape[1]} ({row.name})")
+        size = f"{row.output_shape[0]}x{row.output_shape[1]}"
+        if row.output_shape[:2] == row.input_shape[:2] or steps[-1].startswith(f"{size} "):
+            continue  # a parallel path (a graph's projection) shrinking alike is said once
+        steps.append(f"{size} ({row.name})")
         if "floor(" in row.shape_formula and any(n % 2 for n in row.input_shape[:2]):
             rounded.append(f"{row.name} rounds down ({row.shape_formula.split(';')[0]})")
     if len(steps) == 1:

@@ -9,9 +9,12 @@ from dataclasses import replace
 from typing import TypeVar
 
 from .. import arith
+from .. import graph as g
 from .. import spec as s
 from ..errors import ShapeError
 from . import grid
+from .branches import branch_notes
+from .merge import merge_step, met_field
 from .notes import notes_for
 from .step import Step, conv_window, filters, sliding_window, spatial, where, window_formula
 from .table import IMAGE_FIELD, Explanation, ReceptiveField, Row, Shape
@@ -255,21 +258,30 @@ def starts_image(layer: s.Layer, result: Step, rows: list[Row], input_shape: Sha
 
 def explain(model: s.ModelSpec) -> Explanation:
     """Every layer's output shape, parameters, formulas, receptive field and cost."""
-    shape: Shape = model.input_shape
-    field: ReceptiveField | None = IMAGE_FIELD if len(shape) == 3 else None
+    g.check_wiring(model)
+    shapes: list[Shape] = [model.input_shape]  # per node: the input, then each layer's output
+    fields: list[ReceptiveField | None] = [IMAGE_FIELD if len(model.input_shape) == 3 else None]
     rows: list[Row] = []
-    for layer in model.layers:
-        result = step(layer, shape, model.source)
-        field = next_field(field, result, result.output_shape)
-        if starts_image(layer, result, rows, model.input_shape):
-            field = IMAGE_FIELD
+    met: list[str] = []  # merges whose paths step over the input differently
+    for i, layer in enumerate(model.layers):
+        reads = g.sources(model, i)
+        if layer.kind == s.LayerKind.MERGE:
+            ins = [shapes[j] for j in reads]
+            result = merge_step(layer, ins, model.source)
+            field, disagree = met_field(layer, [fields[j] for j in reads], ins)
+            met += [layer.name] if disagree else []
+        else:
+            result = step(layer, shapes[reads[0]], model.source)
+            field = next_field(fields[reads[0]], result, result.output_shape)
+            if starts_image(layer, result, rows, model.input_shape):
+                field = IMAGE_FIELD
         rows.append(
             Row(
                 name=layer.name,
                 layer_type=layer.keras_class,
                 kind=layer.kind,
                 line=layer.line,
-                input_shape=shape,
+                input_shape=shapes[reads[0]],
                 output_shape=result.output_shape,
                 trainable=result.trainable,
                 non_trainable=result.non_trainable,
@@ -278,8 +290,11 @@ def explain(model: s.ModelSpec) -> Explanation:
                 receptive_field=field,
                 macs=result.macs,
                 window=result.window,
+                connected=g.connected_to(model, i) if g.is_graph(model) else "",
             )
         )
-        shape = result.output_shape
-    notes = (*notes_for(model.input_shape, rows), *model.notes)
-    return Explanation(model.name, model.source, model.input_shape, tuple(rows), notes)
+        shapes.append(result.output_shape)
+        fields.append(field)
+    notes = (*notes_for(model.input_shape, rows), *branch_notes(model, rows, met), *model.notes)
+    name = model.input_name if g.is_graph(model) else ""
+    return Explanation(model.name, model.source, model.input_shape, tuple(rows), notes, name)

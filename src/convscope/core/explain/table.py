@@ -84,6 +84,7 @@ class Row:
     # How one position reads the layer before: (span, stride, pad_before) per axis, the
     # span being the (dilated) kernel's extent; None for layers that read one position.
     window: tuple[s.Pair, s.Pair, s.Pair] | None = None
+    connected: str = ""  # a graph's "Connected to": `conv2d[0][0], input_layer[0][0]`
 
     def read_at(self, row: int, col: int) -> Window | None:
         """The window output (row, col) reads in the layer before (it may reach into padding)."""
@@ -110,6 +111,11 @@ class Explanation:
     input_shape: Shape
     rows: tuple[Row, ...]
     notes: tuple[str, ...]
+    input_name: str = ""  # a graph's InputLayer, shown as its first row; "" for a chain
+
+    @property
+    def is_graph(self) -> bool:
+        return bool(self.input_name)
 
     @property
     def trainable_params(self) -> int:
@@ -151,6 +157,7 @@ def last_map(rows: Sequence[Row]) -> Row | None:
         index
         and rows[index - 1].output_shape == rows[index].output_shape
         and not rows[index].params
+        and rows[index].kind != s.LayerKind.MERGE  # where paths meet: a map of its own
     ):
         index -= 1
     return rows[index]

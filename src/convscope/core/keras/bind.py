@@ -211,6 +211,7 @@ def sequential(
     notes: tuple[str, ...] = (),
     built_shape: tuple[int, ...] | None = None,
     built_note: str | None = None,
+    inbound: tuple[tuple[int, ...], ...] = (),
 ) -> s.ModelSpec:
     """Assemble `keras.Sequential([...])`: input shape, layers, Keras's auto names.
 
@@ -218,9 +219,11 @@ def sequential(
     Conv2D is conv2d, the next conv2d_1; a layer given name= keeps it. A call that knows
     the name Keras gave it where the file made it (`auto`: the session's counters run on
     through every model a file builds) keeps that one. `input_shape`,
-    when given, overrides the file's own (the CLI's --input-shape).
+    when given, overrides the file's own (the CLI's --input-shape). A functional graph
+    passes its wiring (`inbound`, core.graph) with its Input first and layers in order.
     """
     file_shape: tuple[int, ...] | None = None
+    input_name = "input_layer"
     layers: list[s.Layer] = []
     uids: dict[str, int] = {}
     for position, call in enumerate(calls):
@@ -230,6 +233,7 @@ def sequential(
                 if position != 0:
                     raise SpecError(f"{call.cls} must be the first item of a Sequential model")
                 file_shape = input_layer_shape(call.cls, call.args, call.kwargs)
+                input_name = str(call.kwargs.get("name") or call.auto or input_name)
                 continue
             bound = build_layer(call.cls, call.args, call.kwargs)
             trainable = n.to_bool(call.kwargs.get("trainable", True), "trainable")
@@ -267,4 +271,6 @@ def sequential(
         layers=tuple(layers),
         source=source,
         notes=notes,
+        inbound=inbound,
+        input_name=input_name,
     )

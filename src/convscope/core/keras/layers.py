@@ -8,16 +8,13 @@ spec layer. Binding a call's arguments to a signature is `keras_api.build_layer`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .. import normalise as n
 from .. import spec as s
 from ..errors import SpecError
-
-Bound = Mapping[str, Any]
-Builder = Callable[[Bound], s.Layer]
+from .merging import MERGING
+from .signature import Bound, Builder, Signature
 
 
 def _no_strided_dilation(b: Bound) -> None:
@@ -201,16 +198,6 @@ def _prelu(b: Bound) -> s.Layer:
     return s.PReLU(shared_axes=tuple(sorted(set(axes))))
 
 
-@dataclass(frozen=True)
-class Signature:
-    """A Keras constructor: its parameters in positional order, and how to build it."""
-
-    params: tuple[str, ...]
-    build: Builder
-    required: tuple[str, ...] = ()
-    layer_kwargs: bool = True  # False: the class does not pass **kwargs on to Layer
-
-
 _CONV = (
     "filters",
     "kernel_size",
@@ -390,6 +377,7 @@ SIGNATURES: dict[str, Signature] = {
         ),
         ("height_factor", "width_factor"),
     ),
+    **MERGING,
 }
 
 SUPPORTED = tuple(sorted(SIGNATURES))

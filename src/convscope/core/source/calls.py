@@ -25,7 +25,6 @@ from .values import (
     Method,
     Module,
     Sequential,
-    Tensor,
     Unknown,
     _is_plain,
     describe,
@@ -78,7 +77,8 @@ class KerasCalls(Evaluator):
             for k, v in kwargs.items()
         }  # regularizers, initializers, constraints: any value, they change no number here
         named = kwargs.get("name") is not None  # only unnamed layers take a number
-        auto = None if named else auto_name(to_snake_case(canonical), self.uids)
+        prefix = "input_layer" if canonical in INPUT_CLASSES else to_snake_case(canonical)
+        auto = None if named else auto_name(prefix, self.uids)
         return LayerCall(name, args, kwargs, node.lineno, auto)
 
     def given_classes(
@@ -140,41 +140,6 @@ class KerasCalls(Evaluator):
         Functional inside it, which takes the next "functional" name of the session."""
         if knows_input(model):
             auto_name("functional", self.uids)
-
-    def apply(self, node: ast.Call, callee: LayerCall | Sequential, chain: Tensor) -> Tensor:
-        """layer(x) or a Sequential called on x: the chain one (or its layers) longer."""
-        layers = [callee] if isinstance(callee, LayerCall) else callee.calls
-        if isinstance(callee, Sequential):
-            callee.part = True  # a block of the model it is called in, not a model of its own
-            if not knows_input(callee):
-                auto_name("functional", self.uids)  # built on its first call
-        added = tuple(c for c in layers if keras_names.canonical(c.cls) not in INPUT_CLASSES)
-        if any(any(c is seen for seen in chain.calls) for c in added):
-            raise self.error(
-                node,
-                "a layer is applied twice (its weights shared), which a chain of layers cannot say",
-                "make a new layer for each use",
-            )
-        return Tensor((*chain.calls, *added))
-
-    def functional_model(
-        self, node: ast.Call, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Sequential | Unknown:
-        """keras.Model(inputs, outputs) over one chain from its Input: read as the
-        Sequential it equals (Keras names it functional, functional_1, ...); any other
-        graph is noted as the functional API, which convscope does not read yet."""
-        inputs = single(kwargs.get("inputs", args[0] if args else None))
-        outputs = single(kwargs.get("outputs", args[1] if len(args) > 1 else None))
-        if not (isinstance(outputs, Tensor) and outputs.calls and outputs.calls[0] is inputs):
-            self.functional.append(Functional(node.lineno, "keras.Model(inputs, outputs)"))
-            return Unknown("a functional keras.Model")
-        name = kwargs.get("name")
-        name = name if isinstance(name, str) else None
-        model = Sequential(list(outputs.calls), node.lineno, name)
-        model.auto = None if model.name else auto_name("functional", self.uids)
-        model.function = self.function_names[-1] if self.function_names else None
-        self.models.append(model)
-        return model
 
     def add_layer(self, node: ast.AST, model: Sequential, item: Any, what: str) -> None:
         if item is model:
@@ -252,21 +217,6 @@ def knows_input(model: Sequential) -> bool:
     if keras_names.canonical(first.cls) in INPUT_CLASSES:
         return len(model.calls) > 1
     return any(key in first.kwargs for key in INPUT_SHAPE_ARGS)
-
-
-def single(value: Any) -> Any:
-    """inputs=[x] and outputs=[y] name one tensor as inputs=x does."""
-    return value[0] if isinstance(value, (list, tuple)) and len(value) == 1 else value
-
-
-def chained(args: tuple[Any, ...]) -> Tensor | None:
-    """The one tensor a layer is called on, when it is an Input or a chain from one."""
-    if len(args) != 1:
-        return None
-    (x,) = args
-    if isinstance(x, LayerCall) and keras_names.canonical(x.cls) in INPUT_CLASSES:
-        return Tensor((x,))
-    return x if isinstance(x, Tensor) else None
 
 
 INPUT_SHAPE_ARGS = frozenset({"input_shape", "input_dim", "batch_input_shape"})

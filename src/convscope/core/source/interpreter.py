@@ -13,8 +13,9 @@ from typing import Any
 
 from ..keras import names as keras_names
 from ..keras.bind import LayerCall
+from ..keras.merging import FUNCTIONS
 from . import data as source_data
-from .calls import KerasCalls, chained
+from .functional import FunctionalCalls
 from .values import (
     MAX_DEPTH,
     Function,
@@ -44,7 +45,7 @@ def flat(values: Any) -> list[Any]:
     return found
 
 
-class Interpreter(KerasCalls):
+class Interpreter(FunctionalCalls):
     """Walks a module's statements, modelling just enough Python to find Sequential models."""
 
     def __init__(
@@ -214,8 +215,8 @@ class Interpreter(KerasCalls):
                 suggestion = keras_names.suggest(name)
                 hint = f"did you mean {suggestion}?" if suggestion else ""
                 raise self.error(node, f"unknown layer `{name}`: Keras has no such layer", hint)
-            case LayerCall() | Sequential() if (chain := chained(args)) is not None:
-                return self.apply(node, callee, chain)
+            case LayerCall() | Sequential() if (x := self.tensors_in(args)) is not None:
+                return self.apply(node, callee, x)
             case LayerCall():
                 # layer(a, b), layer([x, y]): a graph, not a chain
                 self.functional.append(Functional(node.lineno, f"{callee.cls}(...)(x)"))
@@ -224,6 +225,8 @@ class Interpreter(KerasCalls):
                 return self.call_method(node, callee, args, kwargs)
             case Function():
                 return self.call_function(callee, args, kwargs)
+            case Module() if callee.leaf in FUNCTIONS and any(map(self.as_tensor, flat(args))):
+                return self.merge_function(node, callee, args, kwargs)
             case Module() if any(isinstance(a, Tensor) for a in flat(args)):
                 # layers.add([x, shortcut]), concatenate: tensors merged, a graph
                 self.functional.append(Functional(node.lineno, f"{callee.leaf}(...) of tensors"))

@@ -114,6 +114,7 @@ def read_model(
         notes=tuple(notes),
         built_shape=chosen.built_shape,
         built_note=chosen.built_note,
+        inbound=chosen.inbound,
     )
     return SourceModel(spec, chosen.compile_args or {}, chosen.fit_args or {})
 
@@ -150,15 +151,19 @@ def choose(models: list[Sequential], pick: str | None, filename: str) -> Sequent
 
 def _no_model_error(interpreter: Interpreter, filename: str) -> SourceError:
     supported = (
-        "convscope reads Sequential models: keras.Sequential([...]) or model = Sequential() "
-        "followed by model.add(...)"
+        "convscope reads Sequential models (keras.Sequential([...]), model.add(...)) and "
+        "functional ones (keras.Model(inputs, outputs) over layers called on tensors)"
     )
     if interpreter.functional:
         first = interpreter.functional[0]
+        how = (
+            f"by subclassing ({first.what}), whose call() is Python code convscope never runs"
+            if first.what.startswith("class ")
+            else f"with the functional API in a way convscope cannot follow ({first.what})"
+        )
         return SourceError(
-            f"the model is built with the functional API or by subclassing ({first.what}), "
-            "which convscope does not read",
+            f"the model is built {how}",
             where=f"{filename}, line {first.line}",
             hint=supported,
         )
-    return SourceError("no Sequential model found", where=filename, hint=supported)
+    return SourceError("no Keras model found", where=filename, hint=supported)

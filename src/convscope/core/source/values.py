@@ -95,6 +95,7 @@ class Sequential:
     function: str | None = None  # the function that builds it (build_generator)
     names: list[str] = field(default_factory=list)  # the variables it was assigned to
     part: bool = False  # called on a tensor inside another model (data_augmentation)
+    inbound: tuple[tuple[int, ...], ...] = ()  # a functional graph's wiring (core.graph)
 
     @property
     def called(self) -> list[str]:
@@ -131,12 +132,13 @@ class Function:
     kw_defaults: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Tensor:
-    """A functional-API tensor on a plain chain: the Input, then each layer applied to the
-    last one's output (`x = layers.Conv2D(...)(x)`), nested Sequentials flattened."""
+    """A functional-API tensor: the layer call that made it and the tensors that call read
+    (none for an Input). Compared by identity, as Keras's tensors are."""
 
-    calls: tuple[LayerCall, ...]
+    call: LayerCall
+    parents: tuple[Tensor, ...] = ()
 
 
 @dataclass
