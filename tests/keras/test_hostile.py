@@ -72,22 +72,38 @@ def function_activation(config: dict) -> None:  # type: ignore[type-arg]
     }  # fmt: skip
 
 
-def branching(config: dict) -> None:  # type: ignore[type-arg]
+def functional(config: dict) -> list[dict]:  # type: ignore[type-arg]
+    """The saved Sequential rewritten as the functional chain it is; its layers."""
     config["class_name"] = "Functional"
     layers = config["config"]["layers"]
     for entry in layers:
         entry["name"] = entry["config"]["name"]
-        entry["inbound_nodes"] = [[["input_layer", 0, 0, {}]]]  # every layer on the input
     layers[0]["inbound_nodes"] = []
+    for before, entry in itertools.pairwise(layers):
+        entry["inbound_nodes"] = [[[before["name"], 0, 0, {}]]]
+    config["config"]["input_layers"] = [[layers[0]["name"], 0, 0]]
+    config["config"]["output_layers"] = [[layers[-1]["name"], 0, 0]]
+    return layers  # type: ignore[no-any-return]
 
 
 def merging(config: dict) -> None:  # type: ignore[type-arg]
-    branching(config)
-    layers = config["config"]["layers"]
-    for before, entry in itertools.pairwise(layers):  # a chain ...
-        entry["inbound_nodes"] = [[[before["name"], 0, 0, {}]]]
-    last = layers[-1]  # ... whose last layer also takes the input: an Add-like merge
-    last["inbound_nodes"] = [[[layers[-2]["name"], 0, 0, {}], ["input_layer", 0, 0, {}]]]
+    layers = functional(config)  # a chain whose last layer (a Dense) also takes the input
+    layers[-1]["inbound_nodes"] = [[[layers[-2]["name"], 0, 0, {}], ["input_layer", 0, 0, {}]]]
+
+
+def cycle(config: dict) -> None:  # type: ignore[type-arg]
+    layers = functional(config)  # the first conv reads the last conv's output
+    layers[1]["inbound_nodes"] = [[[layers[3]["name"], 0, 0, {}]]]
+
+
+def two_outputs(config: dict) -> None:  # type: ignore[type-arg]
+    layers = functional(config)
+    config["config"]["output_layers"] = [[layers[-1]["name"], 0, 0], [layers[-2]["name"], 0, 0]]
+
+
+def shared(config: dict) -> None:  # type: ignore[type-arg]
+    layers = functional(config)  # one layer called on two tensors: two inbound nodes
+    layers[2]["inbound_nodes"] = layers[2]["inbound_nodes"] * 2
 
 
 def subclassed(config: dict) -> None:  # type: ignore[type-arg]
@@ -186,8 +202,16 @@ CASES: dict[str, tuple[Damage, str]] = {
     "non-keras-module": (with_config(foreign_module, "m.keras"), "names the module 'evil.layers'"),
     "registered-object": (with_config(registered, "r.keras"), "is a registered custom object"),
     "function-in-config": (with_config(function_activation, "f.keras"), "holds a Python function"),
-    "branching-graph": (with_config(branching, "b.keras"), "the model's graph is not one chain"),
-    "merging-graph": (with_config(merging, "g.keras"), "the model's graph branches or merges"),
+    "dense-on-two-tensors": (
+        with_config(merging, "g.keras"),
+        "dense_1 (Dense) is called on 2 tensors; only merge layers",
+    ),
+    "cycle": (with_config(cycle, "c.keras"), "the graph has a cycle"),
+    "two-outputs": (
+        with_config(two_outputs, "o.keras"),
+        "the model has 2 outputs: convscope reads models with one input and one output",
+    ),
+    "shared-layer": (with_config(shared, "s.keras"), "is called 2 times (its weights shared)"),
     "subclassed-model": (with_config(subclassed, "s.keras"), "a subclassed model whose call()"),
     "zip-bomb": (padded_config(10_000_000, "bomb.keras"), "refused as a zip bomb"),
     "config-of-300-mb": (padded_config(300_000_000, "big.keras"), "config.json declares 300,"),

@@ -18,7 +18,11 @@ from convscope.runtime import data
 
 from ..helpers import Cli
 from ..parity.cases import CASES
+from ..parity.graph_cases import GRAPH_CASES
 from ..parity.keras_oracle import keras, keras_model
+from ..parity.test_graph_parity import ours as graph_summary
+from ..parity.test_graph_parity import run_in_keras
+from ..parity.test_graph_parity import summary as keras_summary
 
 pytestmark = pytest.mark.slow  # Keras builds, saves and predicts every model
 
@@ -50,17 +54,54 @@ def test_every_parity_model_as_keras_and_h5(case: str, tmp_path: Path) -> None:
         np.random.default_rng(0).uniform(0, 1, (4, *reference.input_shape[1:])).astype("float32")
     )
     expected = outputs(reference, batch)
+    layers = [layer for layer in reference.layers if type(layer).__name__ != "InputLayer"]
     for kind, path in paths.items():
         ex = cs.explain(path)
         assert ex.total_params == reference.count_params(), kind
-        assert [r.name for r in ex.rows] == [layer.name for layer in reference.layers], kind
-        for row, layer in zip(ex.rows, reference.layers, strict=True):
+        assert [r.name for r in ex.rows] == [layer.name for layer in layers], kind
+        for row, layer in zip(ex.rows, layers, strict=True):
             assert row.output_shape == tuple(layer.output.shape[1:]), (kind, row.name)
             assert row.params == layer.count_params(), (kind, row.name)
         model = cs.load(path, dataset="mnist").subject.model
         with torch.no_grad():
             ours = model(torch.from_numpy(batch)).numpy()
         np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-5, err_msg=kind)
+
+
+@pytest.mark.parametrize("case", GRAPH_CASES)
+def test_a_branching_model_saved_by_keras(case: str, tmp_path: Path) -> None:
+    """A graph saved by Keras as .keras and .h5: the same summary ("Connected to" too) and
+    the same predictions (1e-5) from convscope, without keras."""
+    reference = run_in_keras(GRAPH_CASES[case])
+    rng = np.random.default_rng(2)
+    for layer in reference.layers:
+        if type(layer).__name__ == "BatchNormalization":
+            layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32")
+                               for w in layer.get_weights()])  # fmt: skip
+    batch = rng.uniform(0, 1, (4, *reference.input_shape[1:])).astype("float32")
+    expected = outputs(reference, batch)
+    for kind in ("keras", "h5"):
+        path = tmp_path / f"{case}.{kind}"
+        reference.save(path)
+        ex = cs.explain(path)
+        assert graph_summary(ex) == keras_summary(reference), kind
+        model = cs.load(path, dataset="mnist").subject.model
+        with torch.no_grad():
+            ours = model(torch.from_numpy(batch)).numpy()
+        np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-5, err_msg=kind)
+
+
+def test_a_graph_exported_is_loaded_by_keras(tmp_path: Path) -> None:
+    """convscope's .keras of a residual network: Keras loads it (safe mode) and predicts
+    what convscope predicts."""
+    model = cs.load("residual-mnist", seed=3)
+    model.export(tmp_path / "r.keras")
+    loaded = keras.models.load_model(tmp_path / "r.keras")
+    assert [type(layer).__name__ for layer in loaded.layers].count("Add") == 3
+    batch = np.random.default_rng(0).uniform(0, 1, (5, 28, 28, 1)).astype("float32")
+    with torch.no_grad():
+        ours = model.subject.model(torch.from_numpy(batch)).numpy()
+    np.testing.assert_allclose(ours, outputs(loaded, batch), rtol=1e-4, atol=1e-5)
 
 
 def test_a_functional_chain_reads_as_sequential(tmp_path: Path) -> None:

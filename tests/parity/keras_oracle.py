@@ -14,6 +14,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import keras
 
+from convscope.core import graph as g
 from convscope.core import spec as s
 from convscope.core.keras.bind import to_snake_case
 
@@ -119,13 +120,26 @@ def keras_layer(layer: s.Layer) -> Any:
             if isinstance(layer, s.RandomZoom):
                 return L.RandomZoom(layer.height_factor, layer.width_factor, **fill, **common)
             return L.RandomTranslation(layer.height_factor, layer.width_factor, **fill, **common)
+        case g.Concatenate():
+            return L.Concatenate(layer.axis, **common)
+        case g.Merge():
+            return getattr(L, layer.keras_class)(**common)
     raise TypeError(type(layer).__name__)
 
 
 def keras_model(model: s.ModelSpec) -> Any:
-    """A fresh-session Keras Sequential equal to `model` (names assigned by Keras)."""
+    """A fresh-session Keras model equal to `model` (names assigned by Keras): a
+    Sequential, or a functional model wired as the graph says."""
     keras.backend.clear_session(free_memory=False)  # fresh names; gc.collect took 0.17 s
-    return keras.Sequential([keras.Input(shape=model.input_shape), *map(keras_layer, model.layers)])
+    if not g.is_graph(model):
+        layers = map(keras_layer, model.layers)
+        return keras.Sequential([keras.Input(shape=model.input_shape), *layers])
+    nodes = [keras.Input(shape=model.input_shape)]
+    for i, layer in enumerate(model.layers):
+        ins = [nodes[j] for j in g.sources(model, i)]
+        merging = layer.kind == s.LayerKind.MERGE
+        nodes.append(keras_layer(layer)(ins if merging else ins[0]))
+    return keras.Model(nodes[0], nodes[-1])
 
 
 def weight_count(weights: list[Any]) -> int:

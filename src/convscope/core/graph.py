@@ -14,7 +14,7 @@ each node's inputs taken in the order the call lists them.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, TypeVar
 
 from .errors import SpecError
@@ -179,3 +179,48 @@ def check_wiring(model: ModelSpec) -> None:
         raise SpecError(
             f"layer {unused[0]!r} does not lead to the output (the last layer)", where=model.source
         )
+
+
+def in_keras_order(model: ModelSpec) -> ModelSpec:
+    """The same graph with its layers in Keras's order (after layers were removed or
+    added, depths change); a chain is returned as it is."""
+    if not model.inbound:
+        return model
+    count = len(model.layers)
+    order = keras_order(count, lambda node: model.inbound[node - 1] if node else ())
+    order = [node for node in order if node]  # the input (node 0) stays node 0
+    new = {0: 0, **{old: i + 1 for i, old in enumerate(order)}}
+    layers = tuple(model.layers[old - 1] for old in order)
+    inbound = tuple(tuple(new[j] for j in model.inbound[old - 1]) for old in order)
+    return replace(model, layers=layers, inbound=inbound)
+
+
+def without(model: ModelSpec, drop: set[int]) -> ModelSpec:
+    """The model without the layers `drop` (each reads one node): their readers read
+    what they read, as if the layer were the identity."""
+    node = [0]  # old node -> new node
+    layers: list[Layer] = []
+    inbound: list[tuple[int, ...]] = []
+    for i, layer in enumerate(model.layers):
+        reads = tuple(node[j] for j in sources(model, i))
+        if i in drop:
+            node.append(reads[0])
+            continue
+        layers.append(layer)
+        inbound.append(reads)
+        node.append(len(layers))
+    wiring = tuple(inbound) if model.inbound else ()
+    return in_keras_order(replace(model, layers=tuple(layers), inbound=wiring))
+
+
+def inserted(model: ModelSpec, before: int, layer: Layer) -> ModelSpec:
+    """`layer` put on the input of layer `before` (which reads one node)."""
+    if not model.inbound:
+        layers = (*model.layers[:before], layer, *model.layers[before:])
+        return replace(model, layers=layers)
+    shift = [j if j <= before else j + 1 for j in range(len(model.layers) + 1)]
+    inbound = [tuple(shift[j] for j in reads) for reads in model.inbound]
+    inbound.insert(before, inbound[before])  # the new layer reads what `before` read
+    inbound[before + 1] = (before + 1,)  # and `before` reads the new layer
+    layers = (*model.layers[:before], layer, *model.layers[before:])
+    return in_keras_order(replace(model, layers=layers, inbound=tuple(inbound)))

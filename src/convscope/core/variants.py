@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from . import graph as g
 from . import spec as s
 from .errors import ConvscopeError
 from .explain.rules import explain
@@ -19,23 +20,24 @@ def pooling_layers(model: s.ModelSpec) -> tuple[s.Pooling2D, ...]:
     return tuple(layer for layer in model.layers if isinstance(layer, s.Pooling2D))
 
 
-def _renamed(model: s.ModelSpec, name: str, layers: list[s.Layer]) -> s.ModelSpec:
-    """The new layer list under Keras's auto-names, as a fresh Keras session would name it.
+def _renamed(model: s.ModelSpec, name: str, layers: list[s.Layer] | None = None) -> s.ModelSpec:
+    """The new layer list (else the model's) under Keras's auto-names, as a fresh Keras
+    session would name it.
 
     Keeping the old names would collide (a new conv2d_1 before the old conv2d_1).
     """
     uids: dict[str, int] = {}
     named = tuple(
         replace(layer, name=auto_name(to_snake_case(layer.keras_class), uids), line=None)
-        for layer in layers
+        for layer in (model.layers if layers is None else layers)
     )
     return replace(model, name=name, layers=named)
 
 
 def without_pooling(model: s.ModelSpec) -> s.ModelSpec:
     """The model with its MaxPooling2D and AveragePooling2D layers removed, all else equal."""
-    layers = tuple(layer for layer in model.layers if not isinstance(layer, s.Pooling2D))
-    return replace(model, name=f"{model.name} without pooling", layers=layers)
+    drop = {i for i, layer in enumerate(model.layers) if isinstance(layer, s.Pooling2D)}
+    return replace(g.without(model, drop), name=f"{model.name} without pooling")
 
 
 def with_pool_op(model: s.ModelSpec, op: s.PoolOp) -> s.ModelSpec:
@@ -105,7 +107,7 @@ POOLING_VARIANTS = (
         "none",
         "no pooling",
         "the pooling layers are removed; all else equal",
-        lambda m: _renamed(m, f"{m.name} without pooling", list(without_pooling(m).layers)),
+        lambda m: _renamed(without_pooling(m), f"{m.name} without pooling"),
     ),
 )
 
@@ -140,5 +142,5 @@ def with_dropout(model: s.ModelSpec, rate: float) -> s.ModelSpec:
             f"{where}: {model.name} has no Dropout layer to set and no Dense layer to put one "
             "before"
         )
-    layers = [*model.layers[:last], s.Dropout(rate=rate), *model.layers[last:]]
-    return _renamed(model, f"{model.name} with dropout {rate:g}", layers)
+    added = g.inserted(model, last, s.Dropout(rate=rate))
+    return _renamed(added, f"{model.name} with dropout {rate:g}")

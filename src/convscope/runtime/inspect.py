@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from ..core import graph as g
 from ..core.errors import ConvscopeError
 from ..core.training import GREY
 from . import data
@@ -57,9 +58,9 @@ def layer_outputs(model: KerasModel, image: np.ndarray, scale: bool = True) -> l
     model.eval()
     x = to_keras_layout(pixels(image[None], model.spec, torch.device("cpu"), scale))  # (1, H, W, C)
     outputs = [LayerOutput("input", "Input", x[0].numpy(), False)]
-    for layer, values in zip(model.spec.layers, model.activations(x), strict=True):
+    for i, (layer, values) in enumerate(zip(model.spec.layers, model.activations(x), strict=True)):
         current = values[0].contiguous().numpy()
-        previous = outputs[-1].values
+        previous = outputs[g.sources(model.spec, i)[0]].values  # what it reads (a graph's node)
         same = current.shape == previous.shape and bool(np.array_equal(current, previous))
         outputs.append(LayerOutput(layer.name, layer.keras_class, current, same))
     return outputs

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..core import graph as g
 from ..core import spec as s
 from ..core.errors import ConvscopeError
 from ..core.explain.rules import explain
@@ -119,7 +120,8 @@ def position(
     i = layer_index(model, name)
     layer, geometry = model.spec.layers[i], explain(model.spec).rows[i]
     outputs = layer_outputs(model, pixels, scale)
-    before, after = outputs[i].values, outputs[i + 1].values
+    before = outputs[g.sources(model.spec, i)[0]].values  # the node it reads (node 0: input)
+    after = outputs[i + 1].values
     if after.ndim == 3:
         h, w, c = after.shape
         if not (0 <= row < h and 0 <= col < w and 0 <= k < c):

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from ..core import graph as g
 from ..core import spec as s
 from ..core.experiments import ProbePoint, ProbeResults
 from .heads import is_binary, output_classes
@@ -66,20 +67,18 @@ def layer_features(model: KerasModel, x: Tensor) -> list[Tensor]:
     Kept in torch's layout: a linear classifier does not care in which order it reads
     the numbers, so nothing is transposed.
     """
-    features = [x.flatten(1)]
-    for layer in model.layers:
-        x = layer(x)
-        features.append(x.flatten(1))
-    return features
+    outputs: list[Tensor] = []
+    model.run(x, len(model.layers), outputs)
+    return [x.flatten(1), *(y.flatten(1) for y in outputs)]
 
 
 def probed_points(model: KerasModel) -> list[int | None]:
     """For each point, None to train a probe, or the earlier point whose numbers it shares."""
     shared: list[int | None] = [None]
-    for i, layer in enumerate(model.spec.layers, 1):
+    for i, layer in enumerate(model.spec.layers):
         if isinstance(layer, SAME_NUMBERS):
-            previous = shared[i - 1]
-            shared.append(i - 1 if previous is None else previous)
+            read = g.sources(model.spec, i)[0]  # the node it passes on
+            shared.append(read if shared[read] is None else shared[read])
         else:
             shared.append(None)
     return shared

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..arith import product
+from ..errors import ConvscopeError
 from ..experiments import Measured, finding, probe_finding
 from ..spec import LayerKind, ModelSpec
 from ..variants import pooling_layers, without_pooling
@@ -232,7 +233,14 @@ def pooling_answer(ex: Explanation, model: ModelSpec, measured: Measured | None 
         )
     rows = [r for r in ex.rows if r.name in {p.name for p in pools}]
     points = measured_pooling_points(measured) + [_pool_point(ex, r) for r in rows]
-    bare = explain(without_pooling(model))  # larger maps: every window still fits
+    try:
+        bare = explain(without_pooling(model))  # larger maps: every window still fits
+    except ConvscopeError as error:  # a graph whose paths meet only once pooled alike
+        lead = (
+            f"Pooling shrinks the maps on the way; here it also makes this graph's paths fit "
+            f"together: without it, {error.message}."
+        )
+        return Answer("pooling", "What does pooling do here?", lead, tuple(points))
     last, bare_last = last_map(ex.rows), last_map(bare.rows)
     lead = (
         f"Pooling shrinks the maps, not the knowledge: {len(pools)} pooling layer"

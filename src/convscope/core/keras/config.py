@@ -7,9 +7,10 @@ CVE-2025-8747, CVE-2025-9905, CVE-2025-9906), so only known layer classes from k
 modules are accepted, and anything that could carry code (Lambda layers, custom or
 registered objects, TorchModuleWrapper, functions in a config) is refused by name.
 
-Sequential models and functional models whose graph is one chain (Input -> ... ->
-output) are read, in every layout Keras has saved them: Keras 3 and tf.keras 2.2.3+ as
-{"name", "layers"}, Keras 1.x to 2.2.2 as the plain list of layer configs (Keras 1's
+Sequential models and functional models with one input and one output (any graph of
+Keras layers between them; a chain is read as the Sequential it equals) are read, in
+every layout Keras has saved them: Keras 3 and tf.keras 2.2.3+ as {"name", "layers"},
+Keras 1.x to 2.2.2 as the plain list of layer configs (Keras 1's
 argument names read through core.keras.legacy, each with a note). Each layer's config
 goes through the same constructor tables as the source importer (core.keras.bind), so
 defaults, checks and names are Keras's.
@@ -19,11 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 from .. import spec as s
 from ..errors import SourceError, SpecError
 from ..explain.rules import explain
+from ..graph import keras_order, wire
 from .bind import LayerCall, canonical, is_keras_layer, sequential
 from .legacy import modernise
 from .names import INPUT_CLASSES
@@ -181,42 +184,60 @@ def inbound(entry: dict[str, Any]) -> list[str]:
     return found
 
 
-def chain(inner: dict[str, Any], source: str) -> list[Any]:
-    """A functional model's layers in call order, when they form one chain; else refused."""
+def end_names(value: Any, what: str, source: str) -> str:
+    """input_layers / output_layers: ["name", 0, 0] or [["name", 0, 0]]; one of each."""
+    ends = [value] if isinstance(value, list) and value and isinstance(value[0], str) else value
+    if not isinstance(ends, list) or not all(isinstance(e, list) and e for e in ends):
+        raise SourceError(f"the model config's {what} are not Keras's [name, 0, 0]", where=source)
+    if len(ends) != 1:
+        raise SourceError(
+            f"the model has {len(ends)} {what.split('_')[0]}s: convscope reads models with one "
+            "input and one output",
+            where=source,
+        )
+    return str(ends[0][0])
+
+
+def graph(inner: dict[str, Any], source: str) -> tuple[list[Any], tuple[tuple[int, ...], ...]]:
+    """A functional model's layer configs in Keras's order and its wiring (core.graph);
+    a graph that is one chain comes back without wiring, as the Sequential it equals."""
     entries = [e for e in inner["layers"] if isinstance(e, dict)]
     by_name = {str(e.get("name") or e.get("config", {}).get("name")): e for e in entries}
-    parents = {name: inbound(e) for name, e in by_name.items()}
-    for name, found in parents.items():
-        if len(found) > 1 or (not found and by_name[name].get("class_name") not in INPUT_CLASSES):
+    for name, entry in by_name.items():
+        if len(entry.get("inbound_nodes") or []) > 1:
             raise SourceError(
-                f"layer {name!r} takes {len(found)} inputs: the model's graph branches or merges",
+                f"layer {name!r} is called {len(entry['inbound_nodes'])} times (its weights "
+                "shared), which convscope does not read",
                 where=source,
-                hint="convscope reads Sequential models and functional models that are one chain",
             )
-    children: dict[str, list[str]] = {}
-    for name, found in parents.items():
-        for parent in found:
-            children.setdefault(parent, []).append(name)
-    starts = [n for n, found in parents.items() if not found]
-    if len(starts) != 1 or any(len(c) > 1 for c in children.values()):
+    parents = {name: inbound(e) for name, e in by_name.items()}
+    start = end_names(inner.get("input_layers"), "input_layers", source)
+    end = end_names(inner.get("output_layers"), "output_layers", source)
+    for name in [start, end, *(p for found in parents.values() for p in found)]:
+        if name not in by_name:
+            raise SourceError(f"the graph names a layer {name!r} it does not hold", where=source)
+    try:
+        order = keras_order(end, lambda name: parents[name])
+    except SpecError as error:
+        raise SourceError(error.message, where=source) from None
+    roots = [name for name in order if not parents[name]]
+    if roots != [start]:
         raise SourceError(
-            "the model's graph is not one chain (several inputs, or a layer used twice)",
+            f"the output is computed from {', '.join(roots)}: convscope reads models with one "
+            "input and one output",
             where=source,
-            hint="convscope reads Sequential models and functional models that are one chain",
         )
-    order = [starts[0]]
-    while order[-1] in children:
-        order.append(children[order[-1]][0])
-    if len(order) != len(by_name):
-        raise SourceError("the model's graph has layers off its main chain", where=source)
-    return [by_name[name] for name in order]
+    if all(parents[b] == [a] for a, b in pairwise(order)):
+        return [by_name[name] for name in order], ()
+    layers = order[1:]
+    return [by_name[name] for name in order], wire(layers, parents, start)
 
 
 def read_config(config: Any, source: str) -> s.ModelSpec:
     """The ModelSpec of a saved Keras model's config (config.json / model_config)."""
     cls, inner = _model_config(config, source)
     refuse_code(inner.get("dtype"), source, None)
-    entries = list(inner["layers"]) if cls in SEQUENTIAL else chain(inner, source)
+    entries, wiring = (list(inner["layers"]), ()) if cls in SEQUENTIAL else graph(inner, source)
     notes: list[str] = []
     calls = [layer_call(e, source, i, notes) for i, e in enumerate(entries)]
     for call in calls:
@@ -226,7 +247,7 @@ def read_config(config: Any, source: str) -> s.ModelSpec:
     calls = [channels_axis(c) for c in calls]
     # The input shape: Keras 3's InputLayer(batch_shape=...), Keras 2's batch_input_shape.
     name = str(inner.get("name") or "sequential")
-    spec = sequential(calls, source=source, name=name, notes=tuple(notes))
+    spec = sequential(calls, source=source, name=name, notes=tuple(notes), inbound=wiring)
     check_axes(spec, axes, source)
     return spec
 

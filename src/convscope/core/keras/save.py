@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from .. import graph as g
 from .. import spec as s
 from ..explain.rules import explain
 
@@ -53,8 +54,48 @@ def layer_config(layer: s.Layer, input_shape: tuple[int, ...]) -> dict[str, Any]
     }
 
 
+def keras_tensor(name: str, shape: tuple[int, ...]) -> dict[str, Any]:
+    """One input of a layer's call, as Keras 3 serialises a KerasTensor."""
+    return {
+        "class_name": "__keras_tensor__",
+        "config": {"shape": [None, *shape], "dtype": "float32", "keras_history": [name, 0, 0]},
+    }
+
+
+def functional_config(model: s.ModelSpec, input_layer: dict[str, Any]) -> dict[str, Any]:
+    """config.json of a graph: each layer with its inbound node, as Keras 3 saves it."""
+    ex = explain(model)
+    shapes = [model.input_shape, *(row.output_shape for row in ex.rows)]
+    entries = [{**input_layer, "name": model.input_name, "inbound_nodes": []}]
+    entries[0]["config"] = {**input_layer["config"], "name": model.input_name}
+    for i, (layer, row) in enumerate(zip(model.layers, ex.rows, strict=True)):
+        reads = g.sources(model, i)
+        tensors = [keras_tensor(g.node_name(model, j), shapes[j]) for j in reads]
+        merging = layer.kind == s.LayerKind.MERGE
+        entry = layer_config(layer, row.input_shape)
+        if merging:
+            entry["build_config"] = {"input_shape": [[None, *shapes[j]] for j in reads]}
+        node: dict[str, Any] = {"args": [tensors] if merging else tensors, "kwargs": {}}
+        entries.append({**entry, "name": layer.name, "inbound_nodes": [node]})
+    ends = (model.input_name, model.layers[-1].name)
+    return {
+        "module": "keras.src.models.functional",
+        "class_name": "Functional",
+        "config": {
+            "name": model.name,
+            "trainable": True,
+            "layers": entries,
+            "input_layers": [ends[0], 0, 0],
+            "output_layers": [ends[1], 0, 0],
+        },
+        "registered_name": "Functional",
+        "build_config": {"input_shape": None},
+    }
+
+
 def model_config(model: s.ModelSpec) -> dict[str, Any]:
-    """config.json: a Sequential with its InputLayer and every layer, as Keras 3 saves it."""
+    """config.json: a Sequential with its InputLayer and every layer, or a graph's
+    functional config, as Keras 3 saves them."""
     rows = explain(model).rows
     input_layer = {
         "module": "keras.layers",
@@ -63,6 +104,8 @@ def model_config(model: s.ModelSpec) -> dict[str, Any]:
                    "sparse": False, "name": "input_layer"},
         "registered_name": None,
     }  # fmt: skip
+    if g.is_graph(model):
+        return functional_config(model, input_layer)
     return {
         "module": "keras",
         "class_name": "Sequential",

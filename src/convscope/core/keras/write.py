@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from .. import graph as g
 from .. import spec as s
 from .bind import auto_name, next_auto_name, to_snake_case
 
@@ -85,9 +86,24 @@ def explicit_names(model: s.ModelSpec) -> list[str | None]:
     return names
 
 
+def graph_source(model: s.ModelSpec) -> str:
+    """A graph as Keras 3's functional API: `x3 = layers.Add()([x1, x2])`, node by node."""
+    named = "" if model.input_name == "input_layer" else f", name={literal(model.input_name)}"
+    lines = [f"x0 = keras.Input(shape={model.input_shape!r}{named})"]
+    for i, (layer, name) in enumerate(zip(model.layers, explicit_names(model), strict=True)):
+        reads = [f"x{j}" for j in g.sources(model, i)]
+        called = f"[{', '.join(reads)}]" if layer.kind == s.LayerKind.MERGE else reads[0]
+        lines.append(f"x{i + 1} = {layer_call(layer, name)}({called})")
+    lines.append(f"model = keras.Model(x0, x{len(model.layers)})")
+    return "import keras\nfrom keras import layers\n\n" + "\n".join(lines) + "\n"
+
+
 def to_source(model: s.ModelSpec, comment: str = "") -> str:
-    """The model as Keras 3 source: `keras.Sequential([keras.Input(shape=...), ...])`."""
+    """The model as Keras 3 source: `keras.Sequential([keras.Input(shape=...), ...])`, or
+    a graph through the functional API."""
     header = "".join(f"# {line}\n" for line in comment.splitlines())
+    if g.is_graph(model):
+        return header + graph_source(model)
     calls = [
         layer_call(layer, name)
         for layer, name in zip(model.layers, explicit_names(model), strict=True)

@@ -13,6 +13,7 @@ from ..spec import ModelSpec
 from .classic import CHOLLET, COURSERA_FASHION, KERAS_MNIST_CNN, TF_COURSE
 from .colour import CHOLLET_CATS_DOGS, KERAS_CIFAR10_CNN
 from .preset import Preset
+from .residual import RESIDUAL_MNIST, RESNET20_CIFAR
 from .tuned import BEST_FASHION, BEST_MNIST, SPEEDRUN
 
 PRESETS: dict[str, Preset] = {
@@ -27,6 +28,8 @@ PRESETS: dict[str, Preset] = {
         BEST_FASHION,
         KERAS_CIFAR10_CNN,
         CHOLLET_CATS_DOGS,
+        RESIDUAL_MNIST,
+        RESNET20_CIFAR,
     )
 }
 

@@ -36,11 +36,11 @@ class KerasCalls(Evaluator):
     """What the file's Keras calls build: layers, the models they go into, and notes."""
 
     def __init__(
-        self, filename: str, *, classes: int | None = None, shape_given: bool = False
+        self, filename: str, *, classes: int | None = None, shape: tuple[int, ...] | None = None
     ) -> None:
         super().__init__(filename)
         self.classes = classes  # --classes: the units of a Dense the file sizes at run time
-        self.shape_given = shape_given  # --input-shape: the file's own input shape is not needed
+        self.given_shape = shape  # --input-shape: the file's own input shape is not needed
         self.function_names: list[str] = []  # the functions being walked, innermost last
         self.models: list[Sequential] = []
         self.functional: list[Functional] = []  # evidence of graphs that are not chains
@@ -61,10 +61,10 @@ class KerasCalls(Evaluator):
             )
         if canonical == "Dense":
             args, kwargs = self.given_classes(node, args, kwargs)
-        if self.shape_given:  # --input-shape replaces these: they need not be known
+        if self.given_shape:  # --input-shape replaces these: they need not be known
             kwargs = {k: v for k, v in kwargs.items() if k not in INPUT_SHAPE_ARGS}
             if canonical in keras_names.INPUT_CLASSES:
-                return LayerCall(name, (), {"shape": (1,)}, node.lineno)
+                return LayerCall(name, (), {"shape": self.given_shape}, node.lineno)
         try:
             args, kwargs, note = keras1.modernise(name, args, kwargs)
         except SpecError as error:

@@ -11,7 +11,7 @@ from itertools import pairwise
 from typing import Any
 
 from .. import graph
-from ..errors import SpecError
+from ..errors import ConvscopeError, SpecError
 from ..explain.merge import merge_step
 from ..explain.rules import step
 from ..keras import names as keras_names
@@ -76,7 +76,7 @@ class FunctionalCalls(KerasCalls):
                         shape = merge_step(layer, known, self.filename).output_shape
                     else:
                         shape = step(layer, known[0], self.filename).output_shape
-        except SpecError:
+        except ConvscopeError:  # SpecError, ShapeError
             shape = None  # said where the model is explained, with the layer's name
         self.shapes[id(tensor)] = shape
         return shape

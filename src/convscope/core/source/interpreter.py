@@ -17,6 +17,7 @@ from ..keras.merging import FUNCTIONS
 from . import data as source_data
 from .functional import FunctionalCalls
 from .values import (
+    _BUILTINS,
     MAX_DEPTH,
     Function,
     Functional,
@@ -49,9 +50,9 @@ class Interpreter(FunctionalCalls):
     """Walks a module's statements, modelling just enough Python to find Sequential models."""
 
     def __init__(
-        self, filename: str, *, classes: int | None = None, shape_given: bool = False
+        self, filename: str, *, classes: int | None = None, shape: tuple[int, ...] | None = None
     ) -> None:
-        super().__init__(filename, classes=classes, shape_given=shape_given)
+        super().__init__(filename, classes=classes, shape=shape)
         self.star_keras = False  # `from keras.layers import *` seen
         self.functions_called: set[str] = set()
         self.depth = 0
@@ -240,7 +241,9 @@ class Interpreter(FunctionalCalls):
                 callee is len and len(args) == 1 and isinstance(args[0], source_data.DataArray)
             ):
                 return args[0].shape[0]
-            case _ if callable(callee) and not isinstance(callee, type):
+            case _ if callable(callee) and (
+                not isinstance(callee, type) or callee in _BUILTINS.values()  # int(), tuple()
+            ):
                 if all(_is_plain(a) for a in args) and all(_is_plain(v) for v in kwargs.values()):
                     try:
                         return _size_ok(callee(*args, **kwargs))

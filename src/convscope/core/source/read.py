@@ -83,7 +83,7 @@ def read_model(
     SpecError for anything convscope cannot read.
     """
     tree = parse(text, filename)
-    interpreter = Interpreter(filename, classes=classes, shape_given=input_shape is not None)
+    interpreter = Interpreter(filename, classes=classes, shape=input_shape)
     try:
         interpreter.run_block(tree.body, (interpreter.globals,))
         if not any(m.calls for m in interpreter.models):

@@ -20,13 +20,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ...core import graph as g
 from ...core import spec as s
 from ...core.errors import ConvscopeError
-from ...core.explain.rules import step
+from ...core.explain.rules import explain
 from ...core.explain.table import Shape
 from .dropout import Dropout
 from .fused import stages
 from .layers import ConvTranspose, grid_module
+from .merge import merge_module
 from .ops import SamePad, channel_activation, glorot_uniform_, same_pads
 
 
@@ -261,9 +263,11 @@ def build_layer(layer: s.Layer, shape: Shape) -> nn.Module:
 
 
 class KerasModel(nn.Module):
-    """A Keras Sequential model in torch: takes (N, H, W, C) like Keras, returns Keras's output.
+    """A Keras model in torch: takes (N, H, W, C) like Keras, returns Keras's output.
 
-    `layers[i]` runs spec layer i on (N, C, H, W) tensors. `forward_nchw` skips the
+    `layers[i]` runs spec layer i on (N, C, H, W) tensors; in a graph it reads the nodes
+    `reads[i]` (node 0 the input, node j + 1 layer j's output; core.graph), and a merge
+    layer takes their list. `shapes[j]` is node j's shape. `forward_nchw` skips the
     layout change at the input, for training loops that keep data as (N, C, H, W).
     """
 
@@ -276,17 +280,39 @@ class KerasModel(nn.Module):
                 where=model.source,
             )
         self.spec = model
-        self.shapes: list[Shape] = [model.input_shape]
+        rows = explain(model).rows
+        self.shapes: list[Shape] = [model.input_shape, *(row.output_shape for row in rows)]
+        self.reads = [g.sources(model, i) for i in range(len(model.layers))]
+        self.last_reads = g.last_reads(model)
+        self.merging = [layer.kind == s.LayerKind.MERGE for layer in model.layers]
         modules = []
-        for layer in model.layers:
-            modules.append(build_layer(layer, self.shapes[-1]))
-            self.shapes.append(step(layer, self.shapes[-1], model.source).output_shape)
+        for layer, row in zip(model.layers, rows, strict=True):
+            if isinstance(layer, (g.Merge, g.Concatenate)):
+                modules.append(merge_module(layer, len(row.input_shape)))
+            else:
+                modules.append(build_layer(layer, row.input_shape))
             if not layer.trainable:
                 modules[-1].requires_grad_(False)
         self.layers = nn.ModuleList(modules)
         self.softmax_output = ends_in_softmax(model)
         self.sigmoid_output = self.shapes[-1] == (1,) and ends_in_sigmoid(model)
-        self.body = stages(model.layers[:-1], modules[:-1])  # the loss's path, fused
+        # the loss's path, fused (a chain's ReLU + max pool pairs); a graph runs node by node
+        self.body = None if g.is_graph(model) else stages(model.layers[:-1], modules[:-1])
+
+    def run(self, x: Tensor, count: int, keep: list[Tensor] | None = None) -> list[Tensor | None]:
+        """The nodes after the first `count` layers; a node is dropped once its last reader
+        has run (a graph holds only the tensors still to be read). `keep` gets every output."""
+        nodes: list[Tensor | None] = [x]
+        for i in range(count):
+            ins = [nodes[j] for j in self.reads[i]]
+            y = self.layers[i](ins if self.merging[i] else ins[0])
+            nodes.append(y)
+            if keep is not None:
+                keep.append(y)
+            for j in self.reads[i]:
+                if self.last_reads[j] == i:
+                    nodes[j] = None
+        return nodes
 
     def logits_nchw(self, x: Tensor, keep: list[Tensor] | None = None) -> Tensor:
         """The output before a final softmax or single sigmoid (its logits), else the
@@ -297,36 +323,32 @@ class KerasModel(nn.Module):
         given, receives every layer's output but the last (Grad-CAM reads one of them).
         """
         last = self.layers[-1]
-        if keep is None and self.training:  # fused: no layer's forward hook sees it
-            for stage in self.body:
+        if keep is None and self.training and self.body is not None:
+            for stage in self.body:  # fused: no layer's forward hook sees it
                 x = stage(x)
+            ins = [x]
         else:
-            for layer in self.layers[:-1]:
-                x = layer(x)
-                if keep is not None:
-                    keep.append(x)
-        if not (self.softmax_output or self.sigmoid_output):
-            return to_keras_layout(last(x))
+            nodes = self.run(x, len(self.layers) - 1, keep)
+            ins = [nodes[j] for j in self.reads[-1]]  # type: ignore[misc]
+        if self.merging[-1] or not (self.softmax_output or self.sigmoid_output):
+            return to_keras_layout(last(ins if self.merging[-1] else ins[0]))
         if isinstance(last, (Conv, ConvTranspose, Dense)):
-            x = last.pre_activation(x)
-        return to_keras_layout(x)  # a Softmax or Activation('softmax' | 'sigmoid'): its input
+            return to_keras_layout(last.pre_activation(ins[0]))
+        return to_keras_layout(ins[0])  # a Softmax or Activation('softmax' | 'sigmoid'): its input
 
     def forward_nchw(self, x: Tensor) -> Tensor:
-        for layer in self.layers:
-            x = layer(x)
-        return to_keras_layout(x)
+        output = self.run(x, len(self.layers))[-1]
+        assert output is not None
+        return to_keras_layout(output)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.forward_nchw(to_torch_layout(x))
 
     def activations(self, x: Tensor) -> list[Tensor]:
         """Every layer's output for a (N, H, W, C) batch, each in Keras's layout."""
-        outputs = []
-        x = to_torch_layout(x)
-        for layer in self.layers:
-            x = layer(x)
-            outputs.append(to_keras_layout(x))
-        return outputs
+        outputs: list[Tensor] = []
+        self.run(to_torch_layout(x), len(self.layers), outputs)
+        return [to_keras_layout(y) for y in outputs]
 
 
 def ends_in_softmax(model: s.ModelSpec) -> bool:
