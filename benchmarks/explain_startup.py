@@ -55,14 +55,21 @@ def keras_python() -> Path:
     return python
 
 
-def contenders() -> dict[str, list[str]]:
+RESNET50 = ROOT / "benchmarks" / "models" / "resnet50_app.py"  # keras.applications.ResNet50
+
+
+def contenders(with_keras: bool) -> dict[str, list[str]]:
     venv_python = ROOT / ".venv" / "bin" / "python"
-    return {
+    explain = [str(venv_python), "-m", "convscope", "explain"]
+    found = {
         "python -c pass": [str(venv_python), "-c", "pass"],
-        "convscope explain": [str(venv_python), "-m", "convscope", "explain", "keras-mnist-cnn"],
+        "convscope explain": [*explain, "keras-mnist-cnn"],
+        "convscope explain ResNet50": [*explain, str(RESNET50)],
         "python -c 'import torch'": [str(venv_python), "-c", "import torch"],
-        "Keras 3 build + summary": [str(keras_python()), "-c", KERAS_SUMMARY],
     }
+    if with_keras:
+        found["Keras 3 build + summary"] = [str(keras_python()), "-c", KERAS_SUMMARY]
+    return found
 
 
 def time_once(command: list[str]) -> float:
@@ -77,8 +84,9 @@ def time_once(command: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--without-keras", action="store_true", help="no Keras 3 contender")
     args = parser.parse_args()
-    commands = contenders()
+    commands = contenders(not args.without_keras)
     for command in commands.values():  # warm the file cache once; not timed
         time_once(command)
     times: dict[str, list[float]] = {name: [] for name in commands}
@@ -95,6 +103,8 @@ def main() -> None:
         "rounds": args.rounds,
         "median_seconds": medians,
         "ratio_to_explain": {name: m / ours for name, m in medians.items()},
+        "resnet50_to_import_torch": medians["convscope explain ResNet50"]
+        / medians["python -c 'import torch'"],
         "all_seconds": times,
     }
     tmp = RESULTS.with_suffix(".tmp")

@@ -202,7 +202,12 @@ def test_settings_that_change_no_number_are_accepted() -> None:
         (
             "from keras import layers, Sequential, applications\n"
             "model = Sequential([layers.Input((224, 224, 3)), applications.ResNet50(weights=None), layers.Dense(10)])\n",
-            "ResNet50 from keras.applications, a pretrained network",
+            "is a functional graph (resnet50), which a Sequential cannot hold",
+        ),
+        (
+            "from keras import layers, Sequential, applications\n"
+            "model = Sequential([layers.Input((224, 224, 3)), applications.InceptionV3(weights=None), layers.Dense(10)])\n",
+            "InceptionV3 from keras.applications, which convscope does not read",
         ),
         (
             "from keras import layers, Sequential\nimport json\ncfg = json.load(open('c.json'))\n"
@@ -210,7 +215,7 @@ def test_settings_that_change_no_number_are_accepted() -> None:
             "Dense(**cfg): its settings are only known when the file runs",
         ),
     ],
-    ids=["pretrained-application", "unknown-star-kwargs"],
+    ids=["graph-in-a-sequential", "unsupported-application", "unknown-star-kwargs"],
 )
 def test_what_cannot_be_read_is_named(source: str, message: str) -> None:
     with pytest.raises(

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..core.errors import ConvscopeError
 from ..core.explain.table import Row
+from ..core.graph import levels
 from ..core.spec import LayerKind
 from ..present.attribution import SIGNED
 from ..runtime import live
@@ -71,10 +72,12 @@ class Live:
     def describe(self) -> dict[str, Any]:
         ex = self.model.explain()
         table = ex.to_dict()
-        for entry, row in zip(table["layers"], ex.rows, strict=True):
+        subject = self.model.subject
+        steps = levels(subject.spec)  # a graph's layers side by side where they run in parallel
+        for entry, row, level in zip(table["layers"], ex.rows, steps, strict=True):
             entry["kind"] = str(row.kind)
             entry["reads"] = geometry(row)
-        subject = self.model.subject
+            entry["level"] = level
         shape = subject.spec.input_shape
         grey = shape in ((SIZE, SIZE, 1), (SIZE * SIZE,))
         return {

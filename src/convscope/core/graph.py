@@ -224,3 +224,13 @@ def inserted(model: ModelSpec, before: int, layer: Layer) -> ModelSpec:
     inbound[before + 1] = (before + 1,)  # and `before` reads the new layer
     layers = (*model.layers[:before], layer, *model.layers[before:])
     return in_keras_order(replace(model, layers=layers, inbound=tuple(inbound)))
+
+
+def levels(model: ModelSpec) -> list[int]:
+    """Each layer's step from the input along its longest path (the input is 0): layers of
+    one level sit side by side when a page lays the graph out (a shortcut's projection
+    beside the block's first convolution)."""
+    level = [0]
+    for i in range(len(model.layers)):
+        level.append(1 + max(level[j] for j in sources(model, i)))
+    return level[1:]

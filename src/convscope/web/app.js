@@ -400,12 +400,20 @@ class LivePage {
     this.values = new Map(layers.map((l) => [l.name, { ...l, values: decode(l.data) }]));
     if (!this.sections) {
       this.sections = new Map();
-      const names = ["input", ...this.rows.map((r) => r.name)];
-      for (const name of names) {
+      const graph = this.rows.some((r) => r.connected_to);
+      const levels = new Map(); // a graph: layers of one level side by side, a row per level
+      const place = (name, level) => {
         const section = h("section", { class: "layer", "data-layer": name });
         this.sections.set(name, section);
-        this.maps.append(section);
-      }
+        if (!graph) return this.maps.append(section);
+        if (!levels.has(level)) {
+          levels.set(level, h("div", { class: "level", "aria-label": `step ${level} from the input` }));
+          this.maps.append(levels.get(level));
+        }
+        levels.get(level).append(section);
+      };
+      place("input", 0);
+      for (const r of this.rows) place(r.name, r.level);
     }
     for (const [name, layer] of this.values) this.drawLayer(this.sections.get(name), layer);
   }
@@ -417,6 +425,7 @@ class LivePage {
     if (!section.firstChild) {
       section.append(h("h3", {}, `${layer.name} (${layer.type}) -> ${layer.shape.join("x")}`,
         row ? h("span", { class: "formula" }, ` ${row.shape_formula}`) : ""));
+      if (row?.connected_to) section.append(h("p", { class: "reads" }, `reads ${row.connected_to.replaceAll("[0][0]", "")}`));
       const grid = h("div", { class: spatial ? "channels" : "vector" });
       const shown = Math.min(channels, 64);
       for (let k = 0; k < shown; k++) {

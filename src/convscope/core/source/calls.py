@@ -146,6 +146,14 @@ class KerasCalls(Evaluator):
             raise self.error(node, "model.add(model) adds the model to itself")
         if isinstance(item, LayerCall):
             model.calls.append(item)
+        elif isinstance(item, Sequential) and item.inbound:
+            raise self.error(
+                node,
+                f"{what} is a functional graph ({item.name or item.auto}), which a Sequential "
+                "cannot hold as a chain of layers",
+                "build the model with the functional API: inputs = keras.Input(...); "
+                "x = base(inputs); ...; model = keras.Model(inputs, outputs)",
+            )
         elif isinstance(item, Sequential):
             model.calls.extend(item.calls)  # a nested Sequential adds its layers in order
         else:

@@ -111,10 +111,22 @@ class FunctionalCalls(KerasCalls):
                 auto_name("functional", self.uids)  # Keras builds it on its first call
             if isinstance(x, list):
                 raise self.error(node, "a Sequential is called on one tensor, not a list")
-            for call in callee.calls:
-                if not is_input(call):
-                    x = self.apply(node, call, x)
-            return x
+            self.notes.append(
+                f"line {node.lineno}: {callee.name or callee.auto} (a model called as a layer) "
+                f"is shown as its {len(callee.calls) - 1} layers; Keras's summary shows it as "
+                "one row with their parameters"
+            )
+            if not callee.inbound:
+                for call in callee.calls:
+                    if not is_input(call):
+                        x = self.apply(node, call, x)
+                return x
+            nodes = [x]  # a graph: its layers called again, node by node, on x
+            for call, reads in zip(callee.calls[1:], callee.inbound, strict=True):
+                ins = [nodes[j] for j in reads]
+                merging = keras_names.canonical(call.cls) in MERGING
+                nodes.append(self.apply(node, call, ins if merging else ins[0]))
+            return nodes[-1]
         merging = keras_names.canonical(callee.cls) in MERGING
         if merging != isinstance(x, list):
             raise self.error(

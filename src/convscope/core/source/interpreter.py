@@ -9,8 +9,10 @@ calls that build a model: layer constructors, `Sequential([...])`, `model.add`,
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Any
 
+from ..applications import SOURCES as APPLICATIONS
 from ..keras import names as keras_names
 from ..keras.bind import LayerCall
 from ..keras.merging import FUNCTIONS
@@ -56,6 +58,7 @@ class Interpreter(FunctionalCalls):
         self.star_keras = False  # `from keras.layers import *` seen
         self.functions_called: set[str] = set()
         self.depth = 0
+        self.applications: dict[str, Function] = {}  # keras.applications functions, once read
 
     # ---- statements ----
 
@@ -226,6 +229,8 @@ class Interpreter(FunctionalCalls):
                 return self.call_method(node, callee, args, kwargs)
             case Function():
                 return self.call_function(callee, args, kwargs)
+            case Module() if callee.leaf in APPLICATIONS and ".applications." in f".{callee.path}.":
+                return self.application(node, callee.leaf, args, kwargs)
             case Module() if callee.leaf in FUNCTIONS and any(map(self.as_tensor, flat(args))):
                 return self.merge_function(node, callee, args, kwargs)
             case Module() if any(isinstance(a, Tensor) for a in flat(args)):
@@ -252,6 +257,28 @@ class Interpreter(FunctionalCalls):
                 return Unknown(f"`{ast.unparse(node)}`")
             case _:
                 return Unknown(f"`{ast.unparse(node)}` is only known at run time")
+
+    def application(
+        self, node: ast.Call, leaf: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """keras.applications.VGG16(...) and the like: their Keras source (core.applications)
+        run with the file's arguments, its layers placed on the calling line."""
+        if leaf not in self.applications:
+            scope: dict[str, Any] = {}
+            self.run_block(ast.parse(APPLICATIONS[leaf]).body, (scope,))
+            self.applications[leaf] = scope[leaf]
+        model = self.call_function(self.applications[leaf], args, kwargs)
+        if not isinstance(model, Sequential):
+            return Unknown(f"{leaf}(...) with arguments only known at run time")
+        model.calls = [replace(call, line=node.lineno) for call in model.calls]
+        model.line, model.function = node.lineno, leaf
+        weights = kwargs.get("weights", "imagenet")
+        if weights is not None:
+            self.notes.append(
+                f"line {node.lineno}: {leaf}(weights={weights!r}): explained from the "
+                "architecture alone; the weights are only needed to train or predict"
+            )
+        return model
 
     def call_function(
         self, function: Function, args: tuple[Any, ...], kwargs: dict[str, Any]

@@ -351,8 +351,8 @@ def describe(value: Any) -> str:
         leaf = value.path.rsplit(".", 1)[-1]
         if ".applications." in f".{value.path}.":
             return (
-                f"{leaf} from keras.applications, a pretrained network of many layers: "
-                "convscope reads small CNNs written layer by layer"
+                f"{leaf} from keras.applications, which convscope does not read: it reads "
+                "VGG16, VGG19, ResNet50 and MobileNetV2"
             )
         return f"the result of {value.path}(...)"
     shown = repr(value)
