@@ -40,24 +40,9 @@ class LayerKind(StrEnum):
 
 # Activations accepted by name; each maps to a torch function in the runtime.
 ACTIVATIONS = (
-    "linear",
-    "relu",
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "elu",
-    "selu",
-    "gelu",
-    "softplus",
-    "softsign",
-    "swish",
-    "silu",
-    "relu6",
-    "leaky_relu",
-    "hard_sigmoid",
-    "exponential",
-    "mish",
-)
+    "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "gelu", "softplus",
+    "softsign", "swish", "silu", "relu6", "leaky_relu", "hard_sigmoid", "exponential", "mish",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -383,6 +368,16 @@ class TrainingSpec:
 
 
 @dataclass(frozen=True)
+class Pretrained:
+    """Weights a keras.applications model loads (weights="imagenet"): the file Keras keeps
+    in its cache (~/.keras/models/), where to get it, and the layers they are for."""
+
+    file: str
+    url: str
+    layers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A model: its input shape (no batch axis), layers in Keras's order, and origin.
 
@@ -398,3 +393,4 @@ class ModelSpec:
     notes: tuple[str, ...] = ()  # what the importer had to assume, said to the user
     inbound: tuple[tuple[int, ...], ...] = ()  # a graph's wiring; () for a chain
     input_name: str = "input_layer"  # the InputLayer's name, as a graph's summary shows it
+    pretrained: tuple[Pretrained, ...] = ()  # weights to start from (keras.applications)

@@ -29,6 +29,7 @@ from ..core.training import data_kind
 from . import data
 from .arrays import save_npz
 from .heads import check_output, is_binary, loss_fn
+from .keras.pretrained import load_pretrained
 from .metrics import TestReport, test_report
 from .nn.model import KerasModel
 from .precision import resolve_precision
@@ -189,6 +190,9 @@ def start(
             stream.write(f"convscope: {said}\n")
     settings = replace(settings, device=device.type, precision=precision)
     trainer, splits = build(spec, settings, stream, given=given)
+    for file in load_pretrained(trainer.model):  # keras.applications' weights="imagenet"
+        if stream is not None:
+            stream.write(f"Starting from {file} (Keras's cache)\n")
     if run_dir is None:
         run = new_run_dir(runs_root, settings.model)
     else:

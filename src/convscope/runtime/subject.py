@@ -22,6 +22,7 @@ from ..core.settings import Settings, model_name
 from ..core.training import DEFAULT_TRAINING, data_kind
 from . import data, sources
 from .heads import is_binary
+from .keras.pretrained import load_pretrained
 from .nn.model import KerasModel
 from .runs import load_trained
 
@@ -133,6 +134,7 @@ def open_model(target: str, seed: int = 0) -> Subject:
     spec = replace(source.spec, name=model_name(target))
     torch.manual_seed(seed)
     model = KerasModel(spec).eval()
+    load_pretrained(model, required=False)  # keras.applications' weights, when Keras has them
     return Subject(spec, text, model, (spec.training or DEFAULT_TRAINING).dataset)
 
 

@@ -12,6 +12,7 @@ import ast
 import operator
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ..errors import SourceError
@@ -107,8 +108,21 @@ class Evaluator:
                     values = [Unknown(f"unpacked from `{ast.unparse(target)}`")] * len(elts)
                 for element, item in zip(elts, values, strict=True):
                     self.assign(element, item, scopes)
+            case ast.Attribute(value=base, attr="trainable"):
+                self.set_trainable(self.eval(base, scopes), value)
             case _:
                 pass  # attributes and subscripts (x_train[...] = ...) hold no model
+
+    def set_trainable(self, model: Any, value: Any) -> None:
+        """`base.trainable = False`: every layer of that model frozen (Keras sets each
+        layer's flag), before it is called on a tensor or compiled."""
+        if isinstance(model, Sequential) and isinstance(value, bool):
+            model.calls = [
+                call
+                if keras_names.canonical(call.cls) in keras_names.INPUT_CLASSES
+                else replace(call, kwargs={**call.kwargs, "trainable": value})
+                for call in model.calls
+            ]
 
     # ---- expressions ----
 

@@ -18,7 +18,7 @@ from ..keras import names as keras_names
 from ..keras.bind import LayerCall, auto_name, build_layer, input_layer_shape
 from ..keras.merging import FUNCTIONS, MERGING
 from ..keras.names import INPUT_CLASSES
-from ..spec import LayerKind
+from ..spec import LayerKind, Pretrained
 from .calls import KerasCalls, knows_input
 from .values import MAX_LAYERS, Functional, Module, Sequential, Tensor, Unknown
 
@@ -42,6 +42,7 @@ class FunctionalCalls(KerasCalls):
         self.inputs: dict[int, tuple[LayerCall, Tensor]] = {}  # id(Input call) -> its tensor
         self.applied: dict[int, LayerCall] = {}  # layers called once already (no sharing)
         self.shapes: dict[int, tuple[int, ...] | None] = {}  # id(tensor) -> its shape
+        self.pretrained: list[Pretrained] = []  # weights of models called as layers
 
     def attribute(self, base: Any, attr: str, *, bare: bool = False) -> Any:
         """`x.shape` of a tensor: (None, 32, 32, 16), as Keras's symbolic tensors give it
@@ -107,6 +108,7 @@ class FunctionalCalls(KerasCalls):
         """layer(x), merge([x, y]), or a Sequential called on x (its layers one by one)."""
         if isinstance(callee, Sequential):
             callee.part = True  # a block of the model it is called in, not a model of its own
+            self.pretrained += callee.pretrained  # its weights go with its layers
             if not knows_input(callee):
                 auto_name("functional", self.uids)  # Keras builds it on its first call
             if isinstance(x, list):

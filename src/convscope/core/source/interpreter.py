@@ -13,9 +13,11 @@ from dataclasses import replace
 from typing import Any
 
 from ..applications import SOURCES as APPLICATIONS
+from ..applications import weights_file, weights_url
 from ..keras import names as keras_names
 from ..keras.bind import LayerCall
 from ..keras.merging import FUNCTIONS
+from ..spec import Pretrained
 from . import data as source_data
 from .functional import FunctionalCalls
 from .values import (
@@ -272,11 +274,14 @@ class Interpreter(FunctionalCalls):
             return Unknown(f"{leaf}(...) with arguments only known at run time")
         model.calls = [replace(call, line=node.lineno) for call in model.calls]
         model.line, model.function = node.lineno, leaf
-        weights = kwargs.get("weights", "imagenet")
-        if weights is not None:
+        file = weights_file(leaf, args, kwargs)
+        if file is not None:
+            named = tuple(str(c.kwargs["name"]) for c in model.calls if "name" in c.kwargs)
+            model.pretrained.append(Pretrained(file, weights_url(leaf, file), named))
             self.notes.append(
-                f"line {node.lineno}: {leaf}(weights={weights!r}): explained from the "
-                "architecture alone; the weights are only needed to train or predict"
+                f"line {node.lineno}: {leaf}(weights='imagenet'): explained from the "
+                f"architecture alone; training starts from {file} in Keras's cache "
+                "(~/.keras/models/)"
             )
         return model
 

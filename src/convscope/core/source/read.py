@@ -18,7 +18,7 @@ module parses the file, runs the interpreter and picks the model.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import SourceError
@@ -116,6 +116,10 @@ def read_model(
         built_note=chosen.built_note,
         inbound=chosen.inbound,
     )
+    names = {layer.name for layer in spec.layers}
+    found = [*chosen.pretrained, *interpreter.pretrained]
+    pretrained = tuple(p for p in dict.fromkeys(found) if set(p.layers) <= names)
+    spec = replace(spec, pretrained=pretrained) if pretrained else spec
     return SourceModel(spec, chosen.compile_args or {}, chosen.fit_args or {})
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..keras.bind import LayerCall
+from ..spec import Pretrained
 
 # Names a pasted snippet uses without importing them, as the book or course did.
 IMPLICIT_MODULES = {
@@ -96,6 +97,7 @@ class Sequential:
     names: list[str] = field(default_factory=list)  # the variables it was assigned to
     part: bool = False  # called on a tensor inside another model (data_augmentation)
     inbound: tuple[tuple[int, ...], ...] = ()  # a functional graph's wiring (core.graph)
+    pretrained: list[Pretrained] = field(default_factory=list)  # weights="imagenet" bases
 
     @property
     def called(self) -> list[str]:
