@@ -199,6 +199,17 @@ def test_onnx_export_matches(chollet_run: tuple[Path, dict[str, object]], tmp_pa
     np.testing.assert_allclose(got, model.predict(images), atol=1e-5)
 
 
+def test_onnx_export_of_a_graph_matches(tmp_path: Path) -> None:
+    import onnxruntime
+
+    model = cs.load("resnet20-cifar", seed=4)
+    model.export(tmp_path / "r.onnx")
+    images = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
+    session = onnxruntime.InferenceSession(str(tmp_path / "r.onnx"))
+    got = session.run(None, {"images": (images / 255.0).astype("float32")})[0]
+    np.testing.assert_allclose(got, model.predict(images), atol=1e-5)
+
+
 def test_a_live_keras_model_and_predict_from_h5(
     keras_trained: tuple[Any, Path], cli: Cli, tmp_path: Path
 ) -> None:

@@ -223,3 +223,25 @@ def test_show_draws_the_maps(chollet_run: tuple[Path, dict[str, object]], tmp_pa
     assert "by 2 methods" in two["attribution"].caption
     maps = cs.load(chollet_run[0]).attribute(np.zeros((2, 28, 28), np.uint8) + 30, "saliency")
     assert maps.shape == (2, 28, 28)
+
+
+@pytest.mark.parametrize("method", ["saliency", "integrated_gradients", "gradcam"])
+def test_a_residual_graph_equals_captum(method: str) -> None:
+    """Through shortcuts too: Captum's hooks see every layer of the graph run."""
+    import captum.attr as ca
+
+    from convscope.runtime.data import load
+
+    model = cs.load("residual-mnist", seed=1).subject.model.eval()
+    images = load("mnist").test_images[:4]
+    layer = "conv2d_4"  # the first convolution after the first shortcut's Add
+    ours = attribute(model, images, method, settings=Settings(layer=layer, steps=50))
+    if method != "gradcam":
+        close(ours.maps, captum_maps(model, images, method, ours.targets))
+        return
+    index = [lay.name for lay in model.spec.layers].index(layer)
+    x = pixels(images, model.spec, torch.device("cpu")).requires_grad_()
+    cam = ca.LayerGradCam(model.logits_nchw, model.layers[index])
+    found = cam.attribute(x, target=torch.as_tensor(ours.targets), relu_attributions=True)
+    theirs = ca.LayerAttribution.interpolate(found, (28, 28), interpolate_mode="bilinear")
+    close(ours.maps, theirs.detach().reshape(4, 28, 28).numpy())

@@ -169,9 +169,10 @@ def check_wiring(model: ModelSpec) -> None:
                 where=model.source,
             )
         if isinstance(layer, Subtract) and len(reads) != 2:
+            line = f", line {layer.line}" if layer.line else ""
             raise SpecError(
-                f"{layer.name} (Subtract) takes exactly 2 tensors, got {len(reads)}",
-                where=model.source,
+                f"Subtract takes exactly 2 tensors, got {len(reads)}",
+                where=f"{model.source}: {layer.name} (Subtract{line})",
             )
     users = consumers(model)
     unused = [model.layers[j - 1].name for j in range(1, len(model.layers)) if not users[j]]
