@@ -374,3 +374,37 @@ def test_the_page_works_without_the_data_set(
     assert note.startswith("convscope: mnist: the four IDX files are not in any of"), note
     assert "Cannot read properties" not in note + status and status == ""
     assert drawn == "1"
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_residual_graph_in_chromium(width: int, tmp_path: Path) -> None:
+    """A graph's page: the projection beside the block's first convolution, each layer
+    saying what it reads, one position's arithmetic read from the layer's own input."""
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(str(screenshots(tmp_path)))
+    with serving(cs.load("residual-mnist", seed=2)) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            log = watch(page)
+            page.goto(url + "/", wait_until="networkidle")
+            page.wait_for_function("document.querySelectorAll('.level').length > 20", timeout=30000)
+            side = page.locator(".level", has=page.locator('[data-layer="conv2d_5"]'))
+            assert side.locator(".layer").evaluate_all("s => s.map(x => x.dataset.layer)") == [
+                "conv2d_3", "conv2d_5",
+            ]  # fmt: skip
+            reads = page.locator('[data-layer="add_1"] .reads').inner_text()
+            assert reads == "reads batch_normalization_4, batch_normalization_5"
+            cell = page.locator('[data-layer="conv2d_5"] canvas').first
+            cell.scroll_into_view_if_needed()
+            cell.click(position={"x": 20, "y": 20})
+            page.wait_for_function("document.querySelector('.detail .formula')", timeout=15000)
+            assert "sum of 16 weights x inputs" in page.locator(".detail .formula").inner_text()
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            page.screenshot(path=str(shots / f"live-graph-{width}.png"))
+        finally:
+            browser.close()
+    assert log.errors == [] and log.failed == [] and overflow == 0

@@ -58,6 +58,7 @@ def explain_rows(view: View) -> list[dict[str, str]]:
                 "name": r.name,
                 "type": r.layer_type,
                 "line": str(r.line or ""),
+                "reads": r.connected.replace("[0][0]", ""),  # a graph's "Connected to"
                 "shape": shape,
                 "params": params,
                 "shape_formula": r.shape_formula,

@@ -18,6 +18,7 @@ from ..errors import ConvscopeError
 from ..experiments import Measured, finding, probe_finding
 from ..spec import LayerKind, ModelSpec
 from ..variants import pooling_layers, without_pooling
+from .branches import branch_notes
 from .notes import article, last_map_note, parameter_note, shrink_note
 from .rules import explain
 from .table import Explanation, Row, fmt_shape, last_map
@@ -242,11 +243,16 @@ def pooling_answer(ex: Explanation, model: ModelSpec, measured: Measured | None 
         )
         return Answer("pooling", "What does pooling do here?", lead, tuple(points))
     last, bare_last = last_map(ex.rows), last_map(bare.rows)
+    layers = f"{len(pools)} pooling layer{'s' if len(pools) != 1 else ''}"
+    params = (
+        f"left its {ex.total_params:,} parameters as they are (a global pooling before the "
+        "classifier makes them independent of the maps' size) and cut"
+        if bare.total_params == ex.total_params
+        else f"cut this model from {bare.total_params:,} to {ex.total_params:,} parameters and"
+    )
     lead = (
-        f"Pooling shrinks the maps, not the knowledge: {len(pools)} pooling layer"
-        f"{'s' if len(pools) != 1 else ''} with no weights of their own cut this model from "
-        f"{bare.total_params:,} to {ex.total_params:,} parameters and from "
-        f"{bare.total_macs:,} to {ex.total_macs:,} multiply-adds per image."
+        f"Pooling shrinks the maps, not the knowledge: {layers} with no weights of their own "
+        f"{params} from {bare.total_macs:,} to {ex.total_macs:,} multiply-adds per image."
     )
     if last and bare_last and last.receptive_field and bare_last.receptive_field:
         points.append(
@@ -291,4 +297,12 @@ def answers(
     if last is not None:
         found.append(last)
     found.append(pooling_answer(ex, model, measured))
+    if ex.is_graph:
+        found.append(branches_answer(ex, model))
     return found
+
+
+def branches_answer(ex: Explanation, model: ModelSpec) -> Answer:
+    """A graph's question: what its shortcuts and merges do, with its numbers."""
+    lead, *points = branch_notes(model, ex.rows, ())
+    return Answer("branches", "What do the shortcuts and merges do?", lead, tuple(points))
