@@ -89,6 +89,10 @@ def test_a_branching_model_saved_by_keras(case: str, tmp_path: Path) -> None:
         with torch.no_grad():
             ours = model(torch.from_numpy(batch)).numpy()
         np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-5, err_msg=kind)
+    live = cs.load(reference, dataset="mnist").subject.model  # the keras.Model object itself
+    with torch.no_grad():
+        ours = live(torch.from_numpy(batch)).numpy()
+    np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-5, err_msg="live object")
 
 
 def test_a_graph_exported_is_loaded_by_keras(tmp_path: Path) -> None:
