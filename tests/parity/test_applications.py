@@ -4,15 +4,13 @@ offline, weights=None): every layer's name, class, output shape, parameters and
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from convscope.core.explain.rules import explain
 from convscope.core.source.read import read_model
 
-from .keras_oracle import keras, weight_count
-from .test_graph_parity import keras_connections
+from .keras_oracle import keras
+from .test_graph_parity import summary
 
 CALLS = {
     "vgg16": "VGG16(weights=None)",
@@ -27,20 +25,6 @@ CALLS = {
 }  # fmt: skip
 
 
-def rows(model: Any) -> list[tuple[str, str, tuple[int, ...], int, int, str]]:
-    return [
-        (
-            layer.name,
-            type(layer).__name__,
-            tuple(layer.output.shape[1:]),
-            weight_count(layer.trainable_weights),
-            weight_count(layer.non_trainable_weights),
-            keras_connections(layer),
-        )
-        for layer in model.layers[1:]  # after the InputLayer
-    ]
-
-
 @pytest.mark.parametrize("case", CALLS)
 def test_an_application_matches_keras(case: str) -> None:
     call = CALLS[case]
@@ -51,7 +35,7 @@ def test_an_application_matches_keras(case: str) -> None:
         (r.name, r.layer_type, r.output_shape, r.trainable, r.non_trainable, r.connected)
         for r in ex.rows
     ]
-    expected = rows(reference)
+    expected = summary(reference)[1:]  # after the InputLayer
     if not ex.is_graph:  # a chain (VGG) is explained as the Sequential it equals
         expected = [(*row[:5], "") for row in expected]
     assert ours == expected

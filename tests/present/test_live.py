@@ -161,6 +161,15 @@ def test_many_clients_at_once(server: str) -> None:
     assert all(a == [alone[i]] * 10 for i, a in enumerate(answers))  # nothing leaks between clients
 
 
+def position_formula(page: Any, layer: str, x: int, y: int) -> str:
+    """Click a cell of a layer's first map; the arithmetic the page shows for it."""
+    cell = page.locator(f'[data-layer="{layer}"] canvas').first
+    cell.scroll_into_view_if_needed()
+    cell.click(position={"x": x, "y": y})
+    page.wait_for_function("document.querySelector('.detail .formula')", timeout=15000)
+    return str(page.locator(".detail .formula").inner_text())
+
+
 def stroke(page: Any, points: list[tuple[float, float]]) -> None:
     box = page.locator("canvas.pad").bounding_box()
     x0, y0, scale = box["x"], box["y"], box["width"] / 280
@@ -396,11 +405,7 @@ def test_a_residual_graph_in_chromium(width: int, tmp_path: Path) -> None:
             ]  # fmt: skip
             reads = page.locator('[data-layer="add_1"] .reads').inner_text()
             assert reads == "reads batch_normalization_4, batch_normalization_5"
-            cell = page.locator('[data-layer="conv2d_5"] canvas').first
-            cell.scroll_into_view_if_needed()
-            cell.click(position={"x": 20, "y": 20})
-            page.wait_for_function("document.querySelector('.detail .formula')", timeout=15000)
-            assert "sum of 16 weights x inputs" in page.locator(".detail .formula").inner_text()
+            assert "sum of 16 weights x inputs" in position_formula(page, "conv2d_5", 20, 20)
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )

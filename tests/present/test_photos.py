@@ -27,7 +27,7 @@ from ..helpers import (
     shapes_model,
     watch,
 )
-from .test_live import serving
+from .test_live import position_formula, serving
 
 pytestmark = pytest.mark.slow  # a real training, a report, a browser
 
@@ -137,11 +137,7 @@ def test_the_page_with_an_uploaded_photo(photo_server: str, width: int, tmp_path
             assert page.locator("#predicted").get_attribute("data-class") == "square"
             page.wait_for_function("document.querySelector('#used-note')?.textContent")
             assert "for class square" in page.locator("#used-note").inner_text()
-            cell = page.locator('[data-layer="conv2d_1"] canvas').first
-            cell.scroll_into_view_if_needed()
-            cell.click(position={"x": 10, "y": 10})
-            page.wait_for_function("document.querySelector('.detail .formula')", timeout=15000)
-            assert "relu(" in page.locator(".detail .formula").inner_text()
+            assert "relu(" in position_formula(page, "conv2d_1", 10, 10)
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
