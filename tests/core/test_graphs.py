@@ -123,3 +123,22 @@ def test_keras_order_is_deepest_first_then_first_visited() -> None:
     assert g.keras_order("out", lambda n: parents[n]) == ["in", "b1", "b2", "a", "add", "out"]
     with pytest.raises(cs.ConvscopeError, match="cycle"):
         g.keras_order("x", lambda n: {"x": ["y"], "y": ["x"]}[n])
+
+
+def test_a_functional_model_called_as_a_layer() -> None:
+    """An encoder built with keras.Model and then called on a new input, once: its layers
+    in the outer model (twice would share its weights: said)."""
+    source = HEAD + (
+        "x = layers.Conv2D(4, 3, padding='same')(inputs)\ny = layers.Conv2D(4, 1)(inputs)\n"
+        "encoder = keras.Model(inputs, layers.add([x, y]))\n"
+        "outer = keras.Input(shape=(16, 16, 3))\nz = encoder(outer)\n"
+        "model = keras.Model(outer, layers.Dense(2)(layers.Flatten()(z)))\n"
+    )
+    ex = cs.explain(code=source, pick="model")
+    assert [r.layer_type for r in ex.rows][:3] == ["Conv2D", "Conv2D", "Add"]
+    assert ex.total_params == (27 * 4 + 4) + (3 * 4 + 4) + (16 * 16 * 4 * 2 + 2)
+    twice = source.replace(
+        "z = encoder(outer)\n", "z = layers.add([encoder(outer), encoder(outer)])\n"
+    )
+    with pytest.raises(cs.ConvscopeError, match="called twice"):
+        cs.explain(code=twice, pick="model")

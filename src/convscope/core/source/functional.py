@@ -41,6 +41,7 @@ class FunctionalCalls(KerasCalls):
         super().__init__(filename, **options)
         self.inputs: dict[int, tuple[LayerCall, Tensor]] = {}  # id(Input call) -> its tensor
         self.applied: dict[int, LayerCall] = {}  # layers called once already (no sharing)
+        self.replayed: dict[int, LayerCall] = {}  # ... and once again, in a model called
         self.shapes: dict[int, tuple[int, ...] | None] = {}  # id(tensor) -> its shape
         self.pretrained: list[Pretrained] = []  # weights of models called as layers
 
@@ -51,14 +52,9 @@ class FunctionalCalls(KerasCalls):
         if tensor is None or attr != "shape":
             return super().attribute(base, attr, bare=bare)
         shape = self.shape_of(tensor)
-        return (
-            Unknown("the shape of a tensor convscope cannot size")
-            if shape is None
-            else (
-                None,
-                *shape,
-            )
-        )
+        if shape is None:
+            return Unknown("the shape of a tensor convscope cannot size")
+        return (None, *shape)
 
     def shape_of(self, tensor: Tensor) -> tuple[int, ...] | None:
         """The tensor's shape (no batch axis) by explain's rules; None if it has none."""
@@ -103,9 +99,14 @@ class FunctionalCalls(KerasCalls):
         return self.as_tensor(x)
 
     def apply(
-        self, node: ast.Call, callee: LayerCall | Sequential, x: Tensor | list[Tensor]
+        self,
+        node: ast.Call,
+        callee: LayerCall | Sequential,
+        x: Tensor | list[Tensor],
+        replayed: bool = False,
     ) -> Tensor:
-        """layer(x), merge([x, y]), or a Sequential called on x (its layers one by one)."""
+        """layer(x), merge([x, y]), or a model called on x (its layers one by one, each
+        `replayed`: they may have built that model before, but only once in this one)."""
         if isinstance(callee, Sequential):
             callee.part = True  # a block of the model it is called in, not a model of its own
             self.pretrained += callee.pretrained  # its weights go with its layers
@@ -121,13 +122,13 @@ class FunctionalCalls(KerasCalls):
             if not callee.inbound:
                 for call in callee.calls:
                     if not is_input(call):
-                        x = self.apply(node, call, x)
+                        x = self.apply(node, call, x, replayed=True)
                 return x
             nodes = [x]  # a graph: its layers called again, node by node, on x
             for call, reads in zip(callee.calls[1:], callee.inbound, strict=True):
                 ins = [nodes[j] for j in reads]
                 merging = keras_names.canonical(call.cls) in MERGING
-                nodes.append(self.apply(node, call, ins if merging else ins[0]))
+                nodes.append(self.apply(node, call, ins if merging else ins[0], replayed=True))
             return nodes[-1]
         merging = keras_names.canonical(callee.cls) in MERGING
         if merging != isinstance(x, list):
@@ -138,14 +139,15 @@ class FunctionalCalls(KerasCalls):
                 else f"{callee.cls} is a merge layer: it is called on a list of tensors",
                 "merge layers (Add, Concatenate, ...) take [x, y]; other layers one tensor",
             )
-        if id(callee) in self.applied:
+        seen = self.replayed if replayed else self.applied
+        if id(callee) in seen:
             raise self.error(
                 node,
                 f"a {callee.cls} layer is called twice (its weights shared), which convscope "
                 "does not read",
                 "make a new layer for each use",
             )
-        self.applied[id(callee)] = callee
+        seen[id(callee)] = callee
         if len(self.applied) > MAX_LAYERS:
             raise self.error(node, f"the model has more than {MAX_LAYERS:,} layers")
         return Tensor(callee, tuple(x) if isinstance(x, list) else (x,))
