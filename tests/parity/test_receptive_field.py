@@ -17,6 +17,7 @@ from convscope.core.source.read import read_model
 from convscope.runtime.nn.model import KerasModel
 
 from .cases import seq
+from .graph_cases import graph
 
 FIELD_CASES = {
     "chollet-geometry": seq(
@@ -44,6 +45,26 @@ FIELD_CASES = {
         "layers.ZeroPadding2D(((2, 0), (1, 3)))",
         "layers.DepthwiseConv2D(3, strides=2)",
         "layers.SeparableConv2D(2, 3, padding='same')",
+    ),
+    # Graphs: where paths meet, the field is the largest window over all of them.
+    "residual-unequal-paths": graph(
+        (21, 21, 1),
+        "a = layers.Conv2D(2, 3)(inputs)\na = layers.Conv2D(2, 3)(a)\n"
+        "b = layers.Conv2D(2, 5)(inputs)\nm = layers.add([a, b])\n"
+        "y = layers.Conv2D(2, 3, strides=2)(m)",
+    ),
+    "inception-concatenation": graph(
+        (19, 19, 1),
+        "a = layers.Conv2D(2, 1, padding='same')(inputs)\n"
+        "b = layers.Conv2D(2, 5, padding='same')(inputs)\n"
+        "c = layers.AveragePooling2D(3, strides=1, padding='same')(inputs)\n"
+        "m = layers.Concatenate()([a, b, c])\ny = layers.Conv2D(2, 3, strides=2)(m)",
+    ),
+    "projection-shortcut-strided": graph(
+        (24, 24, 1),
+        "a = layers.Conv2D(2, 3, strides=2, padding='same')(inputs)\n"
+        "a = layers.Conv2D(2, 3, padding='same')(a)\n"
+        "b = layers.Conv2D(2, 1, strides=2)(inputs)\ny = layers.add([a, b])",
     ),
 }
 
