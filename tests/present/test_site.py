@@ -91,3 +91,86 @@ def test_every_layer_in_the_browser_equals_torch(case: str, page: Any) -> None:
         np.testing.assert_allclose(
             values, want.ravel(), atol=1e-4 * scale, rtol=1e-4, err_msg=layer.name
         )
+
+
+@pytest.fixture(scope="module")
+def shared(
+    chollet_run: tuple[Path, dict[str, object]], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The session's chollet run exported as a shared page."""
+    import convscope as cs
+
+    folder = tmp_path_factory.mktemp("site") / "my-convnet"
+    cs.load(chollet_run[0]).export(folder, format="site")
+    return folder
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_shared_page_from_file(shared: Path, width: int, tmp_path: Path) -> None:
+    """Opened from file://: a bundled image, a drawing and its prediction, a position's
+    arithmetic, a precomputed map and a drawing's occlusion, nothing from any network."""
+    from playwright.sync_api import sync_playwright
+
+    from ..helpers import screenshots, watch
+    from .test_live import ONE, position_formula, stroke, wait_for_class
+
+    shots = Path(str(screenshots(tmp_path)))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            log = watch(page)
+            page.goto((shared / "index.html").as_uri())
+            assert wait_for_class(page, "7") == "7"  # bundled image 0: test image 0, a 7
+            about = page.locator("#about").inner_text()
+            assert "chollet, trained on mnist" in about and "on the test set" in about
+            page.wait_for_function("document.querySelector('#used-note')?.textContent")
+            assert page.locator("#used-note").inner_text().startswith("Grad-CAM, for class 7")
+            assert "relu(" in position_formula(page, "conv2d_1", 20, 20)
+            page.get_by_role("button", name="Clear").click()
+            stroke(page, ONE)
+            assert wait_for_class(page, "1") == "1"
+            page.wait_for_function(
+                "document.querySelector('#used-note').textContent.startsWith('Occlusion, for class 1')",
+                timeout=30000,
+            )
+            redraw = page.evaluate("Math.max(...window.__convscope.timings)")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            page.screenshot(path=str(shots / f"site-{width}.png"), full_page=False)
+        finally:
+            browser.close()
+    assert log.errors == [] and log.failed == []
+    assert all(r.startswith("file://") or r.startswith("data:") for r in log.requests), log.requests
+    assert overflow == 0 and redraw < 1000  # measured properly in benchmarks/site_speed.py
+
+
+def test_the_folder_is_small_and_complete(shared: Path) -> None:
+    names = sorted(p.name for p in shared.iterdir())
+    assert names == ["data.js", "explain.html", "index.html", "report.html"]
+    assert sum(p.stat().st_size for p in shared.iterdir()) <= 3_000_000
+    text = (shared / "data.js").read_text()
+    assert text.startswith("window.CONVSCOPE_SITE = ") and '"dtype": "f2"' in text
+    assert "chollet" in (shared / "explain.html").read_text()
+
+
+def test_bad_exports_are_refused_and_leave_nothing(
+    chollet_run: tuple[Path, dict[str, object]],
+    shared: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import convscope as cs
+    import convscope.runtime.site as site
+
+    from ..helpers import run_cli
+
+    with pytest.raises(cs.ConvscopeError, match="chollet has no trained weights to share"):
+        cs.load("chollet").export(tmp_path / "a", format="site")  # an untrained preset
+    r = run_cli("export", str(chollet_run[0]), "--format", "site", "-o", str(shared))
+    assert r.code == 2 and f"{shared} exists" in r.err and "--force" in r.err
+    monkeypatch.setattr(site, "BROWSER", site.BROWSER - {"Conv2D"})  # as if it could not
+    with pytest.raises(cs.ConvscopeError, match=r"conv2d \(Conv2D\) has no forward pass in"):
+        cs.load(chollet_run[0]).export(tmp_path / "b", format="site")
+    assert not list(tmp_path.iterdir())  # nothing half written

@@ -313,11 +313,14 @@ class Model(Shown):
     def export(
         self, path: str | os.PathLike[str], *, format: str | None = None, force: bool = False
     ) -> Exported:
-        """Write the model with its weights as a .keras file (Keras 3 loads it with
-        keras.models.load_model) or as ONNX; the format comes from the suffix unless given.
-        An existing file is replaced only with force=True."""
+        """The model with its weights as .keras (keras.models.load_model reads it), ONNX or a
+        shared page's folder ("site"; default: the suffix's). Replaced only if force=True."""
         target = Path(path)
-        fmt = format or target.suffix.lower().lstrip(".")
+        fmt = format or target.suffix.lower().lstrip(".") or "site"
+        if fmt == "site":
+            from .site import export_site
+
+            return export_site(self, target, force)
         size = keras_export.export(self.subject.model, target, fmt, force)
         return Exported(target, fmt, size)
 

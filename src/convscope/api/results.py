@@ -235,7 +235,7 @@ class Report(Shown):
 
 
 class Exported(Shown):
-    """A model written back out (`convscope export`): .keras or ONNX."""
+    """A model written back out (`convscope export`): .keras, ONNX or a shared page."""
 
     def __init__(self, path: Path, fmt: str, size: int) -> None:
         self.path, self.format, self.size = path, fmt, size
@@ -247,6 +247,8 @@ class Exported(Shown):
         how = {
             "keras": "load it with keras.models.load_model",
             "onnx": "input (N, 28, 28, 1) floats 0-1, as Keras's model.predict takes",
+            "site": f"open {self.path / 'index.html'} in any browser, or put the folder on any "
+            "static web host",
         }[self.format]
         return f"Exported to {self.path} ({self.format}, {self.size / 1e6:.2f} MB): {how}\n"
 

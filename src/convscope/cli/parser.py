@@ -197,13 +197,16 @@ COMMANDS = (
              "the experiment the run belongs to, else experiments/pooling-<model>-<dataset>-*)")),
     ),
     Command(
-        "export", "write a run (or a Keras file) back out as a .keras file or ONNX",
+        "export", "write a run back out as a .keras file, ONNX, or a page anyone can open",
         "Write the model with its trained weights as a .keras file that Keras 3 loads with "
-        "keras.models.load_model, or as ONNX (needs the onnx extra). The file is written "
-        "atomically and an existing one only replaced with --force.",
+        "keras.models.load_model, as ONNX (needs the onnx extra), or as a folder with the live "
+        "page, the explain table and the report that opens in any browser, from file:// or a "
+        "static host (--format site). Written atomically; replaced only with --force.",
         (arg("run", help=MODEL_FILE),
-         arg("--format", choices=("keras", "onnx"), help="default: from the output's suffix"),
-         arg("-o", "--output", required=True, help="the file to write, e.g. chollet.keras"),
+         arg("--format", choices=("keras", "onnx", "site"),
+             help="default: from the output's suffix (none: site)"),
+         arg("-o", "--output", required=True,
+             help="the file or folder to write, e.g. chollet.keras or my-convnet/"),
          arg("--force", action="store_true", help="replace an existing file"),
          KERAS_DATASET, JSON),
     ),

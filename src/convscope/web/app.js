@@ -68,6 +68,10 @@ export function decode(b64) {
   return out;
 }
 
+function valuesOf(answer) { // the server's float16 base64, or the shared page's own numbers
+  return answer.values || decode(answer.data);
+}
+
 function colour(t) { // t in [0, 1] -> viridis
   const x = Math.min(Math.max(t, 0), 1) * (VIRIDIS.length - 1);
   const i = Math.min(Math.floor(x), VIRIDIS.length - 2);
@@ -383,10 +387,12 @@ class LivePage {
     if (!this.input() || this.result?.predicted == null) return;
     try {
       const r = await this.transport.request("attribution", { ...this.input(), method });
-      const v = decode(r.data), top = r.max || 1;
+      const v = valuesOf(r), top = r.max || 1;
       paint(this.used, this.W, this.H, (i) => (r.signed ? diverging(v[i] / top) : colour(v[i] / top)));
-      this.usedNote.textContent = `${METHODS[method]}, for class ${this.about.classes[r.target]}` +
-        (r.signed ? ": red for, blue against" : ": bright counts most");
+      const shown = r.method || method; // the shared page answers a drawing with occlusion
+      this.usedNote.textContent = `${METHODS[shown]}, for class ${this.about.classes[r.target]}` +
+        (r.signed ? ": red for, blue against" : ": bright counts most") + (shown === method ? "" :
+          ` (${METHODS[method]} was computed ahead for the bundled test images; a drawing gets occlusion, which needs only forward passes)`);
     } catch (error) {
       this.usedNote.textContent = `convscope: ${error.message}`;
     }
@@ -397,7 +403,7 @@ class LivePage {
   }
 
   showMaps(layers) {
-    this.values = new Map(layers.map((l) => [l.name, { ...l, values: decode(l.data) }]));
+    this.values = new Map(layers.map((l) => [l.name, { ...l, values: valuesOf(l) }]));
     if (!this.sections) {
       this.sections = new Map();
       const graph = this.rows.some((r) => r.connected_to);
@@ -555,7 +561,7 @@ class LivePage {
 
   filterView(filter) {
     const [kh, kw, cin] = filter.shape;
-    const values = decode(filter.data);
+    const values = valuesOf(filter);
     const shown = Math.min(cin, 256);
     const tiles = [];
     for (let i = 0; i < shown; i++) {
