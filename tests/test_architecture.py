@@ -96,12 +96,14 @@ LAYOUTS = {
     "core/sweep/folder.py": (
         r"[\"'](sweep\.(json|png)|results(\.(json|csv|md))?)[\"']|/\s*[\"'](attempts|sweeps)[\"']"
     ),
+    "api/site.py": r"[\"'](data\.js|explain\.html)[\"']",  # a shared page's folder
 }
 
 
 @pytest.mark.parametrize("owner", LAYOUTS)
 def test_one_module_spells_each_folders_file_names(owner: str) -> None:
-    """The run directory (core/rundir.py) and the sweep folder (core/sweep/folder.py)."""
+    """The run directory (core/rundir.py), the sweep folder (core/sweep/folder.py) and a
+    shared page's folder (api/site.py)."""
     names = re.compile(LAYOUTS[owner])
     spelling = sorted(
         str(p.relative_to(PACKAGE))

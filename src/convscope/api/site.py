@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from ..core.errors import ConvscopeError
+from ..core.rundir import REPORT
 from ..present.attribution import SIGNED
 from ..present.html import explanation_html
 from ..runtime.attribution import methods as attributing
@@ -130,7 +131,7 @@ def page(about: dict[str, Any]) -> str:
 <style>{(WEB / "style.css").read_text()}</style>
 </head>
 <body>
-<p class="convscope-live sub" id="about">{html.escape(what)}. Also: <a href="report.html">the
+<p class="convscope-live sub" id="about">{html.escape(what)}. Also: <a href="{REPORT}">the
 report</a>, <a href="explain.html">every layer explained</a>. Made with convscope; runs in
 this browser, nothing is sent anywhere.</p>
 <main id="app"><noscript>This page needs JavaScript.</noscript></main>
@@ -161,7 +162,7 @@ def export_site(model: Model, target: Path, force: bool) -> Exported:
             f"<!doctype html><meta charset='utf-8'><title>{html.escape(model.name)}</title>"
             f"<body style='font-family:system-ui;margin:1em'>{explanation_html(explained)}"
         )
-        model.report(building / "report.html")
+        model.report(building / REPORT)
         if target.exists():
             shutil.rmtree(target)
         building.rename(target)

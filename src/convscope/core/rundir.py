@@ -75,6 +75,9 @@ def history_csv(history: list[dict[str, float]]) -> str:
     return out.getvalue()
 
 
+REPORT = "report.html"  # also the name of a shared page's copy (api/site.py)
+
+
 @dataclass(frozen=True)
 class RunDir:
     """One run directory: its paths, and its plain files read and written."""
@@ -116,7 +119,7 @@ class RunDir:
 
     @property
     def report(self) -> Path:
-        return self.path / "report.html"
+        return self.path / REPORT
 
     @property
     def probe_json(self) -> Path:
