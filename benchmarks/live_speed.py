@@ -74,14 +74,14 @@ def start_server(run: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the server did not start")
 
 
-def browser(url: str, strokes: int = 25) -> float:
+def browser(page_url: str, strokes: int = 25) -> float:
     """Median ms from a stroke's end to the page's maps repainted (the page's own timer)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = chromium.new_page(viewport={"width": 1366, "height": 900})
-        page.goto(url + "/", wait_until="networkidle")
+        page.goto(page_url, wait_until="networkidle")
         page.wait_for_function("window.__convscope && window.__convscope.result")
         box = page.locator("canvas.pad").bounding_box()
         for k in range(strokes):
@@ -140,7 +140,7 @@ def main() -> int:
     forward = server_side(run)
     process, url = start_server(run)
     try:
-        end_to_end = browser(url)
+        end_to_end = browser(url + "/")
         load = load_test(url, args.clients, args.requests)
     finally:
         process.terminate()
