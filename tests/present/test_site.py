@@ -111,6 +111,10 @@ def test_the_shared_page_from_file(shared: Path, width: int, tmp_path: Path) -> 
     arithmetic, a precomputed map and a drawing's occlusion, nothing from any network."""
     from playwright.sync_api import sync_playwright
 
+    from PIL import Image
+
+    from convscope.runtime import data
+
     from ..helpers import screenshots, watch
     from .test_live import ONE, position_formula, stroke, wait_for_class
 
@@ -135,6 +139,12 @@ def test_the_shared_page_from_file(shared: Path, width: int, tmp_path: Path) -> 
                 timeout=30000,
             )
             redraw = page.evaluate("Math.max(...window.__convscope.timings)")
+            digit = data.load("mnist").test_images[3]  # a 0, as a photo of ink on paper
+            png = tmp_path / "upload.png"
+            Image.fromarray(255 - digit).resize((140, 140)).save(png)
+            page.locator('input[type="file"]').set_input_files(str(png))
+            assert wait_for_class(page, "0") == "0"
+            assert "resized to 28x28 in the browser" in page.locator(".steps").inner_text()
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
