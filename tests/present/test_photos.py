@@ -190,3 +190,30 @@ def test_a_photo_model_exports_and_keras_predicts_the_same(
     x = np.asarray(model.subject.load_data().test_images[:16], dtype=np.float32)
     theirs = np.asarray(keras.models.load_model(tmp_path / "shapes.keras").predict(x, verbose=0))
     np.testing.assert_allclose(model.predict(x), theirs, atol=1e-5)
+
+
+def test_a_photo_run_shared_as_a_page(photo_run: tuple[Path, Path], tmp_path: Path) -> None:
+    """A colour model's shared page from file://: a bundled photo, then an upload resized
+    in the browser, predicted as the served page predicts it."""
+    from playwright.sync_api import sync_playwright
+
+    folder = tmp_path / "shapes-site"
+    cs.load(photo_run[0]).export(folder, format="site")
+    photo = big_square(tmp_path / "square.jpg")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            log = watch(page)
+            page.goto((folder / "index.html").as_uri())
+            page.wait_for_function("document.querySelector('#predicted')?.dataset.class")
+            assert "bundled image 0" in page.locator(".steps").inner_text()
+            page.locator('input[type="file"]').set_input_files(str(photo))
+            page.wait_for_function(
+                "document.querySelector('.steps')?.textContent.includes('in the browser')"
+            )
+            assert page.locator("#predicted").get_attribute("data-class") == "square"
+            assert "relu(" in position_formula(page, "conv2d_1", 10, 10)
+        finally:
+            browser.close()
+    assert log.errors == [] and log.failed == []
