@@ -109,9 +109,8 @@ def shared(
 def test_the_shared_page_from_file(shared: Path, width: int, tmp_path: Path) -> None:
     """Opened from file://: a bundled image, a drawing and its prediction, a position's
     arithmetic, a precomputed map and a drawing's occlusion, nothing from any network."""
-    from playwright.sync_api import sync_playwright
-
     from PIL import Image
+    from playwright.sync_api import sync_playwright
 
     from convscope.runtime import data
 
