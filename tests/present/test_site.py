@@ -40,19 +40,26 @@ RUN = """([model, arrays, input]) => {
 
 
 @pytest.fixture(scope="module")
-def page() -> Iterator[Any]:
+def chromium() -> Iterator[Any]:
+    """One browser for the module (Playwright's sync API cannot be nested)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         try:
-            tab = browser.new_page()
-            script = FORWARD.read_text() + "\nwindow.forwardPass = forward;\n"
-            tab.set_content(f'<script type="module">{script}</script>')
-            tab.wait_for_function("window.forwardPass !== undefined")
-            yield tab
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(chromium: Any) -> Any:
+    """A tab holding forward.js, as window.forwardPass."""
+    tab = chromium.new_page()
+    script = FORWARD.read_text() + "\nwindow.forwardPass = forward;\n"
+    tab.set_content(f'<script type="module">{script}</script>')
+    tab.wait_for_function("window.forwardPass !== undefined")
+    return tab
 
 
 def decode(b64: str) -> np.ndarray:
@@ -106,11 +113,10 @@ def shared(
 
 
 @pytest.mark.parametrize("width", [1366, 390])
-def test_the_shared_page_from_file(shared: Path, width: int, tmp_path: Path) -> None:
+def test_the_shared_page_from_file(shared: Path, width: int, tmp_path: Path, chromium: Any) -> None:
     """Opened from file://: a bundled image, a drawing and its prediction, a position's
     arithmetic, a precomputed map and a drawing's occlusion, nothing from any network."""
     from PIL import Image
-    from playwright.sync_api import sync_playwright
 
     from convscope.runtime import data
 
@@ -118,38 +124,36 @@ def test_the_shared_page_from_file(shared: Path, width: int, tmp_path: Path) -> 
     from .test_live import ONE, position_formula, stroke, wait_for_class
 
     shots = Path(str(screenshots(tmp_path)))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": width, "height": 900})
-            log = watch(page)
-            page.goto((shared / "index.html").as_uri())
-            assert wait_for_class(page, "7") == "7"  # bundled image 0: test image 0, a 7
-            about = page.locator("#about").inner_text()
-            assert "chollet, trained on mnist" in about and "on the test set" in about
-            page.wait_for_function("document.querySelector('#used-note')?.textContent")
-            assert page.locator("#used-note").inner_text().startswith("Grad-CAM, for class 7")
-            assert "relu(" in position_formula(page, "conv2d_1", 20, 20)
-            page.get_by_role("button", name="Clear").click()
-            stroke(page, ONE)
-            assert wait_for_class(page, "1") == "1"
-            page.wait_for_function(
-                "document.querySelector('#used-note').textContent.startsWith('Occlusion, for class 1')",
-                timeout=30000,
-            )
-            redraw = page.evaluate("Math.max(...window.__convscope.timings)")
-            digit = data.load("mnist").test_images[3]  # a 0, as a photo of ink on paper
-            png = tmp_path / "upload.png"
-            Image.fromarray(255 - digit).resize((140, 140)).save(png)
-            page.locator('input[type="file"]').set_input_files(str(png))
-            assert wait_for_class(page, "0") == "0"
-            assert "resized to 28x28 in the browser" in page.locator(".steps").inner_text()
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            page.screenshot(path=str(shots / f"site-{width}.png"), full_page=False)
-        finally:
-            browser.close()
+    page = chromium.new_page(viewport={"width": width, "height": 900})
+    try:
+        log = watch(page)
+        page.goto((shared / "index.html").as_uri())
+        assert wait_for_class(page, "7") == "7"  # bundled image 0: test image 0, a 7
+        about = page.locator("#about").inner_text()
+        assert "chollet, trained on mnist" in about and "on the test set" in about
+        page.wait_for_function("document.querySelector('#used-note')?.textContent")
+        assert page.locator("#used-note").inner_text().startswith("Grad-CAM, for class 7")
+        assert "relu(" in position_formula(page, "conv2d_1", 20, 20)
+        page.get_by_role("button", name="Clear").click()
+        stroke(page, ONE)
+        assert wait_for_class(page, "1") == "1"
+        page.wait_for_function(
+            "document.querySelector('#used-note').textContent.startsWith('Occlusion, for class 1')",
+            timeout=30000,
+        )
+        redraw = page.evaluate("Math.max(...window.__convscope.timings)")
+        digit = data.load("mnist").test_images[3]  # a 0, as a photo of ink on paper
+        png = tmp_path / "upload.png"
+        Image.fromarray(255 - digit).resize((140, 140)).save(png)
+        page.locator('input[type="file"]').set_input_files(str(png))
+        assert wait_for_class(page, "0") == "0"
+        assert "resized to 28x28 in the browser" in page.locator(".steps").inner_text()
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        page.screenshot(path=str(shots / f"site-{width}.png"), full_page=False)
+    finally:
+        page.close()
     assert log.errors == [] and log.failed == []
     assert all(r.startswith("file://") or r.startswith("data:") for r in log.requests), log.requests
     assert overflow == 0 and redraw < 1000  # measured properly in benchmarks/site_speed.py
