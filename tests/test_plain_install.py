@@ -26,7 +26,7 @@ from packaging.requirements import Requirement
 
 pytestmark = pytest.mark.slow  # a fresh process per command, each importing torch
 
-EXTRAS = ("onnx", "onnxruntime", "anywidget", "ray", "keras", "captum")
+EXTRAS = ("onnx", "onnxruntime", "anywidget", "ray", "keras", "captum", "tensorboard")
 
 
 def closure(name: str) -> dict[str, Distribution]:
@@ -90,8 +90,12 @@ def test_the_plain_install_lacks_every_extra(plain_python: Path) -> None:
             ["experiment", "pooling", "--model", "chollet", "--ray", "--output", "{tmp}/pooling"],
             "ray",
         ),
+        (
+            ["sweep", "chollet", "--grid", "lr=0.001,0.01", "--tensorboard", "--output", "{tmp}/s"],
+            "tensorboard",
+        ),
     ],
-    ids=["export-onnx", "sweep-ray", "sweep-ray-address", "pooling-ray"],
+    ids=["export-onnx", "sweep-ray", "sweep-ray-address", "pooling-ray", "sweep-tensorboard"],
 )
 def test_a_command_that_needs_an_extra_names_it_in_one_line(
     plain_python: Path,

@@ -72,6 +72,31 @@ def test_a_local_sweep_trains_every_trial_as_a_run(local: dict[str, Any]) -> Non
     assert any("is best on average" in line for line in found["findings"])
 
 
+def test_tensorboard_reads_every_trial_with_its_settings(local: dict[str, Any]) -> None:
+    """`--tensorboard` on the finished sweep (resumed: nothing to train) writes each trial's
+    curves and settings; TensorBoard's own reader finds them under the sweep's folder."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    folder = local["folder"]
+    result = run_cli("sweep", "--resume", str(folder), "--tensorboard", "--quiet")
+    assert result.code == 0, result.err
+    runs = EventMultiplexer().AddRunsFromDirectory(str(folder)).Reload().Runs()
+    train_runs = sorted(r for r in runs if r.endswith("tensorboard/train"))
+    assert len(train_runs) == 4 and len([r for r in runs if r.endswith("validation")]) == 4
+    for run in sorted((folder / "runs").iterdir()):
+        history = json.loads((run / "history.json").read_text())
+        curves = EventAccumulator(str(run / "tensorboard" / "train")).Reload()
+        assert [e.value for e in curves.Scalars("epoch_loss")] == pytest.approx(
+            [h["loss"] for h in history], rel=1e-6
+        )
+        root = EventAccumulator(str(run / "tensorboard")).Reload()
+        content = root.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+        settings = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+        assert set(settings.hparams) == {"lr", "batch_size", "seed"}
+
+
 def test_the_folder_holds_the_plan_the_table_and_the_figure(local: dict[str, Any]) -> None:
     folder = SweepDir(local["folder"])
     assert len(planned_trials(folder.plan(), "")) == 4

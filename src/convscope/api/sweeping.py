@@ -28,6 +28,7 @@ from ..present import html
 from ..present import sweep as shown
 from ..runtime.sweep.local import run_trials
 from ..runtime.sweep.ray_tasks import check_ray
+from ..runtime.sweep.tensorboard import write_sweep, writer_class
 from ..runtime.train import StopFlag
 from .shown import Shown
 from .training import Stopped, default_stream, first_interrupt_stops, trial_lines
@@ -97,6 +98,7 @@ def sweep(
     output: str | os.PathLike[str] | None = None,
     ray: bool | str = False,
     cpus_per_trial: float | None = None,
+    tensorboard: bool = False,
     quiet: bool = False,
     stream: TextIO | None = None,
     **options: Any,
@@ -105,9 +107,12 @@ def sweep(
     `random` draw, `trials` of them) for seeds 1..`seeds` (or the one `seed`). Other
     keywords are train's (epochs=, dataset=, train_images=, ...), the same for every
     trial. `ray=True` runs the trials as Ray tasks (`ray="ray://host:10001"` to name the
-    cluster); the sweep's folder must then be on storage every node sees."""
+    cluster); the sweep's folder must then be on storage every node sees. `tensorboard`
+    writes each finished trial's curves and settings for `tensorboard --logdir`."""
     err = stream or default_stream()
     check_ray(ray)  # a clear message before anything is planned or written
+    if tensorboard:
+        writer_class()  # the extra's one line, before any training
     if resume is not None:
         given = [k for k, v in {"model": model, "grid": grid, "random": random, "trials": trials,
                  "seeds": seeds, "seed": seed, "config": config, "output": output,
@@ -144,14 +149,14 @@ def sweep(
     err.write(f"Sweep in {folder.path}: {len(plan)} trials, {left} to train, {how}\n")
 
     def after_each() -> None:
-        write_results(folder, collect(folder, record, engine))
+        write_results(folder, collect(folder, record, engine), tensorboard)
 
     stop = StopFlag()
     with first_interrupt_stops(stop, err):
         run_trials(folder, record, stop, trial_lines(quiet, err), after_each, err, ray=ray,
                    cpus_per_trial=cpus_per_trial)  # fmt: skip
     results = collect(folder, record, engine)
-    write_results(folder, results)
+    write_results(folder, results, tensorboard)
     outcome = Sweep(folder, results)
     if stop.requested and not results.complete:
         raise Stopped(
@@ -190,8 +195,10 @@ def plan_request(
     return req, {"output": None, "ray": None, "cpus_per_trial": None}
 
 
-def write_results(folder: SweepDir, results: SweepResults) -> None:
+def write_results(folder: SweepDir, results: SweepResults, tensorboard: bool = False) -> None:
     folder.write_results(results.as_dict(), shown.sweep_csv(results), shown.sweep_markdown(results))
+    if tensorboard:
+        write_sweep(results)
     png = shown.sweep_png(results)
     if png is not None:
         folder.write_png(png)

@@ -274,6 +274,9 @@ SWEEP = Command(
      arg("--resume", metavar="SWEEP", help="finish an interrupted sweep (its folder)"),
      arg("--output", help="the sweep's folder (default: sweeps/<time>-<model>)"),
      RAY, CPUS_PER_TRIAL,
+     arg("--tensorboard", action="store_true",
+         help="each finished trial's curves and settings for tensorboard --logdir SWEEP "
+         "(needs the tensorboard extra)"),
      *SWEEP_TRAINING, PICK, CLASSES,
      arg("--quiet", action="store_true", help="no progress bars, only trial lines"),
      JSON),

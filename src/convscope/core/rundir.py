@@ -6,6 +6,7 @@
       weights.safetensors   the latest weights (after the last finished epoch)
       checkpoint.safetensors  weights + optimiser + random generators + position, for resume
       history.json / .csv   per-epoch loss, accuracy, validation metrics, seconds
+      tensorboard/          the same curves and the sweep's settings (sweep --tensorboard)
       metrics.json          test-set results: loss, accuracy, per class, confusion matrix
       arrays.npz            the arrays cs.train(model, x, y) was given in memory (only then)
       figures/*.png         `convscope show`
@@ -116,6 +117,11 @@ class RunDir:
     @property
     def experiments(self) -> Path:
         return self.path / "experiments"
+
+    @property
+    def tensorboard(self) -> Path:
+        """TensorBoard's event files: train/ and validation/, as Keras's callback writes them."""
+        return self.path / "tensorboard"
 
     @property
     def report(self) -> Path:
