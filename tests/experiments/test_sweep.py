@@ -97,6 +97,31 @@ def test_tensorboard_reads_every_trial_with_its_settings(local: dict[str, Any]) 
         assert set(settings.hparams) == {"lr", "batch_size", "seed"}
 
 
+def test_early_stopping_stops_the_worst_and_resumes_without_them(tmp_path: Path) -> None:
+    """ASHA over 6 random rates for 3 epochs: every trial is judged after epoch 1, the
+    ones below the rung's cutoff stop there (scored, final); --resume trains nothing again."""
+    folder = tmp_path / "asha"
+    argv = ["sweep", "chollet", "--random", "lr=loguniform(1e-5,1e-2)", "--trials", "6",
+            "--epochs", "3", "--train-images", "1000", "--early-stop", "asha", "--quiet"]  # fmt: skip
+    result = run_cli(*argv, "--output", str(folder), "--json")
+    assert result.code == 0, result.err
+    trials = json.loads((folder / "results.json").read_text())["trials"]
+    rung = json.loads((folder / "rungs.json").read_text())["1"]
+    assert len(rung) == 6  # every trial reached the first rung
+    stopped = [t for t in trials if t["state"] == "stopped early (epoch 1)"]
+    done = [t for t in trials if t["state"] == "done"]
+    assert stopped and done and len(stopped) + len(done) == 6
+    for t in stopped:
+        history = json.loads((Path(t["run_dir"]) / "history.json").read_text())
+        assert len(history) == 1 and t["test_accuracy"] is not None
+    best_at_rung = max(rung, key=rung.get)
+    assert any(t["key"] == best_at_rung for t in done)  # the best at the rung went on
+    again = run_cli("sweep", "--resume", str(folder), "--quiet")
+    assert again.code == 0 and "0 to train" in again.err
+    refused = run_cli(*argv, "--ray", "--output", str(tmp_path / "r"))
+    assert refused.code == 2 and "--early-stop runs trials here only so far" in refused.err
+
+
 def test_the_folder_holds_the_plan_the_table_and_the_figure(local: dict[str, Any]) -> None:
     folder = SweepDir(local["folder"])
     assert len(planned_trials(folder.plan(), "")) == 4

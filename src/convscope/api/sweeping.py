@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from ..core.errors import ConvscopeError
 from ..core.settings import Options
+from ..core.sweep.asha import early_stop as early_stop_rule
 from ..core.sweep.folder import SweepDir, new_sweep_dir
 from ..core.sweep.plan import SweepRequest, planned_trials, read_config, request, sweep_record
 from ..core.sweep.results import SweepResults, collect, findings
@@ -99,6 +100,7 @@ def sweep(
     ray: bool | str = False,
     cpus_per_trial: float | None = None,
     tensorboard: bool = False,
+    early_stop: str | None = None,
     quiet: bool = False,
     stream: TextIO | None = None,
     **options: Any,
@@ -108,9 +110,11 @@ def sweep(
     keywords are train's (epochs=, dataset=, train_images=, ...), the same for every
     trial. `ray=True` runs the trials as Ray tasks (`ray="ray://host:10001"` to name the
     cluster); the sweep's folder must then be on storage every node sees. `tensorboard`
-    writes each finished trial's curves and settings for `tensorboard --logdir`."""
+    writes each finished trial's curves and settings for `tensorboard --logdir`;
+    `early_stop="asha"` stops the trials behind the others at each rung (core/sweep/asha)."""
     err = stream or default_stream()
     check_ray(ray)  # a clear message before anything is planned or written
+    asha = early_stop_rule(early_stop)
     if tensorboard:
         writer_class()  # the extra's one line, before any training
     if resume is not None:
@@ -132,6 +136,14 @@ def sweep(
         check_ray(ray)
         cpus_per_trial = cpus_per_trial or run["cpus_per_trial"]
         record = sweep_record(req)
+        if asha is not None:
+            if ray:
+                raise ConvscopeError(
+                    "--early-stop runs trials here only so far: its rungs are judged in one "
+                    "process",
+                    hint="drop --ray, or sweep without --early-stop",
+                )
+            record["early_stop"] = asha.as_dict()
         folder = SweepDir(Path(output)) if output else new_sweep_dir(str(record["model"]))
         if folder.plan_json.exists():
             raise ConvscopeError(
@@ -144,7 +156,11 @@ def sweep(
         folder.write_plan(record)
     engine = "ray" if ray else "local"
     plan = planned_trials(record, str(folder.plan_json))
-    left = sum(not folder.run(p.key).finished(p.settings.training.epochs) for p in plan)
+    left = sum(
+        not folder.run(p.key).finished(p.settings.training.epochs)
+        and "pruned" not in folder.attempts(p.key)  # stopped early: final
+        for p in plan
+    )
     how = "as Ray tasks" if ray else "one at a time"
     err.write(f"Sweep in {folder.path}: {len(plan)} trials, {left} to train, {how}\n")
 

@@ -274,6 +274,9 @@ SWEEP = Command(
      arg("--resume", metavar="SWEEP", help="finish an interrupted sweep (its folder)"),
      arg("--output", help="the sweep's folder (default: sweeps/<time>-<model>)"),
      RAY, CPUS_PER_TRIAL,
+     arg("--early-stop", choices=("asha",),
+         help="stop the trials behind the others after 1, 3, 9, ... epochs, keeping the top "
+         "third at each (ASHA, as Ray Tune and Keras Tuner's Hyperband do)"),
      arg("--tensorboard", action="store_true",
          help="each finished trial's curves and settings for tensorboard --logdir SWEEP "
          "(needs the tensorboard extra)"),

@@ -107,6 +107,23 @@ class SweepDir:
         """A trial that cannot finish (its own error, or its retries used up)."""
         write_json(self.attempts_json(key), {**self.attempts(key), "error": why})
 
+    # ---- early stopping: each rung's record, and the trials stopped at one ----
+    @property
+    def rungs_json(self) -> Path:
+        return self.path / "rungs.json"
+
+    def record_rung(self, epoch: int, key: str, value: float) -> list[float]:
+        """A trial's value at a rung; every value the rung holds now (one process writes)."""
+        found = _json(self.rungs_json)
+        rungs = found if isinstance(found, dict) else {}
+        rung = {**rungs.get(str(epoch), {}), key: value}
+        write_json(self.rungs_json, {**rungs, str(epoch): rung})
+        return list(rung.values())
+
+    def record_pruned(self, key: str, epoch: int) -> None:
+        """A trial stopped early after `epoch` epochs: final, not to be resumed."""
+        write_json(self.attempts_json(key), {**self.attempts(key), "pruned": epoch})
+
     # ---- results ----
     def results(self) -> dict[str, Any] | None:
         found = _json(self.table_files[0])

@@ -26,7 +26,7 @@ class TrialResult:
     settings: dict[str, Value]  # the swept settings' values
     seed: int
     run_dir: str
-    state: str  # "done", "stopped" (has a checkpoint), "pending", "failed"
+    state: str  # "done", "stopped early (epoch k)", "stopped" (a checkpoint), "pending", "failed"
     test_accuracy: float | None = None
     test_loss: float | None = None
     seconds: float | None = None  # training: the sum of its epochs
@@ -51,7 +51,7 @@ class SweepResults:
 
     @property
     def complete(self) -> bool:
-        return all(t.state == "done" for t in self.trials)
+        return all(t.state == "done" or t.state.startswith("stopped early") for t in self.trials)
 
     @property
     def done(self) -> tuple[TrialResult, ...]:
@@ -184,12 +184,13 @@ def collect(folder: SweepDir, record: dict[str, Any], engine: str = "local") -> 
         row = TrialResult(trial.index, planned.key, trial.values, trial.seed, str(run.path),
                           "pending", attempts=int(attempts["attempts"]),
                           error=str(attempts.get("error", "")))  # fmt: skip
-        if run.finished(planned.settings.training.epochs):
+        pruned = "pruned" in attempts and run.metrics() is not None
+        if run.finished(planned.settings.training.epochs) or pruned:
             metrics = run.metrics() or {}
             history = run.history()
             row = replace(
                 row,
-                state="done",
+                state=f"stopped early (epoch {attempts['pruned']})" if pruned else "done",
                 test_accuracy=float(metrics["accuracy"]),
                 test_loss=float(metrics["loss"]),
                 seconds=run.seconds(),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import Diverged
+from ...core.sweep.asha import Asha, from_record
 from ...core.sweep.folder import SweepDir
 from ...core.sweep.plan import PlannedTrial, planned_trials
 from .. import runs
@@ -34,6 +35,36 @@ def start_trial(folder: SweepDir, planned: PlannedTrial, stream: Any) -> runs.Ru
     )
 
 
+class Rungs(StopFlag):
+    """A trial's stop flag under early stopping: the sweep's (Ctrl-C), or its own, set when
+    it falls behind at a rung (core/sweep/asha.py); it passes each epoch on to `observer`."""
+
+    def __init__(self, sweep: StopFlag, folder: SweepDir, key: str, asha: Asha, epochs: int,
+                 observer: Observer) -> None:  # fmt: skip
+        self.sweep, self.folder, self.key, self.asha = sweep, folder, key, asha
+        self.rungs, self.observer = asha.rungs(epochs), observer
+        self.pruned: int | None = None  # the epoch it stopped after
+
+    @property  # read-only here: the sweep's flag or a rung's verdict
+    def requested(self) -> bool:  # type: ignore[override]
+        return self.sweep.requested or self.pruned is not None
+
+    def epoch_begin(self, epoch: int, epochs: int, steps: int) -> None:
+        self.observer.epoch_begin(epoch, epochs, steps)
+
+    def batch_end(self, step: int, logs: dict[str, float]) -> None:
+        self.observer.batch_end(step, logs)
+
+    def epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        self.observer.epoch_end(epoch, logs)
+        done = epoch + 1
+        if done in self.rungs:
+            value = float(logs[self.asha.metric])
+            recorded = self.folder.record_rung(done, self.key, value)
+            if not self.asha.keeps(recorded, value):
+                self.pruned = done
+
+
 def train_trial(
     folder: SweepDir,
     planned: PlannedTrial,
@@ -41,11 +72,12 @@ def train_trial(
     on_open: Callable[[runs.Run | None], Observer],
     stream: Any = None,
 ) -> bool:
-    """Train (or resume, or skip) one trial; True when it has finished and been scored.
-    `on_open` hears of the run once it is open (None: already done) and gives its observer."""
+    """Train (or resume, or skip) one trial; True when it has finished (or stopped early)
+    and been scored. `on_open` hears of the run once it is open (None: already done) and
+    gives its observer."""
     run_dir = folder.run(planned.key)
     epochs = planned.settings.training.epochs
-    if run_dir.finished(epochs):
+    if run_dir.finished(epochs) or "pruned" in folder.attempts(planned.key):
         on_open(None)
         return True
     folder.record_attempt(planned.key, os.getpid())
@@ -53,8 +85,13 @@ def train_trial(
     observer = on_open(run)
     if run is None:
         return True
+    asha = from_record(folder.plan())
+    if asha is not None:
+        stop = observer = Rungs(stop, folder, planned.key, asha, epochs, observer)
     if not run.fit(observer, stop):
-        return False
+        if not isinstance(stop, Rungs) or stop.pruned is None:
+            return False
+        folder.record_pruned(planned.key, stop.pruned)
     run.score()
     return True
 
