@@ -30,6 +30,7 @@ from ..core.rundir import REPORT
 from ..present.attribution import SIGNED
 from ..present.html import explanation_html
 from ..runtime.attribution import methods as attributing
+from ..runtime.heads import output_classes
 from ..runtime.inspect import model_outputs
 from ..runtime.live import encode
 from ..runtime.site import HALF_TOLERANCE, arrays_json, half_is_close, model_json
@@ -50,7 +51,7 @@ def choose_samples(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     subject = model.subject
     dataset = subject.load_data()
     images, labels = dataset.test_images[:2000], dataset.test_labels[:2000]
-    predicted = model_outputs(subject.model, images, scale=subject.scale).argmax(-1)
+    predicted = output_classes(model_outputs(subject.model, images, scale=subject.scale))
     wrong = np.flatnonzero(predicted != labels)[:MISTAKES]
     right = np.flatnonzero(predicted == labels)[: SAMPLES - len(wrong)]
     chosen = np.sort(np.concatenate([wrong, right]))

@@ -25,8 +25,6 @@ def pooling(args: argparse.Namespace, io: Streams) -> ExitCode:
         output=args.output,
         ray=args.ray,
         cpus_per_trial=args.cpus_per_trial,
-        tensorboard=args.tensorboard,
-        early_stop=args.early_stop,
         quiet=args.quiet,
         stream=io.err,
         **training_options(args),
