@@ -105,6 +105,15 @@ def cost(planned: PlannedTrial) -> float:
     return float(explain(spec).total_macs) * (s.train_images or 60_000) * s.training.epochs
 
 
+def on_a_node(folder_path: str, sweep_id: str, index: int) -> dict[str, Any]:
+    """What a Ray task runs: the trial, and which node ran it (the first 8 hex digits of
+    its node id, as `ray status` and the dashboard show it)."""
+    import ray
+
+    return {**worker_trial(folder_path, sweep_id, index),
+            "node": ray.get_runtime_context().get_node_id()[:8]}  # fmt: skip
+
+
 def run_on_ray(
     folder: SweepDir,
     record: dict[str, Any],
@@ -123,8 +132,8 @@ def run_on_ray(
     gpu = any(p.settings.device == "cuda" for p in plan)
     cluster = connect(ray, address)
     cpus = cpus_per_trial or cluster.cpus or 1
-    task = ray.remote(worker_trial).options(num_cpus=cpus, num_gpus=1 if gpu else 0,
-                                            max_retries=RETRIES)  # fmt: skip
+    task = ray.remote(on_a_node).options(num_cpus=cpus, num_gpus=1 if gpu else 0,
+                                         max_retries=RETRIES)  # fmt: skip
     gpus = " and a GPU" if gpu else ""
     on_event(
         f"Ray: {cluster.address}, {cluster.nodes} node(s), {cpus:g} CPU(s){gpus} a trial, "
@@ -145,8 +154,8 @@ def run_on_ray(
         for ref in done:
             planned = pending.pop(ref)
             try:
-                ray.get(ref)
-                on_event(f"finished: {planned.trial.title}")
+                found = ray.get(ref)
+                on_event(f"finished: {planned.trial.title} on node {found['node']}")
             except ray.exceptions.RayError as error:
                 why = failure(ray, error)
                 folder.record_failure(planned.key, why)
