@@ -40,7 +40,9 @@ def cluster() -> Iterator[Any]:
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # every address 127.0.0.1
     os.environ["OMP_NUM_THREADS"] = "1"  # the nodes' workers inherit it: one thread a trial
     node = {"num_cpus": 1, "object_store_memory": 100 << 20}
-    nodes = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
+    head = {**node, "include_dashboard": False, "ray_client_server_port": free_port()}
+    nodes = Cluster(initialize_head=True, head_node_args=head)
+    nodes.client_port = head["ray_client_server_port"]  # Ray Client's server on the head
     for _ in range(2):
         nodes.add_node(**node)
     ray.init(address=nodes.address, logging_level="ERROR", log_to_driver=False)
@@ -54,6 +56,14 @@ def cluster() -> Iterator[Any]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def accuracies(folder: Path) -> dict[str, float]:
@@ -86,6 +96,28 @@ def test_a_sweep_spreads_over_three_nodes_and_equals_the_local_one(
     result = run_cli(*argv)  # in this process, with OMP_NUM_THREADS=1 as the nodes have
     assert result.code == 0, result.err
     assert accuracies(folder.path) == accuracies(local)
+
+
+def test_ray_client_runs_the_sweep_from_another_process(cluster: Any, tmp_path: Path) -> None:
+    """`--ray ray://127.0.0.1:PORT`: a driver connected through Ray Client (a fresh
+    process, as on a laptop outside the cluster) runs the same sweep to the same table."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "client"
+    argv = ["sweep", "chollet", "--grid", "lr=3e-4,1e-3,3e-3", "--grid", "batch_size=32,64",
+            "--train-images", "600", "--epochs", "1", "--quiet", "--cpus-per-trial", "1",
+            "--ray", f"ray://127.0.0.1:{cluster.client_port}", "--output", str(folder)]  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "convscope", *argv], capture_output=True,
+                          text=True, timeout=600, env=os.environ.copy())  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"Ray: ray://127.0.0.1:{cluster.client_port}" in done.stderr
+    assert len(re.findall(r"finished: .* on node \w{8}", done.stderr)) == 6
+    here = tmp_path / "here"
+    local = [a for a in argv if not a.startswith("ray://") and a not in ("--ray",)]
+    local[local.index("--output") + 1] = str(here)
+    assert run_cli(*local).code == 0
+    assert accuracies(folder) == accuracies(here)
 
 
 def test_a_node_lost_mid_sweep_costs_no_trial(cluster: Any, tmp_path: Path) -> None:
