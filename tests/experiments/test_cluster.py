@@ -108,8 +108,15 @@ def test_ray_client_runs_the_sweep_from_another_process(cluster: Any, tmp_path: 
     argv = ["sweep", "chollet", "--grid", "lr=3e-4,1e-3,3e-3", "--grid", "batch_size=32,64",
             "--train-images", "600", "--epochs", "1", "--quiet", "--cpus-per-trial", "1",
             "--ray", f"ray://127.0.0.1:{cluster.client_port}", "--output", str(folder)]  # fmt: skip
-    done = subprocess.run([sys.executable, "-m", "convscope", *argv], capture_output=True,
-                          text=True, timeout=600, env=os.environ.copy())  # fmt: skip
+    command = [sys.executable, "-m", "convscope", *argv]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                          env=os.environ.copy())  # fmt: skip
+    if "Starting Ray client server failed" in done.stderr:
+        # Ray's proxy forks one server per client; in a long pytest run that fork has failed
+        # once here (Ray's own startup, before convscope runs anything): the same command
+        # again, as a user would, and it must then work.
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                              env=os.environ.copy())  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert f"Ray: ray://127.0.0.1:{cluster.client_port}" in done.stderr
     assert len(re.findall(r"finished: .* on node \w{8}", done.stderr)) == 6
