@@ -113,9 +113,22 @@ def test_ray_client_runs_the_sweep_from_another_process(cluster: Any, tmp_path: 
                           env=os.environ.copy())  # fmt: skip
     if "Starting Ray client server failed" in done.stderr:
         # Ray's proxy forks one server per client; in a long pytest run that fork has failed
-        # once here (Ray's own startup, before convscope runs anything): the same command
-        # again, as a user would, and it must then work.
-        done = subprocess.run(command, capture_output=True, text=True, timeout=600,
+        # once here (Ray's own startup, before any trial): the sweep resumed, as a user
+        # would, and it must then work.
+        again = [
+            sys.executable,
+            "-m",
+            "convscope",
+            "sweep",
+            "--resume",
+            str(folder),
+            "--quiet",
+            "--cpus-per-trial",
+            "1",
+            "--ray",
+            f"ray://127.0.0.1:{cluster.client_port}",
+        ]
+        done = subprocess.run(again, capture_output=True, text=True, timeout=600,
                               env=os.environ.copy())  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert f"Ray: ray://127.0.0.1:{cluster.client_port}" in done.stderr

@@ -115,6 +115,7 @@ def sweep(
     err = stream or default_stream()
     check_ray(ray)  # a clear message before anything is planned or written
     asha = early_stop_rule(early_stop)
+    here_only(asha, ray)
     if tensorboard:
         writer_class()  # the extra's one line, before any training
     if resume is not None:
@@ -128,6 +129,8 @@ def sweep(
             )
         folder = SweepDir(Path(resume))
         record = folder.plan()
+        asha = early_stop_rule(record.get("early_stop", {}).get("method"))
+        here_only(asha, ray)
     else:
         req, run = plan_request(model, grid, random, trials, seeds, seed, sample_seed, config,
                                 options)  # fmt: skip
@@ -135,14 +138,9 @@ def sweep(
         ray = ray or run["ray"] or False
         check_ray(ray)
         cpus_per_trial = cpus_per_trial or run["cpus_per_trial"]
+        here_only(asha, ray)  # a config file's [ray]
         record = sweep_record(req)
         if asha is not None:
-            if ray:
-                raise ConvscopeError(
-                    "--early-stop runs trials here only so far: its rungs are judged in one "
-                    "process",
-                    hint="drop --ray, or sweep without --early-stop",
-                )
             record["early_stop"] = asha.as_dict()
         folder = SweepDir(Path(output)) if output else new_sweep_dir(str(record["model"]))
         if folder.plan_json.exists():
@@ -186,6 +184,15 @@ def sweep(
         raise ConvscopeError(f"every trial failed; the first: {failed[0].error}",
                              hint=f"the table: {folder.table_files[2]}")  # fmt: skip
     return outcome
+
+
+def here_only(asha: Any, ray: bool | str) -> None:
+    """Early stopping judges its rungs in one process: not with --ray yet."""
+    if asha is not None and ray:
+        raise ConvscopeError(
+            "--early-stop runs trials here only so far: its rungs are judged in one process",
+            hint="drop --ray, or sweep without --early-stop",
+        )
 
 
 def plan_request(
