@@ -13,7 +13,6 @@ The folder is written beside the target and renamed into place: nothing half wri
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
@@ -32,8 +31,14 @@ from ..present.html import explanation_html
 from ..runtime.attribution import methods as attributing
 from ..runtime.heads import output_classes
 from ..runtime.inspect import model_outputs
-from ..runtime.live import encode
-from ..runtime.site import HALF_TOLERANCE, arrays_json, half_is_close, model_json
+from ..runtime.site import (
+    HALF_TOLERANCE,
+    arrays_json,
+    check_browser,
+    encode,
+    half_is_close,
+    model_json,
+)
 from ..runtime.splits import pixels
 from .live import Live
 from .results import Exported
@@ -68,7 +73,7 @@ def attributions(model: Model, images: np.ndarray) -> list[dict[str, Any]]:
         for i, values in enumerate(maps.maps):
             top = float(np.abs(values).max())
             found[i][method] = {"target": int(maps.targets[i]), "signed": method in SIGNED,
-                                "max": top, "data": encode(values)}  # fmt: skip
+                                "max": top, "data": encode(values, "f2")}  # fmt: skip
     return found
 
 
@@ -96,15 +101,11 @@ def bundle(model: Model) -> dict[str, Any]:
         "sigmoid": bool(subject.model.sigmoid_output),
         "occlusion": {"patch": attributing.DEFAULTS.patch, "stride": attributing.DEFAULTS.stride},
         "samples": [
-            {"test_index": int(t), "label": int(y), "pixels": encode_u8(x)}
+            {"test_index": int(t), "label": int(y), "pixels": encode(x, "u1")}
             for t, x, y in zip(chosen, images, labels, strict=True)
         ],
         "attributions": attributions(model, images),
     }
-
-
-def encode_u8(image: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(image, dtype=np.uint8).tobytes()).decode()
 
 
 def page(about: dict[str, Any]) -> str:
@@ -150,7 +151,7 @@ def export_site(model: Model, target: Path, force: bool) -> Exported:
         raise ConvscopeError(f"{model.name} has no trained weights to share", hint="train it first")
     if target.exists() and not force:
         raise ConvscopeError(f"{target} exists", hint="pass --force (force=True) to replace it")
-    model_json(model.subject.spec)  # a layer the browser cannot run is named before any work
+    check_browser(model.subject.spec)  # a layer the browser cannot run, named before any work
     data = bundle(model)
     target.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))

@@ -98,7 +98,7 @@ def model_json(model: s.ModelSpec) -> dict[str, Any]:
 
 
 def encode(array: np.ndarray, dtype: str) -> str:
-    """Little-endian float32 or float16, base64."""
+    """An array as little-endian `dtype` (f4, f2, or u1 for image bytes), base64."""
     return base64.b64encode(np.ascontiguousarray(array, dtype=f"<{dtype}").tobytes()).decode()
 
 
