@@ -14,6 +14,8 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 # Keras's own cache (~/.keras/datasets) is a place convscope looks for data: the tests
 # start from an empty one, whatever this machine's Keras has downloaded.
 os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="convscope-tests-keras-")
+# A Ray node's own working folder (sweeps --ray): not this machine's ~/.cache.
+os.environ["CONVSCOPE_NODE_DIR"] = tempfile.mkdtemp(prefix="convscope-tests-node-")
 
 
 @pytest.fixture

@@ -1,6 +1,13 @@
-"""A sweep on a Ray cluster of three nodes (ray.cluster_utils.Cluster on this machine,
-each node with one CPU of its own): the trials spread over the nodes and give the same
-accuracies as the same sweep run here, with the same seeds and one thread each.
+"""Sweeps on a Ray cluster of three nodes (ray.cluster_utils.Cluster on this machine, each
+node with one CPU, a working folder and a data folder of its own, as separate machines
+would have, and no data set: the nodes share no disk with the driver).
+
+- the trials spread over the nodes and give the same accuracies as the same sweep run
+  here (same seeds, one thread each); each node fetched the data set once, checked;
+- a node removed while its trial trains: the trial resumes on another node from its last
+  epoch, every epoch is trained once, and the table equals the local one;
+- the driver killed mid-sweep: `--resume` finishes it from the epochs it had received;
+- Ray Client (`--ray ray://...`) from another process; early stopping judged on Ray.
 
 Every node and the driver bind 127.0.0.1: Ray otherwise picks this machine's outward
 address, which cannot be reached here (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 makes Ray's
@@ -12,7 +19,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +37,35 @@ from convscope.runtime.train import StopFlag
 
 from ..helpers import run_cli
 
-pytestmark = pytest.mark.slow  # three Ray nodes and six trainings
+pytestmark = pytest.mark.slow  # three Ray nodes and a few dozen short trainings
 
-OPTIONS = {"train_images": 600, "epochs": 1}
-GRID = {"lr": [3e-4, 1e-3, 3e-3], "batch_size": [32, 64]}
+GRID = ["--grid", "lr=3e-4,1e-3,3e-3", "--grid", "batch_size=32,64"]
+GRID_DICT = {"lr": [3e-4, 1e-3, 3e-3], "batch_size": [32, 64]}
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     import ray
     from ray.cluster_utils import Cluster
 
     saved = {k: os.environ.get(k) for k in ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "OMP_NUM_THREADS")}
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # every address 127.0.0.1
     os.environ["OMP_NUM_THREADS"] = "1"  # the nodes' workers inherit it: one thread a trial
-    node = {"num_cpus": 1, "object_store_memory": 100 << 20}
-    head = {**node, "include_dashboard": False, "ray_client_server_port": free_port()}
+    root = tmp_path_factory.mktemp("nodes")
+
+    def node(name: str) -> dict[str, Any]:
+        """A node's own folders, and no data set where convscope looks for one."""
+        home = root / name
+        env = {"CONVSCOPE_NODE_DIR": str(home / "work"), "CONVSCOPE_DATA": str(home / "none"),
+               "XDG_CACHE_HOME": str(home / "cache"), "KERAS_HOME": str(home / "keras")}  # fmt: skip
+        return {"num_cpus": 1, "object_store_memory": 100 << 20, "env_vars": env}
+
+    head = {**node("head"), "include_dashboard": False, "ray_client_server_port": free_port()}
     nodes = Cluster(initialize_head=True, head_node_args=head)
     nodes.client_port = head["ray_client_server_port"]  # Ray Client's server on the head
-    for _ in range(2):
-        nodes.add_node(**node)
+    nodes.root = root
+    for n in range(2):
+        nodes.add_node(**node(f"worker{n + 1}"))
     ray.init(address=nodes.address, logging_level="ERROR", log_to_driver=False)
     try:
         yield nodes
@@ -71,103 +92,198 @@ def accuracies(folder: Path) -> dict[str, float]:
     return {t["key"]: t["test_accuracy"] for t in table["trials"]}
 
 
-def test_a_sweep_spreads_over_three_nodes_and_equals_the_local_one(
-    cluster: Any, tmp_path: Path
-) -> None:
+def epochs_trained(folder: Path) -> dict[str, list[int]]:
+    return {run.name: [h["epoch"] for h in json.loads((run / "history.json").read_text())]
+            for run in sorted((folder / "runs").iterdir())}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def here(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
+    """The same sweep run in this process (OMP_NUM_THREADS=1, as the nodes), per epochs."""
+    done: dict[int, Path] = {}
+
+    def sweep(epochs: int) -> Path:
+        if epochs not in done:
+            folder = tmp_path_factory.mktemp(f"here-e{epochs}") / "sweep"
+            argv = ["sweep", "chollet", *GRID, "--train-images", "600", "--epochs", str(epochs),
+                    "--quiet", "--output", str(folder)]  # fmt: skip
+            result = run_cli(*argv)
+            assert result.code == 0, result.err
+            done[epochs] = folder
+        return done[epochs]
+
+    return sweep
+
+
+def sweep_on_ray(cluster: Any, folder: SweepDir, epochs: int, lines: list[str]) -> Any:
     from convscope.api.sweeping import write_results
     from convscope.core.sweep.results import collect
 
-    assert len([n for n in __import__("ray").nodes() if n["Alive"]]) == 3
-    folder = SweepDir(tmp_path / "on-ray")
-    record = sweep_record(request("chollet", grid=GRID, options=OPTIONS))
+    record = sweep_record(request("chollet", grid=GRID_DICT,
+                                  options={"train_images": 600, "epochs": epochs}))  # fmt: skip
     folder.write_plan(record)
-    lines: list[str] = []
-    run_on_ray(folder, record, StopFlag(), address=cluster.address, cpus_per_trial=1,
-               on_event=lines.append,
-               after_each=lambda: write_results(folder, collect(folder, record, "ray")))  # fmt: skip
-    finished = [line for line in lines if line.startswith("finished:")]
-    assert len(finished) == 6
-    nodes = {m.group(1) for line in finished if (m := re.search(r"on node (\w{8})$", line))}
-    assert len(nodes) >= 2, lines  # the trials ran on more than one node
-    assert "3 node(s)" in lines[0]
-    local = tmp_path / "here"
-    argv = ["sweep", "chollet", "--grid", "lr=3e-4,1e-3,3e-3", "--grid", "batch_size=32,64",
-            "--train-images", "600", "--epochs", "1", "--quiet", "--output", str(local)]  # fmt: skip
-    result = run_cli(*argv)  # in this process, with OMP_NUM_THREADS=1 as the nodes have
-    assert result.code == 0, result.err
-    assert accuracies(folder.path) == accuracies(local)
-
-
-def test_ray_client_runs_the_sweep_from_another_process(cluster: Any, tmp_path: Path) -> None:
-    """`--ray ray://127.0.0.1:PORT`: a driver connected through Ray Client (a fresh
-    process, as on a laptop outside the cluster) runs the same sweep to the same table."""
-    import subprocess
-    import sys
-
-    folder = tmp_path / "client"
-    argv = ["sweep", "chollet", "--grid", "lr=3e-4,1e-3,3e-3", "--grid", "batch_size=32,64",
-            "--train-images", "600", "--epochs", "1", "--quiet", "--cpus-per-trial", "1",
-            "--ray", f"ray://127.0.0.1:{cluster.client_port}", "--output", str(folder)]  # fmt: skip
-    command = [sys.executable, "-m", "convscope", *argv]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                          env=os.environ.copy())  # fmt: skip
-    if "Starting Ray client server failed" in done.stderr:
-        # Ray's proxy forks one server per client; in a long pytest run that fork has failed
-        # once here (Ray's own startup, before any trial): the sweep resumed, as a user
-        # would, and it must then work.
-        again = [
-            sys.executable,
-            "-m",
-            "convscope",
-            "sweep",
-            "--resume",
-            str(folder),
-            "--quiet",
-            "--cpus-per-trial",
-            "1",
-            "--ray",
-            f"ray://127.0.0.1:{cluster.client_port}",
-        ]
-        done = subprocess.run(again, capture_output=True, text=True, timeout=600,
-                              env=os.environ.copy())  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert f"Ray: ray://127.0.0.1:{cluster.client_port}" in done.stderr
-    assert len(re.findall(r"finished: .* on node \w{8}", done.stderr)) == 6
-    here = tmp_path / "here"
-    local = [a for a in argv if not a.startswith("ray://") and a not in ("--ray",)]
-    local[local.index("--output") + 1] = str(here)
-    assert run_cli(*local).code == 0
-    assert accuracies(folder) == accuracies(here)
-
-
-def test_a_node_lost_mid_sweep_costs_no_trial(cluster: Any, tmp_path: Path) -> None:
-    """A worker node removed while trials run on it: Ray runs its tasks again on the nodes
-    left, each trial resumes from what its run folder holds, every trial ends once, and
-    the table equals the same sweep run here (the last test here: the node stays gone)."""
-    import threading
-
-    from convscope.api.sweeping import write_results
-    from convscope.core.sweep.results import collect
-
-    options = {"train_images": 600, "epochs": 2}
-    folder = SweepDir(tmp_path / "node-lost")
-    record = sweep_record(request("chollet", grid=GRID, options=options))
-    folder.write_plan(record)
-    lines: list[str] = []
-    victim = next(iter(cluster.worker_nodes))
-    threading.Timer(10.0, lambda: cluster.remove_node(victim)).start()
     run_on_ray(folder, record, StopFlag(), address=cluster.address, cpus_per_trial=1,
                on_event=lines.append,
                after_each=lambda: write_results(folder, collect(folder, record, "ray")))  # fmt: skip
     results = collect(folder, record, "ray")
-    assert results.complete and len(results.done) == 6, lines
-    assert max(t.attempts for t in results.trials) >= 2, lines  # someone was run again
-    for trial in results.trials:
-        history = json.loads((Path(trial.run_dir) / "history.json").read_text())
-        assert [h["epoch"] for h in history] == [1, 2]  # each epoch once: nothing twice
-    local = tmp_path / "here"
-    argv = ["sweep", "chollet", "--grid", "lr=3e-4,1e-3,3e-3", "--grid", "batch_size=32,64",
-            "--train-images", "600", "--epochs", "2", "--quiet", "--output", str(local)]  # fmt: skip
-    assert run_cli(*argv).code == 0
     write_results(folder, results)
-    assert accuracies(folder.path) == accuracies(local)
+    return results
+
+
+def test_a_sweep_spreads_over_three_nodes_without_a_shared_disk(
+    cluster: Any, here: Callable[[int], Path], tmp_path: Path
+) -> None:
+    import ray
+
+    assert len([n for n in ray.nodes() if n["Alive"]]) == 3
+    folder = SweepDir(tmp_path / "on-ray")
+    lines: list[str] = []
+    sweep_on_ray(cluster, folder, 1, lines)
+    assert "3 node(s)" in lines[0]
+    finished = [line for line in lines if line.startswith("finished:")]
+    assert len(finished) == 6, lines
+    nodes = {m.group(1) for line in finished if (m := re.search(r"on node (\w{8})$", line))}
+    assert len(nodes) >= 2, lines  # the trials ran on more than one node
+    assert accuracies(folder.path) == accuracies(here(1))
+    # no shared disk: each node trained in folders of its own (removed once the run came
+    # back through Ray), from its own checked copy of the data set, fetched once
+    fetched = [line for line in lines if re.match(r"data: node \w{8} fetched mnist.npz", line)]
+    assert len(fetched) == len(nodes), lines
+    sweep_id = folder.plan()["id"]
+    for name in ("head", "worker1", "worker2"):
+        work = cluster.root / name / "work"
+        assert not list((work / "sweeps" / sweep_id).glob("attempt-*"))
+        assert len(list((work / "data").glob("*/.complete"))) <= 1
+        assert not (cluster.root / name / "none").exists()  # its CONVSCOPE_DATA: nothing
+    assert all(
+        (folder.run(key).path / "weights.safetensors").exists() for key in accuracies(folder.path)
+    )
+
+
+def test_ray_client_runs_the_sweep_from_another_process(
+    cluster: Any, here: Callable[[int], Path], tmp_path: Path
+) -> None:
+    """`--ray ray://127.0.0.1:PORT`: a driver connected through Ray Client (a fresh
+    process, as on a laptop outside the cluster) runs the same sweep to the same table."""
+    folder = tmp_path / "client"
+    address = f"ray://127.0.0.1:{cluster.client_port}"
+    argv = ["sweep", "chollet", *GRID, "--train-images", "600", "--epochs", "1", "--quiet",
+            "--cpus-per-trial", "1", "--ray", address, "--output", str(folder)]  # fmt: skip
+    done = convscope(argv)
+    if "Starting Ray client server failed" in done.stderr:
+        # Ray's proxy forks one server per client; in a long pytest run that fork has failed
+        # once here (Ray's own startup, before any trial): the sweep resumed, as a user
+        # would, and it must then work.
+        done = convscope(["sweep", "--resume", str(folder), "--quiet", "--cpus-per-trial", "1",
+                          "--ray", address])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"Ray: {address}" in done.stderr
+    assert len(re.findall(r"finished: .* on node \w{8}", done.stderr)) == 6
+    assert accuracies(folder) == accuracies(here(1))
+
+
+def convscope(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "convscope", *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600,
+                          env=os.environ.copy())  # fmt: skip
+
+
+def test_early_stopping_is_judged_on_ray(cluster: Any, tmp_path: Path) -> None:
+    """ASHA with the trials on three nodes: the keeper judges each rung for all of them."""
+    folder = tmp_path / "asha"
+    argv = ["sweep", "chollet", "--random", "lr=loguniform(1e-5,1e-2)", "--trials", "6",
+            "--epochs", "3", "--train-images", "600", "--early-stop", "asha", "--quiet",
+            "--cpus-per-trial", "1", "--ray", cluster.address, "--output", str(folder)]  # fmt: skip
+    result = run_cli(*argv)
+    assert result.code == 0, result.err
+    trials = json.loads((folder / "results.json").read_text())["trials"]
+    rung = json.loads((folder / "rungs.json").read_text())["1"]
+    assert len(rung) == 6  # every trial reached the first rung
+    stopped = [t for t in trials if t["state"] == "stopped early (epoch 1)"]
+    done = [t for t in trials if t["state"] == "done"]
+    assert stopped and done and len(stopped) + len(done) == 6, result.err
+    assert len(re.findall(r"stopped early: .* after epoch 1 on node \w{8}", result.err)) == len(
+        stopped
+    )
+    for t in stopped:
+        assert epochs_trained(folder)[Path(t["run_dir"]).name] == [1]
+    assert max(rung, key=rung.get) in {t["key"] for t in done}  # the best at the rung went on
+
+
+def test_a_killed_driver_resumes_from_the_epochs_it_received(
+    cluster: Any, here: Callable[[int], Path], tmp_path: Path
+) -> None:
+    """The driver (a `convscope sweep --ray` process) killed once a trial's first epoch has
+    come back; `--resume` with a new driver finishes every trial, resuming the stopped
+    ones from their last epoch, and the table equals the local one."""
+    folder = tmp_path / "killed"
+    argv = ["sweep", "chollet", *GRID, "--train-images", "600", "--epochs", "3", "--quiet",
+            "--cpus-per-trial", "1", "--ray", cluster.address, "--output", str(folder)]  # fmt: skip
+    driver = subprocess.Popen([sys.executable, "-m", "convscope", *argv],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              env=os.environ.copy())  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not received_an_epoch(folder):
+        time.sleep(0.05)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    assert received_an_epoch(folder), driver.stderr.read() if driver.stderr else ""
+    again = run_cli("sweep", "--resume", str(folder), "--quiet", "--cpus-per-trial", "1",
+                    "--ray", cluster.address)  # fmt: skip
+    assert again.code == 0, again.err
+    assert re.search(r"started: .* from epoch [12]", again.err), again.err
+    assert all(e == [1, 2, 3] for e in epochs_trained(folder).values())
+    assert accuracies(folder) == accuracies(here(3))
+
+
+def received_an_epoch(folder: Path) -> bool:
+    runs = folder / "runs"
+    return runs.exists() and any((r / "checkpoint.safetensors").exists() for r in runs.iterdir())
+
+
+def test_a_node_lost_mid_sweep_resumes_its_trial_elsewhere(
+    cluster: Any, here: Callable[[int], Path], tmp_path: Path
+) -> None:
+    """A worker node removed once a trial on it has trained an epoch: Ray runs the task
+    again on a node left, which resumes from the keeper's copy of that epoch; every epoch
+    is trained once and the table equals the same sweep run here (the last test here:
+    the node stays gone)."""
+    folder = SweepDir(tmp_path / "node-lost")
+    lines: list[str] = []
+    ids = {node.node_id[:8]: node for node in cluster.worker_nodes}
+    lost: list[str] = []
+
+    def remove_a_busy_worker() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not finished.is_set():
+            for key, run in trained(folder).items():
+                node = folder.attempts(key)["runs"][-1].get("node")
+                if run >= 1 and node in ids:
+                    lost.append(key)
+                    cluster.remove_node(ids[node])
+                    return
+            time.sleep(0.05)
+
+    finished = threading.Event()
+    watcher = threading.Thread(target=remove_a_busy_worker)
+    watcher.start()
+    try:
+        results = sweep_on_ray(cluster, folder, 3, lines)
+    finally:
+        finished.set()
+        watcher.join()
+    assert lost, lines
+    assert results.complete and len(results.done) == 6, lines
+    assert folder.attempts(lost[0])["attempts"] >= 2, lines
+    resumed = [line for line in lines if line.startswith("started:") and "attempt 2" in line]
+    assert any(re.search(r", from epoch [12], attempt 2$", line) for line in resumed), lines
+    assert all(e == [1, 2, 3] for e in epochs_trained(folder.path).values())
+    assert accuracies(folder.path) == accuracies(here(3))
+
+
+def trained(folder: SweepDir) -> dict[str, int]:
+    """Each trial's epochs in the driver's folder, for trials started there."""
+    if not (folder.path / "attempts").exists():
+        return {}
+    keys = [p.stem for p in (folder.path / "attempts").glob("*.json")]
+    return {key: folder.run(key).trained_epochs() for key in keys}

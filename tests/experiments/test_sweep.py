@@ -20,11 +20,9 @@ from typing import Any
 import pytest
 
 import convscope as cs
-from convscope.core.errors import ConvscopeError
 from convscope.core.sweep.folder import SweepDir
 from convscope.core.sweep.plan import planned_trials, request, sweep_record
 from convscope.runtime.sweep.local import run_here
-from convscope.runtime.sweep.ray_tasks import run_on_ray
 from convscope.runtime.train import Silent, StopFlag
 
 from ..helpers import png_size, run_cli
@@ -118,8 +116,6 @@ def test_early_stopping_stops_the_worst_and_resumes_without_them(tmp_path: Path)
     assert any(t["key"] == best_at_rung for t in done)  # the best at the rung went on
     again = run_cli("sweep", "--resume", str(folder), "--quiet")
     assert again.code == 0 and "0 to train" in again.err
-    refused = run_cli(*argv, "--ray", "--output", str(tmp_path / "r"))
-    assert refused.code == 2 and "--early-stop runs trials here only so far" in refused.err
 
 
 def test_the_folder_holds_the_plan_the_table_and_the_figure(local: dict[str, Any]) -> None:
@@ -219,21 +215,3 @@ def test_a_killed_worker_is_retried_from_its_checkpoint(ray_instance: Any, tmp_p
     assert found.complete and found.results.trials[0].attempts == 2
     assert accuracies(folder.path) == accuracies(tmp_path / "here")  # resumed exactly
     assert "done (2 attempts)" in found.text()
-
-
-def test_a_node_that_cannot_see_the_folder_says_so(ray_instance: Any, tmp_path: Path) -> None:
-    """The folder a worker finds at the sweep's path is another sweep's (its id differs):
-    as on a node whose disk is not the shared one. Nothing trains; the message says why."""
-    folder = SweepDir(tmp_path / "elsewhere")
-    record = sweep_record(request("chollet", grid=["lr=1e-3,3e-4"],
-                                  options={"train_images": 500, "epochs": 1}))  # fmt: skip
-    folder.write_plan({**record, "id": "another-sweep"})
-    seen: list[str] = []
-    run_on_ray(folder, record, StopFlag(), address=None, cpus_per_trial=1,
-               on_event=seen.append, after_each=lambda: None)  # fmt: skip
-    failures = [line for line in seen if line.startswith("failed:")]
-    assert len(failures) == 2
-    assert "cannot see the sweep folder" in failures[0] and "storage every node" in failures[0]
-    assert not folder.runs_root.exists()  # no trial wrote anything
-    with pytest.raises(ConvscopeError, match="cannot see the sweep folder"):
-        folder.check_visible(record["id"])

@@ -109,13 +109,12 @@ def sweep(
     `random` draw, `trials` of them) for seeds 1..`seeds` (or the one `seed`). Other
     keywords are train's (epochs=, dataset=, train_images=, ...), the same for every
     trial. `ray=True` runs the trials as Ray tasks (`ray="ray://host:10001"` to name the
-    cluster); the sweep's folder must then be on storage every node sees. `tensorboard`
+    cluster); the nodes need not share a disk with this machine. `tensorboard`
     writes each finished trial's curves and settings for `tensorboard --logdir`;
     `early_stop="asha"` stops the trials behind the others at each rung (core/sweep/asha)."""
     err = stream or default_stream()
     check_ray(ray)  # a clear message before anything is planned or written
     asha = early_stop_rule(early_stop)
-    here_only(asha, ray)
     if tensorboard:
         writer_class()  # the extra's one line, before any training
     if resume is not None:
@@ -129,8 +128,6 @@ def sweep(
             )
         folder = SweepDir(Path(resume))
         record = folder.plan()
-        asha = early_stop_rule(record.get("early_stop", {}).get("method"))
-        here_only(asha, ray)
     else:
         req, run = plan_request(model, grid, random, trials, seeds, seed, sample_seed, config,
                                 options)  # fmt: skip
@@ -138,7 +135,6 @@ def sweep(
         ray = ray or run["ray"] or False
         check_ray(ray)
         cpus_per_trial = cpus_per_trial or run["cpus_per_trial"]
-        here_only(asha, ray)  # a config file's [ray]
         record = sweep_record(req)
         if asha is not None:
             record["early_stop"] = asha.as_dict()
@@ -184,15 +180,6 @@ def sweep(
         raise ConvscopeError(f"every trial failed; the first: {failed[0].error}",
                              hint=f"the table: {folder.table_files[2]}")  # fmt: skip
     return outcome
-
-
-def here_only(asha: Any, ray: bool | str) -> None:
-    """Early stopping judges its rungs in one process: not with --ray yet."""
-    if asha is not None and ray:
-        raise ConvscopeError(
-            "--early-stop runs trials here only so far: its rungs are judged in one process",
-            hint="drop --ray, or sweep without --early-stop",
-        )
 
 
 def plan_request(

@@ -235,7 +235,8 @@ COMMANDS = (
 RAY = arg(
     "--ray", nargs="?", const=True, default=False, metavar="ADDRESS",
     help="run the trials as Ray tasks: on RAY_ADDRESS's cluster or a local one, or on ADDRESS "
-    "(e.g. ray://host:10001); the folder must be on storage every node sees; needs pip "
+    "(e.g. ray://host:10001); the nodes need no shared disk: plan, data and run folders "
+    "travel through Ray; needs pip "
     "install convscope[ray]",
 )  # fmt: skip
 CPUS_PER_TRIAL = arg(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import platform
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -148,9 +149,18 @@ class Run:
                 f"convscope train --resume {self.dir}",
             ) from None
 
-    def fit(self, observer: Observer, stop: StopFlag) -> bool:
-        """Train to the end (True) or until stopped, then checkpointed (False)."""
-        done = self.trainer.fit(observer, stop, on_epoch=self.save_epoch)
+    def fit(
+        self, observer: Observer, stop: StopFlag, after_epoch: Callable[[], None] | None = None
+    ) -> bool:
+        """Train to the end (True) or until stopped, then checkpointed (False);
+        `after_epoch` runs once each epoch's files are written."""
+
+        def on_epoch() -> None:
+            self.save_epoch()
+            if after_epoch is not None:
+                after_epoch()
+
+        done = self.trainer.fit(observer, stop, on_epoch=on_epoch)
         if not done:
             self.save_checkpoint()
         return done

@@ -3,6 +3,7 @@
 `settings.training.dataset` is a data set's name (MNIST, CIFAR: `data.load`), the
 absolute path of the user's folder of photos (`folders`) or .npz (`arrays`), or
 `arrays.npz` relative to the run directory: the arrays cs.train was given in memory.
+On a Ray node a sweep's data set is the copy the driver shipped (`place`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,14 @@ from ..core.rundir import ARRAYS
 from ..core.settings import Settings
 from ..core.training import COLOR_MODES, data_kind
 from . import arrays, data, folders
+
+PLACED: dict[str, Path] = {}  # data set -> this node's copy (runtime/sweep/shipping.py)
+
+
+def place(dataset: str, path: Path) -> None:
+    """From now on, in this process, read `dataset` from `path`: on a Ray node, the copy
+    of the driver's data (a named set as an .npz of its arrays, the user's file or folder)."""
+    PLACED[dataset] = path
 
 
 def folder_shape(settings: Settings) -> tuple[tuple[int, int], int]:
@@ -52,6 +61,10 @@ def load_for(
     """The data a run trains and is tested on, from wherever its settings say."""
     name = settings.training.dataset
     kind = data_kind(name)
+    if kind == "named" and name in PLACED:
+        (x_train, y_train, x_test, y_test), _ = arrays.read_npz(PLACED[name])
+        info = data.dataset_info(name)
+        return data.Dataset(info, x_train, y_train, x_test, y_test, source=PLACED[name])
     if kind == "named":
         return data.load(
             name, data_dir or settings.data_dir, allow_download=allow_download, stream=stream
@@ -84,7 +97,7 @@ def load_for(
 
 def located(name: str, run_dir: Path | None) -> Path:
     """The user's folder or .npz (absolute), or arrays kept in the run directory."""
-    path = Path(name)
+    path = PLACED.get(name, Path(name))
     if not path.is_absolute():
         if run_dir is None:
             raise DataError(f"{name}: the run's own arrays, but no run directory was given")

@@ -60,7 +60,12 @@ def free_threads(cores: int, busy: float) -> int:
 
 def choose_threads(env: Mapping[str, str] = os.environ) -> str | None:
     """Set torch's threads to the free cores; a note when that is fewer than all of them."""
-    if env.get("OMP_NUM_THREADS") or not hasattr(os, "sched_getaffinity"):
+    given = env.get("OMP_NUM_THREADS", "")
+    if given.isdigit() and int(given) > 0:  # set after torch started (a notebook, a test)
+        if int(given) != torch.get_num_threads():
+            torch.set_num_threads(int(given))
+        return None
+    if given or not hasattr(os, "sched_getaffinity"):
         return None
     cpus = os.sched_getaffinity(0)
     busy = busy_cores(cpus)

@@ -4,18 +4,26 @@
       sweep.json            the plan: the request, each trial's settings and model source, an id
       runs/<trial>/         an ordinary run directory per trial (03-lr0.001-batch_size64-seed1)
       attempts/<trial>.json where each trial ran and how many times it started (retries)
+      rungs.json            early stopping's record: each rung's values by trial
       results.json / .csv / .md   the table, rewritten after each trial
       sweep.png             accuracy per value of each setting, validation curves, time
 
-The folder must be on storage every machine of a Ray cluster sees: a trial reads
-sweep.json first and refuses to train where it cannot (`check_visible`). Writes are
-atomic (core.files). Standard library only.
+A Ray node keeps its own working folder (`NodeDir`), not shared with the driver's:
+
+    $CONVSCOPE_NODE_DIR (else <cache>/convscope/node)/
+      sweeps/<sweep id>/attempt-*/  one attempt at one trial: a sweep folder as above of
+                            its own (two attempts never share files), gone once sent back
+      data/<sha256>/        a data set shipped from the driver, checked; `.complete` once whole
+
+Writes are atomic (core.files). Standard library only.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,30 +83,18 @@ class SweepDir:
             ) from None
         write_json(self.plan_json, {"kind": "sweep", **plan})
 
-    def check_visible(self, sweep_id: str) -> None:
-        """On the machine a trial runs on: this folder is the sweep's (shared storage)."""
-        host = socket.gethostname()
-        try:
-            found = _json(self.plan_json)
-        except (ConvscopeError, OSError):
-            found = None
-        if not isinstance(found, dict) or found.get("id") != sweep_id:
-            raise ConvscopeError(
-                f"{host} cannot see the sweep folder {self.path}: a sweep's folder must be on "
-                "storage every node of the cluster sees, at the same path",
-                hint="put it on a shared file system (NFS, a mounted bucket) and pass --output",
-            )
-
     # ---- attempts: where each trial ran ----
     def attempts(self, key: str) -> dict[str, Any]:
         found = _json(self.attempts_json(key))
         return found if isinstance(found, dict) else {"attempts": 0, "runs": []}
 
-    def record_attempt(self, key: str, pid: int) -> int:
-        """A trial starts (again): its host and process; returns which attempt this is.
-        A failure recorded before is cleared: the trial is being tried again."""
+    def record_attempt(self, key: str, pid: int, host: str | None = None,
+                       node: str | None = None) -> int:  # fmt: skip
+        """A trial starts (again): its host (and Ray node) and process; returns which
+        attempt this is."""
         seen = self.attempts(key)
-        started = {"host": socket.gethostname(), "pid": pid, "at": time.strftime("%H:%M:%S")}
+        started = {"host": host or socket.gethostname(), "pid": pid,
+                   "at": time.strftime("%H:%M:%S")} | ({"node": node} if node else {})  # fmt: skip
         seen = {"attempts": int(seen["attempts"]) + 1, "runs": [*seen["runs"], started]}
         write_json(self.attempts_json(key), seen)
         return int(seen["attempts"])
@@ -112,13 +108,19 @@ class SweepDir:
     def rungs_json(self) -> Path:
         return self.path / "rungs.json"
 
+    def rungs(self) -> dict[str, dict[str, float]]:
+        found = _json(self.rungs_json)
+        return found if isinstance(found, dict) else {}
+
     def record_rung(self, epoch: int, key: str, value: float) -> list[float]:
         """A trial's value at a rung; every value the rung holds now (one process writes)."""
-        found = _json(self.rungs_json)
-        rungs = found if isinstance(found, dict) else {}
+        rungs = self.rungs()
         rung = {**rungs.get(str(epoch), {}), key: value}
-        write_json(self.rungs_json, {**rungs, str(epoch): rung})
+        self.write_rungs({**rungs, str(epoch): rung})
         return list(rung.values())
+
+    def write_rungs(self, rungs: dict[str, dict[str, float]]) -> None:
+        write_json(self.rungs_json, rungs)
 
     def record_pruned(self, key: str, epoch: int) -> None:
         """A trial stopped early after `epoch` epochs: final, not to be resumed."""
@@ -137,6 +139,34 @@ class SweepDir:
 
     def write_png(self, png: bytes) -> None:
         atomic_write(self.png, png)
+
+
+@dataclass(frozen=True)
+class NodeDir:
+    """A Ray node's own working folder (see the module's docstring)."""
+
+    path: Path
+
+    @classmethod
+    def here(cls) -> NodeDir:
+        given = os.environ.get("CONVSCOPE_NODE_DIR")
+        if given:
+            return cls(Path(given))
+        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return cls(Path(cache) / "convscope" / "node")
+
+    def attempt(self, sweep_id: str) -> SweepDir:
+        """A new, empty folder for one attempt at a trial of the sweep."""
+        parent = self.path / SWEEPS_ROOT / safe_stem(sweep_id)
+        parent.mkdir(parents=True, exist_ok=True)
+        return SweepDir(Path(tempfile.mkdtemp(prefix="attempt-", dir=parent)))
+
+    def data(self, sha256: str) -> Path:
+        return self.path / "data" / sha256
+
+    def data_complete(self, sha256: str) -> Path:
+        """Written last, once the data set is whole and checked."""
+        return self.data(sha256) / ".complete"
 
 
 def new_sweep_dir(model: str, root: Path = Path(SWEEPS_ROOT)) -> SweepDir:

@@ -1,18 +1,17 @@
 """Training a sweep's trials: one at a time here, or (runtime/sweep/ray_tasks.py) as Ray tasks.
 
-A trial is trained the same way wherever it runs (`train_trial`): it checks that it can
-see the sweep's folder, records the attempt (host, process), then opens its run
-directory by the experiments' rule (runtime/trials.py): a finished trial is kept, a
-stopped or killed one resumes from its last checkpoint, a new one starts from the
-settings and model source sweep.json gives it. So a retried Ray task, a resumed sweep and
-a first run all end with the same run directory.
+A trial is trained the same way wherever it runs (`train_trial`, in a sweep folder here
+or in a Ray node's own copy of it): it records the attempt (host, process), then opens
+its run directory by the experiments' rule (runtime/trials.py): a finished trial is
+kept, a stopped or killed one resumes from its last checkpoint, a new one starts from
+the settings and model source sweep.json gives it. So a retried Ray task, a resumed
+sweep and a first run all end with the same run directory.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from ...core.errors import Diverged
@@ -20,7 +19,7 @@ from ...core.sweep.asha import Asha, from_record
 from ...core.sweep.folder import SweepDir
 from ...core.sweep.plan import PlannedTrial, planned_trials
 from .. import runs
-from ..train import Observer, Silent, StopFlag
+from ..train import Observer, StopFlag
 from .trials import open_planned
 
 
@@ -35,13 +34,18 @@ def start_trial(folder: SweepDir, planned: PlannedTrial, stream: Any) -> runs.Ru
     )
 
 
+Judge = Callable[[int, str, float], list[float]]  # (rung, trial, value) -> the rung's values
+
+
 class Rungs(StopFlag):
     """A trial's stop flag under early stopping: the sweep's (Ctrl-C), or its own, set when
-    it falls behind at a rung (core/sweep/asha.py); it passes each epoch on to `observer`."""
+    it falls behind at a rung (core/sweep/asha.py); it passes each epoch on to `observer`.
+    `judge` records the value where every trial's is kept: the sweep folder here, the
+    driver's keeper on Ray (runtime/sweep/keeper.py)."""
 
-    def __init__(self, sweep: StopFlag, folder: SweepDir, key: str, asha: Asha, epochs: int,
+    def __init__(self, sweep: StopFlag, judge: Judge, key: str, asha: Asha, epochs: int,
                  observer: Observer) -> None:  # fmt: skip
-        self.sweep, self.folder, self.key, self.asha = sweep, folder, key, asha
+        self.sweep, self.judge, self.key, self.asha = sweep, judge, key, asha
         self.rungs, self.observer = asha.rungs(epochs), observer
         self.pruned: int | None = None  # the epoch it stopped after
 
@@ -60,7 +64,7 @@ class Rungs(StopFlag):
         done = epoch + 1
         if done in self.rungs:
             value = float(logs[self.asha.metric])
-            recorded = self.folder.record_rung(done, self.key, value)
+            recorded = self.judge(done, self.key, value)
             if not self.asha.keeps(recorded, value):
                 self.pruned = done
 
@@ -71,10 +75,14 @@ def train_trial(
     stop: StopFlag,
     on_open: Callable[[runs.Run | None], Observer],
     stream: Any = None,
+    *,
+    after_epoch: Callable[[], None] | None = None,
+    judge: Judge | None = None,
 ) -> bool:
     """Train (or resume, or skip) one trial; True when it has finished (or stopped early)
     and been scored. `on_open` hears of the run once it is open (None: already done) and
-    gives its observer."""
+    gives its observer; `after_epoch` runs once each epoch's files are written; `judge`
+    keeps the rungs (default: the sweep folder's rungs.json)."""
     run_dir = folder.run(planned.key)
     epochs = planned.settings.training.epochs
     if run_dir.finished(epochs) or "pruned" in folder.attempts(planned.key):
@@ -87,8 +95,9 @@ def train_trial(
         return True
     asha = from_record(folder.plan())
     if asha is not None:
-        stop = observer = Rungs(stop, folder, planned.key, asha, epochs, observer)
-    if not run.fit(observer, stop):
+        judged = judge or folder.record_rung
+        stop = observer = Rungs(stop, judged, planned.key, asha, epochs, observer)
+    if not run.fit(observer, stop, after_epoch):
         if not isinstance(stop, Rungs) or stop.pruned is None:
             return False
         folder.record_pruned(planned.key, stop.pruned)
@@ -151,12 +160,3 @@ def run_trials(
     run_on_ray(folder, record, stop, address=ray if isinstance(ray, str) else None,
                cpus_per_trial=cpus_per_trial, on_event=lambda line: print(line, file=stream),
                after_each=after_each)  # fmt: skip
-
-
-def worker_trial(folder_path: str, sweep_id: str, index: int) -> dict[str, Any]:
-    """What a Ray task runs on its node: one trial, silently, from the shared folder."""
-    folder = SweepDir(Path(folder_path))
-    folder.check_visible(sweep_id)  # before any write: the storage must be shared
-    planned = next(p for p in planned_trials(folder.plan(), folder_path) if p.trial.index == index)
-    finished = train_trial(folder, planned, StopFlag(), lambda run: Silent())
-    return {"index": index, "key": planned.key, "finished": finished}

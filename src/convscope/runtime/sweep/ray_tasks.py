@@ -1,14 +1,18 @@
 """A sweep's trials as Ray tasks, on the cluster `ray.init()` finds or one it starts here.
 
-Each unfinished trial is one task (`runtime.sweep.worker_trial`), submitted costliest
-first (multiply-adds x images x epochs: see `cost`), asking for
-`cpus_per_trial` CPUs (default: as many as the smallest node has, so one trial fills a
-node) or a GPU. The task reads its plan from the sweep folder and writes its ordinary run
-directory there, so the folder must be on storage every node sees; a node that cannot
-see it fails the trial with that message before writing anything. A worker that dies
-(killed, out of memory, a lost node) is a system failure, which Ray retries
-(`max_retries`); the retried task resumes the trial from its last epoch's checkpoint.
-Nothing finished is lost: finished run directories are skipped.
+Each unfinished trial is one task (runtime/sweep/on_node.py), submitted costliest first
+(multiply-adds x images x epochs: see `cost`), asking for `cpus_per_trial` CPUs (default:
+as many as the smallest node has, so one trial fills a node) or a GPU. The nodes need not
+share a disk with the driver: the plan, the data set (once per node, checked by
+SHA-256) and the run folders travel through Ray's object store (runtime/sweep/shipping.py),
+and a keeper actor on the head node (runtime/sweep/keeper.py) holds each trial's run
+folder after every epoch. The driver writes those into the sweep folder as they come,
+prints which node runs which trial, and gets each finished run folder back.
+
+A worker that dies (killed, out of memory, a lost node) is a system failure, which Ray
+retries (`max_retries`) on any node left; the retried task resumes from the keeper's last
+copy. A killed driver loses nothing either: `--resume` sends the sweep folder's copies
+back to a new keeper. Nothing finished is trained again.
 
 Ray is an optional extra (`pip install convscope[ray]`), imported only here.
 """
@@ -26,7 +30,9 @@ from ...core.explain.rules import explain
 from ...core.sweep.folder import SweepDir
 from ...core.sweep.plan import PlannedTrial, planned_trials
 from ..train import StopFlag
-from .local import worker_trial
+from .keeper import Keeper
+from .on_node import on_a_node
+from .shipping import Shipment, data_shipment, pack, unpack
 
 RETRIES = 3  # Ray's default for tasks: a worker may die three times per trial
 LOCAL_OBJECT_STORE = 200 << 20  # bytes: trials return a few numbers, nothing large
@@ -105,15 +111,6 @@ def cost(planned: PlannedTrial) -> float:
     return float(explain(spec).total_macs) * (s.train_images or 60_000) * s.training.epochs
 
 
-def on_a_node(folder_path: str, sweep_id: str, index: int) -> dict[str, Any]:
-    """What a Ray task runs: the trial, and which node ran it (the first 8 hex digits of
-    its node id, as `ray status` and the dashboard show it)."""
-    import ray
-
-    return {**worker_trial(folder_path, sweep_id, index),
-            "node": ray.get_runtime_context().get_node_id()[:8]}  # fmt: skip
-
-
 def run_on_ray(
     folder: SweepDir,
     record: dict[str, Any],
@@ -126,39 +123,120 @@ def run_on_ray(
 ) -> Cluster:
     """Every unfinished trial as a task (with a GPU when the trials train on cuda); the
     table rewritten as each one ends. On `stop` the running tasks are cancelled: each
-    keeps its last epoch's checkpoint."""
+    keeps its last epoch's checkpoint in the sweep folder."""
     ray = import_ray()
     plan = planned_trials(record, str(folder.plan_json))
+    left = [p for p in plan if not folder.run(p.key).finished(p.settings.training.epochs)
+            and "pruned" not in folder.attempts(p.key)]  # fmt: skip
     gpu = any(p.settings.device == "cuda" for p in plan)
     cluster = connect(ray, address)
     cpus = cpus_per_trial or cluster.cpus or 1
-    task = ray.remote(on_a_node).options(num_cpus=cpus, num_gpus=1 if gpu else 0,
-                                         max_retries=RETRIES)  # fmt: skip
     gpus = " and a GPU" if gpu else ""
     on_event(
         f"Ray: {cluster.address}, {cluster.nodes} node(s), {cpus:g} CPU(s){gpus} a trial, "
         f"connected in {cluster.started_seconds:.1f} s"
     )
-    path = str(folder.path.resolve())  # the workers' working directory is not ours
+    if not left:
+        return cluster
+    keeper = start_keeper(ray, folder, left)
+    shipped = ship_data(ray, left, on_event)
+    task = ray.remote(on_a_node).options(num_cpus=cpus, num_gpus=1 if gpu else 0,
+                                         max_retries=RETRIES)  # fmt: skip
+    plan_ref = ray.put(record)
     pending: dict[Any, PlannedTrial] = {}
-    left = [p for p in plan if not folder.run(p.key).finished(p.settings.training.epochs)]
     for planned in sorted(left, key=cost, reverse=True):  # the longest first: less idle nodes
-        pending[task.remote(path, record["id"], planned.trial.index)] = planned
-    while pending:
-        if stop.requested:
-            for ref in pending:
-                ray.cancel(ref, force=True)
-            on_event(f"stopped: {len(pending)} trial(s) cancelled, each keeps its checkpoint")
-            return cluster
-        done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
-        for ref in done:
-            planned = pending.pop(ref)
-            try:
-                found = ray.get(ref)
-                on_event(f"finished: {planned.trial.title} on node {found['node']}")
-            except ray.exceptions.RayError as error:
-                why = failure(ray, error)
-                folder.record_failure(planned.key, why)
-                on_event(f"failed: {planned.trial.title}: {why}")
-            after_each()
+        shipment, data = shipped[planned.settings.training.dataset]
+        ref = task.remote(plan_ref, planned.trial.index, shipment, [data], keeper)
+        pending[ref] = planned
+    by_key = {p.key: p for p in left}
+    try:
+        while pending:
+            if stop.requested:
+                for ref in pending:
+                    ray.cancel(ref, force=True)
+                take_news(ray, keeper, folder, by_key, on_event)
+                on_event(f"stopped: {len(pending)} trial(s) cancelled, each keeps its last "
+                         "epoch's checkpoint")  # fmt: skip
+                return cluster
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+            take_news(ray, keeper, folder, by_key, on_event)  # before the ends: in order
+            for ref in done:
+                ended(ray, ref, pending.pop(ref), folder, keeper, on_event)
+                after_each()
+    finally:
+        ray.kill(keeper)
     return cluster
+
+
+def start_keeper(ray: Any, folder: SweepDir, left: list[PlannedTrial]) -> Any:
+    """The keeper on the head node (which a cluster keeps while it lives), given the sweep
+    folder's copies of trials stopped before, and the rungs so far."""
+    actor = ray.remote(Keeper).options(num_cpus=0, resources={"node:__internal_head__": 0.001})
+    keeper = actor.remote(folder.rungs())
+    for planned in left:
+        run = folder.run(planned.key)
+        if run.checkpoint.exists():
+            keeper.seed.remote(planned.key, run.trained_epochs(), pack(run.path))
+    return keeper
+
+
+def ship_data(
+    ray: Any, left: list[PlannedTrial], on_event: Callable[[str], None]
+) -> dict[str, tuple[Shipment, Any]]:
+    """Each data set the trials read, put in the object store once: the nodes fetch it from
+    there the first time a trial needs it."""
+    shipped: dict[str, tuple[Shipment, Any]] = {}
+    for planned in left:
+        dataset = planned.settings.training.dataset
+        if dataset not in shipped:
+            shipment, raw = data_shipment(planned.settings)
+            shipped[dataset] = (shipment, ray.put(raw))
+            on_event(f"data: {shipment.name}, {shipment.size / 1e6:.1f} MB, "
+                     f"SHA-256 {shipment.sha256[:12]}..., sent to each node once")  # fmt: skip
+    return shipped
+
+
+def take_news(ray: Any, keeper: Any, folder: SweepDir, trials: dict[str, PlannedTrial],
+              on_event: Callable[[str], None]) -> None:  # fmt: skip
+    """Write what the keeper heard into the sweep folder: attempts, run folders, rungs."""
+    news, fresh, rungs = ray.get(keeper.take.remote())
+    for key, tar in fresh.items():
+        unpack(tar, folder.run(key).path)
+    if rungs:
+        folder.write_rungs(rungs)
+    for item in news:
+        node = item["node"]
+        if item["event"] == "fetched":
+            on_event(f"data: node {node} fetched {item['what']}, checked")
+            continue
+        planned = trials[item["key"]]
+        if item["event"] == "started":
+            attempt = folder.record_attempt(item["key"], item["pid"], item["host"], node)
+            again = f", attempt {attempt}" if attempt > 1 else ""
+            resumes = f", from epoch {item['from_epoch']}" if item["from_epoch"] else ""
+            on_event(f"started: {planned.trial.title} on node {node}{resumes}{again}")
+        else:
+            last = folder.run(item["key"]).history()[-1]
+            on_event(f"epoch {item['epochs']}/{planned.settings.training.epochs}: "
+                     f"{planned.trial.title} on node {node}, "
+                     f"val_accuracy {float(last['val_accuracy']):.4f}")  # fmt: skip
+
+
+def ended(ray: Any, ref: Any, planned: PlannedTrial, folder: SweepDir, keeper: Any,
+          on_event: Callable[[str], None]) -> None:  # fmt: skip
+    """A task's end: its run folder written into the sweep folder, or its failure."""
+    try:
+        found = ray.get(ref)
+    except ray.exceptions.RayError as error:
+        why = failure(ray, error)
+        folder.record_failure(planned.key, why)
+        on_event(f"failed: {planned.trial.title}: {why}")
+        return
+    unpack(found["run"], folder.run(planned.key).path)
+    keeper.forget.remote(planned.key)
+    if found["pruned"] is not None:
+        folder.record_pruned(planned.key, int(found["pruned"]))
+        on_event(f"stopped early: {planned.trial.title} after epoch {found['pruned']} "
+                 f"on node {found['node']}")  # fmt: skip
+    else:
+        on_event(f"finished: {planned.trial.title} on node {found['node']}")
