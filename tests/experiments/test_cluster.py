@@ -188,6 +188,44 @@ def convscope(argv: list[str]) -> subprocess.CompletedProcess[str]:
                           env=os.environ.copy())  # fmt: skip
 
 
+def test_ctrl_c_cancels_the_running_trials_and_keeps_the_finished(
+    cluster: Any, here: Callable[[int], Path], tmp_path: Path
+) -> None:
+    """The sweep's stop flag (Ctrl-C) set when the first trial finishes: the others are
+    cancelled, the finished one stays, and the sweep resumed ends as the local one."""
+    from convscope.api.sweeping import write_results
+    from convscope.core.sweep.results import collect
+
+    folder = SweepDir(tmp_path / "stopped")
+    record = sweep_record(request("chollet", grid=GRID_DICT,
+                                  options={"train_images": 600, "epochs": 1}))  # fmt: skip
+    folder.write_plan(record)
+    stop, lines = StopFlag(), []
+
+    def heard(line: str) -> None:
+        lines.append(line)
+        if line.startswith("finished:"):
+            stop.request()
+
+    def after_each() -> None:
+        write_results(folder, collect(folder, record, "ray"))
+
+    run_on_ray(folder, record, stop, address=cluster.address, cpus_per_trial=1,
+               on_event=heard, after_each=after_each)  # fmt: skip
+    cancelled = re.search(r"stopped: (\d) trial\(s\) cancelled", lines[-1])
+    assert cancelled and 1 <= int(cancelled.group(1)) <= 5, lines
+    done = collect(folder, record, "ray").done
+    assert len(done) == 6 - int(cancelled.group(1))
+    run_on_ray(folder, record, StopFlag(), address=cluster.address, cpus_per_trial=1,
+               on_event=lines.append, after_each=after_each)  # fmt: skip
+    again = collect(folder, record, "ray")
+    assert again.complete
+    for trial in done:  # finished before the stop: not trained again
+        assert next(t for t in again.trials if t.key == trial.key).attempts == 1
+    write_results(folder, again)
+    assert accuracies(folder.path) == accuracies(here(1))
+
+
 def test_early_stopping_is_judged_on_ray(cluster: Any, tmp_path: Path) -> None:
     """ASHA with the trials on three nodes: the keeper judges each rung for all of them."""
     folder = tmp_path / "asha"

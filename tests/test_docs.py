@@ -1,0 +1,174 @@
+"""Every command the README and docs/ show is run, every link and anchor resolves.
+
+The commands run in a sandbox folder holding what they name: `my_model.py` (chollet's
+Keras source), `runs/<run>` (a one-epoch run), `sweeps/<sweep>`, `photos/` (coloured
+shapes), `arrays.npz` (MNIST images), `my_digit.png` (a test digit, dark on white), `sweep.toml` (two trials). Training commands get `--train-images 300
+--epochs 1` appended (argparse takes the last value), so they run on small data with
+every option the docs give them. A block marked `<!-- docs-test: skip: why -->` is not
+run (tests/docs_blocks.py); the fast tests check that what is run is runnable.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .docs_blocks import (
+    Block,
+    Command,
+    blocks,
+    broken_link,
+    commands,
+    links,
+    pages,
+    shown_in,
+)
+from .helpers import QUICK, Result, run_cli, shapes_folder
+
+SMALL = ("--train-images", "300", "--epochs", "1")
+TRAINS = {"train", "sweep", "experiment"}
+
+
+def all_blocks() -> list[Block]:
+    return [b for page in pages() for b in blocks(page)]
+
+
+def runnable() -> list[Command]:
+    return [c for b in all_blocks() if b.marker != "skip" for c in commands(b)]
+
+
+def placeholders(command: Command) -> list[str]:
+    """What the sandbox cannot give: `...` or a <placeholder> it does not know."""
+    words = [w.replace("runs/<run>", "").replace("sweeps/<sweep>", "") for w in command.argv]
+    return [w for w in words if "..." in w or ("<" in w and ">" in w)]
+
+
+# ---- fast: the docs are consistent ----
+
+
+def test_every_link_and_anchor_resolves() -> None:
+    broken = [
+        f"{page.name}:{line} {target}: {why}"
+        for page in pages()
+        for line, target in links(page)
+        if (why := broken_link(page, target))
+    ]
+    assert not broken, "\n".join(broken)
+    assert sum(len(links(page)) for page in pages()) > 20
+
+
+def test_every_shown_command_can_be_run_or_is_marked() -> None:
+    """A command with `...` or an unknown <placeholder> must sit in a skipped block."""
+    found = runnable()
+    unrunnable = [f"{c.block.where}: {c.text}" for c in found if placeholders(c)]
+    assert not unrunnable, "mark these blocks docs-test: skip:\n" + "\n".join(unrunnable)
+    assert len(found) > 40
+    assert all(b.reason for b in all_blocks() if b.marker == "skip")  # each says why
+
+
+def test_a_stale_command_is_caught(tmp_path: Path) -> None:
+    """A README command with an option renamed fails the way test_docs_commands would."""
+    stale = tmp_path / "README.md"
+    stale.write_text("```bash\nconvscope explain chollet --jsn   # renamed since\n```\n")
+    (command,) = commands(blocks(stale)[0])
+    result = run_cli(*command.argv)
+    assert result.code == 2 and "unrecognized arguments: --jsn" in result.err
+
+
+def test_a_changed_output_is_caught() -> None:
+    shown = "conv2d (Conv2D)   (None, 26, 26, 32)   320\n...\nTotal params: 1,199,882"
+    assert (
+        shown_in(shown, "x\nconv2d (Conv2D)   (None, 26, 26, 32)   320\nTotal params: 1,199,882")
+        is None
+    )
+    assert shown_in(
+        shown, "conv2d (Conv2D)   (None, 26, 26, 32)   320\nTotal params: 1,199,883"
+    ) == ("Total params: 1,199,882")
+
+
+# ---- slow: run them ----
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    root = tmp_path_factory.mktemp("docs")
+    source = run_cli("explain", "chollet", "--source")
+    assert source.code == 0
+    (root / "my_model.py").write_text(source.out)
+    trained = run_cli("train", "chollet", *QUICK, "--runs-dir", str(root / "runs"), "--json")
+    assert trained.code == 0, trained.err
+    run = next((root / "runs").iterdir())
+    sweep = root / "sweeps" / "small"
+    made = run_cli("sweep", "chollet", "--grid", "lr=1e-3,3e-4", *SMALL, "--quiet",
+                   "--output", str(sweep))  # fmt: skip
+    assert made.code == 0, made.err
+    shapes_folder(root / "photos", per_class=20)
+    from PIL import Image
+
+    from convscope.runtime.data import load
+
+    mnist = load("mnist")
+    Image.fromarray(255 - mnist.test_images[0]).resize((140, 140)).save(root / "my_digit.png")
+    (root / "sweep.toml").write_text(
+        'model = "chollet"\nepochs = 1\ntrain_images = 300\n[grid]\nlr = [3e-4, 1e-3]\n'
+    )
+    np.savez(root / "arrays.npz", x_train=mnist.train_images[:600],
+             y_train=mnist.train_labels[:600], x_test=mnist.test_images[:200],
+             y_test=mnist.test_labels[:200])  # fmt: skip
+    yield {"root": root, "run": run, "sweep": sweep}
+
+
+def argv_in(command: Command, sandbox: dict[str, Path]) -> list[str]:
+    words = [w.replace("runs/<run>", str(sandbox["run"])).replace("sweeps/<sweep>",
+             str(sandbox["sweep"])) for w in command.argv]  # fmt: skip
+    if words and words[0] in TRAINS and "--resume" not in words and "--config" not in words:
+        words += SMALL
+    return words
+
+
+def run_in(folder: Path, argv: list[str], stdin: str) -> Result:
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        return run_cli(*argv, stdin=stdin)
+    finally:
+        os.chdir(before)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", runnable(), ids=lambda c: f"{c.block.where} {c.text[:60]}")
+def test_docs_commands(command: Command, sandbox: dict[str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "here"
+    shutil.copytree(sandbox["root"], folder, symlinks=True)
+    stdin = (folder / command.stdin_file).read_text() if command.stdin_file else ""
+    result = run_in(folder, argv_in(command, {**sandbox, "run": folder / "runs" /
+                    sandbox["run"].name, "sweep": folder / "sweeps" / "small"}), stdin)  # fmt: skip
+    assert result.code == 0, f"{command.block.where}: {command.text}\n{result.err[-2000:]}"
+    if command.block.expected is not None:
+        missing = shown_in(command.block.expected, result.out)
+        assert missing is None, f"{command.block.where}: not in the output: {missing!r}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "block", [b for b in all_blocks() if b.lang == "python" and b.marker == "run"],
+    ids=lambda b: b.where,
+)  # fmt: skip
+def test_docs_python_snippets(block: Block, sandbox: dict[str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "here"
+    shutil.copytree(sandbox["root"], folder, symlinks=True)
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        code = block.text.replace("runs/<run>", str(folder / "runs" / sandbox["run"].name))
+        with redirect_stdout(io.StringIO()):
+            exec(compile(code, block.where, "exec"), {"__name__": "__docs__"})
+    finally:
+        os.chdir(before)
