@@ -1,11 +1,15 @@
 """Every command the README and docs/ show is run, every link and anchor resolves.
 
 The commands run in a sandbox folder holding what they name: `my_model.py` (chollet's
-Keras source), `runs/<run>` (a one-epoch run), `sweeps/<sweep>`, `photos/` (coloured
-shapes), `arrays.npz` (MNIST images), `my_digit.png` (a test digit, dark on white), `sweep.toml` (two trials). Training commands get `--train-images 300
---epochs 1` appended (argparse takes the last value), so they run on small data with
-every option the docs give them. A block marked `<!-- docs-test: skip: why -->` is not
-run (tests/docs_blocks.py); the fast tests check that what is run is runnable.
+Keras source), `my_model.keras` (a one-epoch run exported), `runs/<run>` (that run),
+`sweeps/<sweep>`, `photos/` and `cats_vs_dogs_small/` (coloured shapes), `my_photo.jpg`,
+`arrays.npz` (MNIST images), `my_digit.png` (a test digit, dark on white), `sweep.toml`
+(two trials) and `my_transfer.py` (Chollet's VGG16 feature extractor). Training
+commands get `--train-images 300 --epochs 1` appended (argparse takes the last value),
+so they run on small data with every option the docs give them; `train --resume`
+continues the sandbox run by one epoch. A block marked
+`<!-- docs-test: skip: why -->` is not run (tests/docs_blocks.py); the fast tests check
+that everything else is runnable.
 """
 
 from __future__ import annotations
@@ -33,7 +37,37 @@ from .docs_blocks import (
 from .helpers import QUICK, Result, run_cli, shapes_folder
 
 SMALL = ("--train-images", "300", "--epochs", "1")
-TRAINS = {"train", "sweep", "experiment"}
+TRANSFER = """
+import keras
+from keras import layers
+
+conv_base = keras.applications.vgg16.VGG16(weights="imagenet", include_top=False,
+                                           input_shape=(180, 180, 3))
+conv_base.trainable = False
+inputs = keras.Input(shape=(180, 180, 3))
+x = conv_base(inputs)
+x = layers.Flatten()(x)
+x = layers.Dense(256)(x)
+x = layers.Dropout(0.5)(x)
+outputs = layers.Dense(1, activation="sigmoid")(x)
+model = keras.Model(inputs, outputs)
+"""  # Chollet's feature extractor (Deep Learning with Python, 2nd ed., 8.3)
+KAGGLE = """
+import pandas as pd
+from tensorflow import keras
+from tensorflow.keras import layers
+
+train = pd.read_csv("../input/digit-recognizer/train.csv")
+labels = train["label"]
+x = train.drop("label", axis=1).values.reshape(-1, 28, 28, 1) / 255.0
+model = keras.Sequential([
+    layers.Conv2D(32, 3, activation="relu", input_shape=x.shape[1:]),
+    layers.MaxPooling2D(),
+    layers.Flatten(),
+    layers.Dense(len(set(labels)), activation="softmax"),
+])
+"""  # a Kaggle notebook's: the shapes come from a CSV
+TRAINS = {"train", "sweep", "experiment"}  # commands that train: on small data here
 
 
 def all_blocks() -> list[Block]:
@@ -45,9 +79,11 @@ def runnable() -> list[Command]:
 
 
 def placeholders(command: Command) -> list[str]:
-    """What the sandbox cannot give: `...` or a <placeholder> it does not know."""
+    """What the sandbox cannot give: `...`, a <placeholder> it does not know, or a server
+    (`serve` runs until Ctrl-C)."""
     words = [w.replace("runs/<run>", "").replace("sweeps/<sweep>", "") for w in command.argv]
-    return [w for w in words if "..." in w or ("<" in w and ">" in w)]
+    found = [w for w in words if "..." in w or ("<" in w and ">" in w)]
+    return found + (["serve"] if command.argv[:1] == ("serve",) else [])
 
 
 # ---- fast: the docs are consistent ----
@@ -109,13 +145,34 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path
     made = run_cli("sweep", "chollet", "--grid", "lr=1e-3,3e-4", *SMALL, "--quiet",
                    "--output", str(sweep))  # fmt: skip
     assert made.code == 0, made.err
-    shapes_folder(root / "photos", per_class=20)
     from PIL import Image
 
     from convscope.runtime.data import load
 
     mnist = load("mnist")
-    Image.fromarray(255 - mnist.test_images[0]).resize((140, 140)).save(root / "my_digit.png")
+    for label in range(10):  # a folder of photos: MNIST digits as PNGs, one folder a class
+        (root / "photos" / str(label)).mkdir(parents=True)
+        for i in np.flatnonzero(mnist.train_labels == label)[:20]:
+            Image.fromarray(mnist.train_images[i]).save(root / "photos" / str(label) / f"{i}.png")
+    shapes_folder(root / "cats_vs_dogs_small", per_class=20, classes=2)
+    shutil.copy(next((root / "cats_vs_dogs_small").rglob("*.jpg")), root / "my_photo.jpg")
+    digit = Image.fromarray(255 - mnist.test_images[0]).resize((140, 140))  # a 7
+    digit.save(root / "my_digit.png")
+    digit.save(root / "my7.png")
+    np.savez(root / "arrays.npz", x_train=mnist.train_images[:600],
+             y_train=mnist.train_labels[:600], x_test=mnist.test_images[:200],
+             y_test=mnist.test_labels[:200])  # fmt: skip
+    for name in ("a", "b", "c"):  # runs to compare
+        shutil.copytree(run, root / "runs" / name)
+    shutil.copy(Path(__file__).parent / "fixtures" / "scripts" / "dcgan_two_models.py",
+                root / "gan.py")  # fmt: skip
+    (root / "kaggle.py").write_text(KAGGLE)
+    exported = run_cli("export", str(run), "--format", "keras", "-o", str(root / "my_model.keras"))
+    assert exported.code == 0, exported.err
+    import keras  # the dev tools' Keras 3 writes the .h5 that Keras users have
+
+    keras.models.load_model(root / "my_model.keras").save(root / "my_model.h5")
+    (root / "my_transfer.py").write_text(TRANSFER)
     (root / "sweep.toml").write_text(
         'model = "chollet"\nepochs = 1\ntrain_images = 300\n[grid]\nlr = [3e-4, 1e-3]\n'
     )
@@ -128,7 +185,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path
 def argv_in(command: Command, sandbox: dict[str, Path]) -> list[str]:
     words = [w.replace("runs/<run>", str(sandbox["run"])).replace("sweeps/<sweep>",
              str(sandbox["sweep"])) for w in command.argv]  # fmt: skip
-    if words and words[0] in TRAINS and "--resume" not in words and "--config" not in words:
+    if words[:2] == ["train", "--resume"]:
+        return [*words, "--epochs", "2"]  # the sandbox run trained 1 epoch: one more
+    if words[:1] == ["experiment"] and words[1:2] != ["pooling"] and words[1:2] != ["probe"]:
+        return words  # occlusion and attribution train nothing
+    if words[:1] and words[0] in TRAINS and "--resume" not in words and "--config" not in words:
         words += SMALL
     return words
 
