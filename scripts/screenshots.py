@@ -67,9 +67,9 @@ def main() -> int:
         convscope("report", str(run), "--image", "7")
         convscope("show", str(run), "--image", "7", "--attribution",
                   "--output", str(work / "figures"))  # fmt: skip
-        for figure, name in (("feature_maps*", "feature-maps.png"),
-                             ("attribution*", "attribution.png")):  # fmt: skip
-            shrink(next((work / "figures").glob(f"{figure}.png")).read_bytes(), name)
+        for figure, name, width in (("feature_maps*", "feature-maps.png", 520),
+                                    ("attribution*", "attribution.png", 900)):  # fmt: skip
+            shrink(next((work / "figures").glob(f"{figure}.png")).read_bytes(), name, width)
         convscope("export", str(run), "--format", "site", "-o", str(work / "site"))
         pages(work / "site", run / "report.html")
         convscope("sweep", "chollet", "--grid", "lr=3e-4,1e-3,3e-3", "--grid",
