@@ -36,6 +36,7 @@ from convscope.runtime.sweep.ray_tasks import run_on_ray
 from convscope.runtime.train import StopFlag
 
 from ..helpers import run_cli
+from .test_sweep import judged_at_the_first_rung
 
 pytestmark = pytest.mark.slow  # three Ray nodes and a few dozen short trainings
 
@@ -234,12 +235,7 @@ def test_early_stopping_is_judged_on_ray(cluster: Any, tmp_path: Path) -> None:
             "--cpus-per-trial", "1", "--ray", cluster.address, "--output", str(folder)]  # fmt: skip
     result = run_cli(*argv)
     assert result.code == 0, result.err
-    trials = json.loads((folder / "results.json").read_text())["trials"]
-    rung = json.loads((folder / "rungs.json").read_text())["1"]
-    assert len(rung) == 6  # every trial reached the first rung
-    stopped = [t for t in trials if t["state"] == "stopped early (epoch 1)"]
-    done = [t for t in trials if t["state"] == "done"]
-    assert stopped and done and len(stopped) + len(done) == 6, result.err
+    rung, stopped, done = judged_at_the_first_rung(folder, 6)
     assert len(re.findall(r"stopped early: .* after epoch 1 on node \w{8}", result.err)) == len(
         stopped
     )

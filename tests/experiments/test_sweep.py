@@ -103,12 +103,7 @@ def test_early_stopping_stops_the_worst_and_resumes_without_them(tmp_path: Path)
             "--epochs", "3", "--train-images", "1000", "--early-stop", "asha", "--quiet"]  # fmt: skip
     result = run_cli(*argv, "--output", str(folder), "--json")
     assert result.code == 0, result.err
-    trials = json.loads((folder / "results.json").read_text())["trials"]
-    rung = json.loads((folder / "rungs.json").read_text())["1"]
-    assert len(rung) == 6  # every trial reached the first rung
-    stopped = [t for t in trials if t["state"] == "stopped early (epoch 1)"]
-    done = [t for t in trials if t["state"] == "done"]
-    assert stopped and done and len(stopped) + len(done) == 6
+    rung, stopped, done = judged_at_the_first_rung(folder, 6)
     for t in stopped:
         history = json.loads((Path(t["run_dir"]) / "history.json").read_text())
         assert len(history) == 1 and t["test_accuracy"] is not None
@@ -116,6 +111,20 @@ def test_early_stopping_stops_the_worst_and_resumes_without_them(tmp_path: Path)
     assert any(t["key"] == best_at_rung for t in done)  # the best at the rung went on
     again = run_cli("sweep", "--resume", str(folder), "--quiet")
     assert again.code == 0 and "0 to train" in again.err
+
+
+def judged_at_the_first_rung(
+    folder: Path, trials: int
+) -> tuple[dict[str, float], list[dict[str, Any]], list[dict[str, Any]]]:
+    """An ASHA sweep's first rung and its trials stopped there and finished: every trial
+    reached the rung, some stopped, some went on."""
+    table = json.loads((folder / "results.json").read_text())["trials"]
+    rung = json.loads((folder / "rungs.json").read_text())["1"]
+    assert len(rung) == trials  # every trial reached the first rung
+    stopped = [t for t in table if t["state"] == "stopped early (epoch 1)"]
+    done = [t for t in table if t["state"] == "done"]
+    assert stopped and done and len(stopped) + len(done) == trials
+    return rung, stopped, done
 
 
 def test_the_folder_holds_the_plan_the_table_and_the_figure(local: dict[str, Any]) -> None:

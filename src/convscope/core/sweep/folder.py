@@ -91,7 +91,8 @@ class SweepDir:
     def record_attempt(self, key: str, pid: int, host: str | None = None,
                        node: str | None = None) -> int:  # fmt: skip
         """A trial starts (again): its host (and Ray node) and process; returns which
-        attempt this is."""
+        attempt this is. A failure recorded before is cleared: the trial is being tried
+        again."""
         seen = self.attempts(key)
         started = {"host": host or socket.gethostname(), "pid": pid,
                    "at": time.strftime("%H:%M:%S")} | ({"node": node} if node else {})  # fmt: skip
