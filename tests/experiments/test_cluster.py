@@ -2,8 +2,8 @@
 node with one CPU, a working folder and a data folder of its own, as separate machines
 would have, and no data set: the nodes share no disk with the driver).
 
-- the trials spread over the nodes and give the same accuracies as the same sweep run
-  here (same seeds, one thread each); each node fetched the data set once, checked;
+- 12 trials spread over the three nodes and give the same accuracies as the same sweep
+  run here (same seeds, one thread each); each node fetched the data set once, checked;
 - a node removed while its trial trains: the trial resumes on another node from its last
   epoch, every epoch is trained once, and the table equals the local one;
 - the driver killed mid-sweep: `--resume` finishes it from the epochs it had received;
@@ -99,28 +99,31 @@ def epochs_trained(folder: Path) -> dict[str, list[int]]:
 
 
 @pytest.fixture(scope="module")
-def here(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
-    """The same sweep run in this process (OMP_NUM_THREADS=1, as the nodes), per epochs."""
-    done: dict[int, Path] = {}
+def here(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """The same sweep run in this process (OMP_NUM_THREADS=1, as the nodes), per epochs
+    and seeds."""
+    done: dict[tuple[int, int], Path] = {}
 
-    def sweep(epochs: int) -> Path:
-        if epochs not in done:
-            folder = tmp_path_factory.mktemp(f"here-e{epochs}") / "sweep"
+    def sweep(epochs: int, seeds: int = 1) -> Path:
+        if (epochs, seeds) not in done:
+            folder = tmp_path_factory.mktemp(f"here-e{epochs}-s{seeds}") / "sweep"
             argv = ["sweep", "chollet", *GRID, "--train-images", "600", "--epochs", str(epochs),
-                    "--quiet", "--output", str(folder)]  # fmt: skip
+                    "--seeds", str(seeds), "--quiet", "--output", str(folder)]  # fmt: skip
             result = run_cli(*argv)
             assert result.code == 0, result.err
-            done[epochs] = folder
-        return done[epochs]
+            done[epochs, seeds] = folder
+        return done[epochs, seeds]
 
     return sweep
 
 
-def sweep_on_ray(cluster: Any, folder: SweepDir, epochs: int, lines: list[str]) -> Any:
+def sweep_on_ray(
+    cluster: Any, folder: SweepDir, epochs: int, lines: list[str], seeds: int = 1
+) -> Any:
     from convscope.api.sweeping import write_results
     from convscope.core.sweep.results import collect
 
-    record = sweep_record(request("chollet", grid=GRID_DICT,
+    record = sweep_record(request("chollet", grid=GRID_DICT, seeds=seeds,
                                   options={"train_images": 600, "epochs": epochs}))  # fmt: skip
     folder.write_plan(record)
     run_on_ray(folder, record, StopFlag(), address=cluster.address, cpus_per_trial=1,
@@ -132,20 +135,20 @@ def sweep_on_ray(cluster: Any, folder: SweepDir, epochs: int, lines: list[str]) 
 
 
 def test_a_sweep_spreads_over_three_nodes_without_a_shared_disk(
-    cluster: Any, here: Callable[[int], Path], tmp_path: Path
+    cluster: Any, here: Callable[..., Path], tmp_path: Path
 ) -> None:
     import ray
 
     assert len([n for n in ray.nodes() if n["Alive"]]) == 3
     folder = SweepDir(tmp_path / "on-ray")
     lines: list[str] = []
-    sweep_on_ray(cluster, folder, 1, lines)
+    sweep_on_ray(cluster, folder, 1, lines, seeds=2)  # 3 rates x 2 batch sizes x 2 seeds
     assert "3 node(s)" in lines[0]
     finished = [line for line in lines if line.startswith("finished:")]
-    assert len(finished) == 6, lines
+    assert len(finished) == 12, lines
     nodes = {m.group(1) for line in finished if (m := re.search(r"on node (\w{8})$", line))}
-    assert len(nodes) >= 2, lines  # the trials ran on more than one node
-    assert accuracies(folder.path) == accuracies(here(1))
+    assert len(nodes) == 3, lines  # every node ran trials
+    assert accuracies(folder.path) == accuracies(here(1, seeds=2))
     # no shared disk: each node trained in folders of its own (removed once the run came
     # back through Ray), from its own checked copy of the data set, fetched once
     fetched = [line for line in lines if re.match(r"data: node \w{8} fetched mnist.npz", line)]
@@ -162,7 +165,7 @@ def test_a_sweep_spreads_over_three_nodes_without_a_shared_disk(
 
 
 def test_ray_client_runs_the_sweep_from_another_process(
-    cluster: Any, here: Callable[[int], Path], tmp_path: Path
+    cluster: Any, here: Callable[..., Path], tmp_path: Path
 ) -> None:
     """`--ray ray://127.0.0.1:PORT`: a driver connected through Ray Client (a fresh
     process, as on a laptop outside the cluster) runs the same sweep to the same table."""
@@ -190,7 +193,7 @@ def convscope(argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_ctrl_c_cancels_the_running_trials_and_keeps_the_finished(
-    cluster: Any, here: Callable[[int], Path], tmp_path: Path
+    cluster: Any, here: Callable[..., Path], tmp_path: Path
 ) -> None:
     """The sweep's stop flag (Ctrl-C) set when the first trial finishes: the others are
     cancelled, the finished one stays, and the sweep resumed ends as the local one."""
@@ -245,7 +248,7 @@ def test_early_stopping_is_judged_on_ray(cluster: Any, tmp_path: Path) -> None:
 
 
 def test_a_killed_driver_resumes_from_the_epochs_it_received(
-    cluster: Any, here: Callable[[int], Path], tmp_path: Path
+    cluster: Any, here: Callable[..., Path], tmp_path: Path
 ) -> None:
     """The driver (a `convscope sweep --ray` process) killed once a trial's first epoch has
     come back; `--resume` with a new driver finishes every trial, resuming the stopped
@@ -276,7 +279,7 @@ def received_an_epoch(folder: Path) -> bool:
 
 
 def test_a_node_lost_mid_sweep_resumes_its_trial_elsewhere(
-    cluster: Any, here: Callable[[int], Path], tmp_path: Path
+    cluster: Any, here: Callable[..., Path], tmp_path: Path
 ) -> None:
     """A worker node removed once a trial on it has trained an epoch: Ray runs the task
     again on a node left, which resumes from the keeper's copy of that epoch; every epoch
