@@ -15,7 +15,6 @@ that everything else is runnable.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import redirect_stdout
@@ -34,7 +33,7 @@ from .docs_blocks import (
     pages,
     shown_in,
 )
-from .helpers import QUICK, Result, run_cli, shapes_folder
+from .helpers import QUICK, run_cli, shapes_folder
 
 SMALL = ("--train-images", "300", "--epochs", "1")
 TRANSFER = """
@@ -182,9 +181,14 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path
     yield {"root": root, "run": run, "sweep": sweep}
 
 
+def filled(text: str, sandbox: dict[str, Path]) -> str:
+    """The docs' placeholders as the sandbox's paths, relative to it."""
+    run, sweep = (str(sandbox[k].relative_to(sandbox["root"])) for k in ("run", "sweep"))
+    return text.replace("runs/<run>", run).replace("sweeps/<sweep>", sweep)
+
+
 def argv_in(command: Command, sandbox: dict[str, Path]) -> list[str]:
-    words = [w.replace("runs/<run>", str(sandbox["run"])).replace("sweeps/<sweep>",
-             str(sandbox["sweep"])) for w in command.argv]  # fmt: skip
+    words = [filled(w, sandbox) for w in command.argv]
     if words[:2] == ["train", "--resume"]:
         return [*words, "--epochs", "2"]  # the sandbox run trained 1 epoch: one more
     if words[:1] == ["experiment"] and words[1:2] != ["pooling"] and words[1:2] != ["probe"]:
@@ -194,23 +198,20 @@ def argv_in(command: Command, sandbox: dict[str, Path]) -> list[str]:
     return words
 
 
-def run_in(folder: Path, argv: list[str], stdin: str) -> Result:
-    before = os.getcwd()
-    os.chdir(folder)
-    try:
-        return run_cli(*argv, stdin=stdin)
-    finally:
-        os.chdir(before)
+@pytest.fixture
+def inside(sandbox: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh copy of the sandbox, as the current folder: a command may change it."""
+    folder = tmp_path / "here"
+    shutil.copytree(sandbox["root"], folder, symlinks=True)
+    monkeypatch.chdir(folder)
+    return folder
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("command", runnable(), ids=lambda c: f"{c.block.where} {c.text[:60]}")
-def test_docs_commands(command: Command, sandbox: dict[str, Path], tmp_path: Path) -> None:
-    folder = tmp_path / "here"
-    shutil.copytree(sandbox["root"], folder, symlinks=True)
-    stdin = (folder / command.stdin_file).read_text() if command.stdin_file else ""
-    result = run_in(folder, argv_in(command, {**sandbox, "run": folder / "runs" /
-                    sandbox["run"].name, "sweep": folder / "sweeps" / "small"}), stdin)  # fmt: skip
+def test_docs_commands(command: Command, sandbox: dict[str, Path], inside: Path) -> None:
+    stdin = (inside / command.stdin_file).read_text() if command.stdin_file else ""
+    result = run_cli(*argv_in(command, sandbox), stdin=stdin)
     assert result.code == 0, f"{command.block.where}: {command.text}\n{result.err[-2000:]}"
     if command.block.expected is not None:
         missing = shown_in(command.block.expected, result.out)
@@ -222,14 +223,6 @@ def test_docs_commands(command: Command, sandbox: dict[str, Path], tmp_path: Pat
     "block", [b for b in all_blocks() if b.lang == "python" and b.marker == "run"],
     ids=lambda b: b.where,
 )  # fmt: skip
-def test_docs_python_snippets(block: Block, sandbox: dict[str, Path], tmp_path: Path) -> None:
-    folder = tmp_path / "here"
-    shutil.copytree(sandbox["root"], folder, symlinks=True)
-    before = os.getcwd()
-    os.chdir(folder)
-    try:
-        code = block.text.replace("runs/<run>", str(folder / "runs" / sandbox["run"].name))
-        with redirect_stdout(io.StringIO()):
-            exec(compile(code, block.where, "exec"), {"__name__": "__docs__"})
-    finally:
-        os.chdir(before)
+def test_docs_python_snippets(block: Block, sandbox: dict[str, Path], inside: Path) -> None:
+    with redirect_stdout(io.StringIO()):
+        exec(compile(filled(block.text, sandbox), block.where, "exec"), {"__name__": "__docs__"})

@@ -31,27 +31,28 @@ def on_a_node(record: dict[str, Any], index: int, shipment: Shipment, data: list
     import ray
 
     node = NodeDir.here()
+    where = {"node": ray.get_runtime_context().get_node_id()[:8], "host": socket.gethostname(),
+             "pid": os.getpid()}  # fmt: skip
     placed, fetched = place_data(node, shipment, lambda: ray.get(data[0]))
     sources.place(shipment.dataset, placed)
     if fetched:
-        where = {"node": ray.get_runtime_context().get_node_id()[:8]}
         ray.get(keeper.fetched.remote(f"{shipment.name} ({shipment.size / 1e6:.1f} MB)", where))
     folder = node.attempt(str(record["id"]))
     try:
-        return attempt(record, index, folder, keeper)
+        return attempt(record, index, folder, keeper, where)
     finally:
         shutil.rmtree(folder.path, ignore_errors=True)
 
 
-def attempt(record: dict[str, Any], index: int, folder: SweepDir, keeper: Any) -> dict[str, Any]:
+def attempt(record: dict[str, Any], index: int, folder: SweepDir, keeper: Any,
+            where: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """Trial `index` in this attempt's own folder, from the keeper's copy if it has one."""
     import ray
 
     folder.write_plan(record)
     planned = next(p for p in planned_trials(record, str(folder.plan_json))
                    if p.trial.index == index)  # fmt: skip
     key, run_dir = planned.key, folder.run(planned.key).path
-    where = {"node": ray.get_runtime_context().get_node_id()[:8], "host": socket.gethostname(),
-             "pid": os.getpid()}  # fmt: skip
     saved = ray.get(keeper.latest.remote(key))
     if saved is not None:
         unpack(saved[1], run_dir)  # the epochs trained before, wherever that was
