@@ -30,7 +30,9 @@ the same rounds. Results: benchmarks/results/train_speed.json. `--presets keras-
 times the Keras cifar10_cnn.py example on 50,000 CIFAR-shaped images (32x32x3, generated
 with a fixed seed: the real CIFAR cannot be downloaded on the machines this runs on, and
 speed does not depend on the pictures); `--presets resnet20-cifar` the Keras example's
-ResNet-20 (a graph: 20 convolutions, 9 shortcuts) on the same images.
+ResNet-20 (a graph: 20 convolutions, 9 shortcuts) on the same images. `--bf16` adds
+each preset in bf16 on both sides: tf.keras under Keras's mixed_bfloat16 policy against
+convscope's --precision bf16 (meaningful only on a CPU with AVX512-BF16 or AMX).
 """
 
 from __future__ import annotations
@@ -166,8 +168,11 @@ def keras_model_code(name: str) -> str:
     )
 
 
-def worker_keras(name: str = "chollet") -> dict[str, float]:
+def worker_keras(name: str = "chollet", bf16: bool = False) -> dict[str, float]:
     import keras
+
+    if bf16:  # Keras's mixed precision: bf16 compute, fp32 variables (convscope's bf16 too)
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
 
     x, y = training_data(name)
     scope: dict[str, object] = {}
@@ -322,6 +327,7 @@ MODEL = os.environ.get("BENCH_MODEL", "chollet")  # the preset a worker process 
 
 WORKERS = {
     "tf.keras": (lambda: worker_keras(MODEL), "tf", {}),
+    "tf.keras-bf16": (lambda: worker_keras(MODEL, bf16=True), "tf", {}),
     "keras3-torch": (lambda: worker_keras(MODEL), "project", {"KERAS_BACKEND": "torch"}),
     "torch-dataloader": (lambda: worker_torch(False), "project", {}),
     "torch-tensor": (lambda: worker_torch(True), "project", {}),
@@ -358,7 +364,7 @@ def python_for(env: str) -> Path:
 def run_worker(name: str, model: str = "chollet") -> dict[str, float]:
     _, env, extra = WORKERS[name]
     environ = {**os.environ, **extra, "TF_CPP_MIN_LOG_LEVEL": "2", "BENCH_MODEL": model}
-    if name in ("tf.keras", "keras3-torch"):
+    if name in ("tf.keras", "tf.keras-bf16", "keras3-torch"):
         environ["BENCH_KERAS_CODE"] = keras_model_code(model)
         environ["BENCH_BATCH"] = str(preset_batch(model))
     result = subprocess.run(
@@ -386,6 +392,11 @@ def main() -> None:
         default=list(OTHER_PRESETS),
         help="other presets, each timed against tf.keras at its own batch size",
     )
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="also time the presets in bf16: tf.keras's mixed_bfloat16 against --precision bf16",
+    )
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(WORKERS[args.worker][0]()))
@@ -393,9 +404,8 @@ def main() -> None:
     peak = run_worker("peak")
     flops = run_worker("flops")
     seconds: dict[str, list[float]] = {name: [] for name in args.only}
-    others: dict[str, dict[str, list[float]]] = {
-        p: {"tf.keras": [], "convscope": []} for p in args.presets
-    }
+    pairs = ("tf.keras", "convscope", *(("tf.keras-bf16", "convscope-bf16") if args.bf16 else ()))
+    others: dict[str, dict[str, list[float]]] = {p: {n: [] for n in pairs} for p in args.presets}
     for r in range(args.rounds):  # every contender once per round: noise hits all alike
         for name in args.only:
             seconds[name].append(run_worker(name)["seconds"])
@@ -443,6 +453,16 @@ def main() -> None:
             "median_seconds_per_epoch": {n: statistics.median(v) for n, v in times.items()},
             "convscope_speedup_over_tf_keras": statistics.median(times["tf.keras"])
             / statistics.median(times["convscope"]),
+            **(
+                {
+                    "bf16_speedup_over_tf_keras_bf16": statistics.median(times["tf.keras-bf16"])
+                    / statistics.median(times["convscope-bf16"]),
+                    "bf16_speedup_over_tf_keras_fp32": statistics.median(times["tf.keras"])
+                    / statistics.median(times["convscope-bf16"]),
+                }
+                if args.bf16
+                else {}
+            ),
         }
         for preset, times in others.items()
     }
@@ -467,6 +487,13 @@ def main() -> None:
             f"{preset:17} batch {r['batch_size']:3}: tf.keras {m['tf.keras']:6.2f} s/epoch, "
             f"convscope {m['convscope']:6.2f} s/epoch ({r['convscope_speedup_over_tf_keras']:.2f}x)"
         )
+        if args.bf16:
+            print(
+                f"{'':17} bf16:      tf.keras {m['tf.keras-bf16']:6.2f} s/epoch, "
+                f"convscope {m['convscope-bf16']:6.2f} s/epoch "
+                f"({r['bf16_speedup_over_tf_keras_bf16']:.2f}x; "
+                f"{r['bf16_speedup_over_tf_keras_fp32']:.2f}x tf.keras fp32)"
+            )
 
 
 if __name__ == "__main__":
