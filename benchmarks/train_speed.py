@@ -47,6 +47,8 @@ import sys
 import time
 from pathlib import Path
 
+from turns import TURN_STEPS, Waits, take_turns, wait_turn
+
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = ROOT / "benchmarks" / ".envs"
 RESULTS = ROOT / "benchmarks" / "results" / "train_speed.json"
@@ -174,6 +176,8 @@ def worker_keras(name: str = "chollet", bf16: bool = False) -> dict[str, float]:
     if bf16:  # Keras's mixed precision: bf16 compute, fp32 variables (convscope's bf16 too)
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
 
+    if TURN_STEPS:
+        wait_turn()  # in turns: start only when handed the CPU
     x, y = training_data(name)
     scope: dict[str, object] = {}
     code = os.environ.get("BENCH_KERAS_CODE", KERAS_MODEL)  # keras_model_code(), from the parent
@@ -189,11 +193,19 @@ def worker_keras(name: str = "chollet", bf16: bool = False) -> dict[str, float]:
         def on_epoch_end(self, epoch: int, logs: object = None) -> None:
             times.append(time.perf_counter() - self.start)
 
+    waits = Waits()
+
+    class Turns(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch: int, logs: object = None) -> None:
+            waits.step()
+
     # Warm-up on the first batches (graph tracing), then one timed full epoch.
     n = WARMUP_STEPS * batch
     model.fit(x[:n], y[:n], batch_size=batch, epochs=1, verbose=0)  # type: ignore[attr-defined]
-    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=[Clock()])  # type: ignore[attr-defined]
-    return {"seconds": times[-1], "backend": keras.backend.backend(), "version": keras.__version__}
+    callbacks = [Clock(), *([Turns()] if TURN_STEPS else [])]
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=callbacks)  # type: ignore[attr-defined]
+    seconds = times[-1] - waits.seconds
+    return {"seconds": seconds, "backend": keras.backend.backend(), "version": keras.__version__}
 
 
 def chollet_torch():  # type: ignore[no-untyped-def]
@@ -268,6 +280,8 @@ def worker_convscope(precision: str, name: str = "chollet") -> dict[str, float]:
     from convscope.runtime.splits import Split, to_split
     from convscope.runtime.train import Silent, StopFlag, Trainer
 
+    if TURN_STEPS:
+        wait_turn()  # in turns: start only when handed the CPU
     spec = presets.model(name)
     assert spec.training is not None
     training = spec.training
@@ -281,16 +295,24 @@ def worker_convscope(precision: str, name: str = "chollet") -> dict[str, float]:
     train = to_split(images, labels, spec, device)  # type: ignore[arg-type]
     tiny = Split(train.x[:10], train.y[:10])  # validation is not part of the timing
 
-    def timed(trainer: Trainer) -> float:
+    waits = Waits()
+
+    class Turns(Silent):
+        def batch_end(self, step: int, logs: dict[str, float]) -> None:
+            waits.step()
+
+    def timed(trainer: Trainer, observer: Silent) -> float:
         start = time.perf_counter()
-        trainer.fit(Silent(), StopFlag(), on_epoch=lambda: None)
-        return time.perf_counter() - start
+        trainer.fit(observer, StopFlag(), on_epoch=lambda: None)
+        return time.perf_counter() - start - waits.seconds
 
     warm = Split(train.x[: WARMUP_STEPS * batch], train.y[: WARMUP_STEPS * batch])
     bf16 = precision == "bf16"
-    timed(Trainer.create(spec, replace_epochs(training, 1), warm, tiny, seed=0, bf16=bf16))
+    timed(
+        Trainer.create(spec, replace_epochs(training, 1), warm, tiny, seed=0, bf16=bf16), Silent()
+    )
     trainer = Trainer.create(spec, replace_epochs(training, 1), train, tiny, seed=0, bf16=bf16)
-    return {"seconds": timed(trainer)}
+    return {"seconds": timed(trainer, Turns() if TURN_STEPS else Silent())}
 
 
 def replace_epochs(training, epochs):  # type: ignore[no-untyped-def]
@@ -361,14 +383,20 @@ def python_for(env: str) -> Path:
     return python
 
 
-def run_worker(name: str, model: str = "chollet") -> dict[str, float]:
+def worker_command(name: str, model: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of one contender's worker process."""
     _, env, extra = WORKERS[name]
     environ = {**os.environ, **extra, "TF_CPP_MIN_LOG_LEVEL": "2", "BENCH_MODEL": model}
     if name in ("tf.keras", "tf.keras-bf16", "keras3-torch"):
         environ["BENCH_KERAS_CODE"] = keras_model_code(model)
         environ["BENCH_BATCH"] = str(preset_batch(model))
+    return [str(python_for(env)), __file__, "--worker", name], environ
+
+
+def run_worker(name: str, model: str = "chollet") -> dict[str, float]:
+    command, environ = worker_command(name, model)
     result = subprocess.run(
-        [str(python_for(env)), __file__, "--worker", name],
+        command,
         env=environ,
         capture_output=True,
         text=True,
@@ -397,6 +425,14 @@ def main() -> None:
         action="store_true",
         help="also time the presets in bf16: tf.keras's mixed_bfloat16 against --precision bf16",
     )
+    parser.add_argument(
+        "--turns",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="run each preset's contenders all at once, taking turns on the CPU every STEPS "
+        "training steps (benchmarks/turns.py), instead of one after another",
+    )
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(WORKERS[args.worker][0]()))
@@ -411,8 +447,16 @@ def main() -> None:
             seconds[name].append(run_worker(name)["seconds"])
             print(f"round {r + 1}: {name:17} {seconds[name][-1]:6.2f} s/epoch", file=sys.stderr)
         for preset, times in others.items():
+            if args.turns:
+                commands = {name: worker_command(name, preset) for name in times}
+                results = take_turns(
+                    {n: c for n, (c, _) in commands.items()},
+                    {n: e for n, (_, e) in commands.items()},
+                    args.turns,
+                )
             for name in times:
-                times[name].append(run_worker(name, preset)["seconds"])
+                result = results[name] if args.turns else run_worker(name, preset)
+                times[name].append(result["seconds"])
                 print(
                     f"round {r + 1}: {preset} {name:10} {times[name][-1]:6.2f} s/epoch",
                     file=sys.stderr,
@@ -423,6 +467,7 @@ def main() -> None:
         "model": "chollet",
         "batch_size": BATCH,
         "rounds": args.rounds,
+        "presets_in_turns_of_steps": args.turns or None,
         "seconds_per_epoch": seconds,
         "median_seconds_per_epoch": median,
         "peak_gflops_fp32": peak["gflops"],

@@ -264,6 +264,24 @@ class Adadelta(KerasOptimizer):
     def slots(self) -> tuple[str, ...]:
         return ("accumulated_grad", "accumulated_delta")
 
+    def update_all(
+        self, params: list[Tensor], grads: list[Tensor], states: list[dict[str, Tensor]]
+    ) -> None:
+        rho, eps = self.h("rho"), self.h("epsilon")
+        acc_grads = self.slot(states, "accumulated_grad")
+        acc_deltas = self.slot(states, "accumulated_delta")
+        torch._foreach_mul_(acc_grads, rho)
+        torch._foreach_addcmul_(acc_grads, grads, grads, value=1 - rho)
+        steps = torch._foreach_add(acc_deltas, eps)
+        torch._foreach_sqrt_(steps)
+        torch._foreach_mul_(steps, grads)
+        denominators = torch._foreach_add(acc_grads, eps)
+        torch._foreach_sqrt_(denominators)
+        torch._foreach_div_(steps, denominators)
+        torch._foreach_mul_(acc_deltas, rho)
+        torch._foreach_addcmul_(acc_deltas, steps, steps, value=1 - rho)
+        torch._foreach_add_(params, steps, alpha=-self.lr)
+
     def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
         rho, eps = self.h("rho"), self.h("epsilon")
         acc_grad = state["accumulated_grad"].mul_(rho).addcmul_(g, g, value=1 - rho)
@@ -283,6 +301,15 @@ class Adagrad(KerasOptimizer):
 
     def initial(self, slot: str, p: Tensor) -> Tensor:
         return torch.full_like(p, self.h("initial_accumulator_value"))
+
+    def update_all(
+        self, params: list[Tensor], grads: list[Tensor], states: list[dict[str, Tensor]]
+    ) -> None:
+        accumulators = self.slot(states, "accumulator")
+        torch._foreach_addcmul_(accumulators, grads, grads)
+        denominators = torch._foreach_add(accumulators, self.h("epsilon"))
+        torch._foreach_sqrt_(denominators)
+        torch._foreach_addcdiv_(params, grads, denominators, value=-self.lr)
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
         accumulator = state["accumulator"].addcmul_(g, g)
