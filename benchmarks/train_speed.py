@@ -440,20 +440,16 @@ def main() -> None:
     peak = run_worker("peak")
     flops = run_worker("flops")
     seconds: dict[str, list[float]] = {name: [] for name in args.only}
-    pairs = ("tf.keras", "convscope", *(("tf.keras-bf16", "convscope-bf16") if args.bf16 else ()))
-    others: dict[str, dict[str, list[float]]] = {p: {n: [] for n in pairs} for p in args.presets}
+    against = ("tf.keras", "convscope", *(("tf.keras-bf16", "convscope-bf16") if args.bf16 else ()))
+    others: dict[str, dict[str, list[float]]] = {p: {n: [] for n in against} for p in args.presets}
     for r in range(args.rounds):  # every contender once per round: noise hits all alike
         for name in args.only:
             seconds[name].append(run_worker(name)["seconds"])
             print(f"round {r + 1}: {name:17} {seconds[name][-1]:6.2f} s/epoch", file=sys.stderr)
         for preset, times in others.items():
             if args.turns:
-                commands = {name: worker_command(name, preset) for name in times}
-                results = take_turns(
-                    {n: c for n, (c, _) in commands.items()},
-                    {n: e for n, (_, e) in commands.items()},
-                    args.turns,
-                )
+                workers = {name: worker_command(name, preset) for name in times}
+                results = take_turns(workers, args.turns)
             for name in times:
                 result = results[name] if args.turns else run_worker(name, preset)
                 times[name].append(result["seconds"])

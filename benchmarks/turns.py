@@ -45,22 +45,22 @@ class Waits:
 
 
 def take_turns(
-    commands: dict[str, list[str]], environs: dict[str, dict[str, str]], steps: int
+    workers: dict[str, tuple[list[str], dict[str, str]]], steps: int
 ) -> dict[str, dict[str, float]]:
-    """Start every worker, then give each the turn in rotation until all have printed their
-    result (a JSON line); the results by name."""
+    """Start every worker (name: command line, environment), then give each the turn in
+    rotation until all have printed their result (a JSON line); the results by name."""
     with tempfile.TemporaryDirectory() as tmp:
-        logs = {name: (Path(tmp) / f"{i}.err").open("w") for i, name in enumerate(commands)}
+        logs = {name: (Path(tmp) / f"{i}.err").open("w") for i, name in enumerate(workers)}
         procs = {
             name: subprocess.Popen(
                 command,
-                env={**environs[name], "BENCH_TURN_STEPS": str(steps)},
+                env={**environ, "BENCH_TURN_STEPS": str(steps)},
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=logs[name],  # TensorFlow's chatter would fill a pipe
                 text=True,
             )
-            for name, command in commands.items()
+            for name, (command, environ) in workers.items()
         }
         results: dict[str, dict[str, float]] = {}
         try:
