@@ -5,6 +5,10 @@ through Ray."""
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +20,7 @@ from PIL import Image
 from convscope.core.errors import ConvscopeError
 from convscope.core.presets import model
 from convscope.core.settings import Settings
-from convscope.core.sweep.folder import NodeDir
+from convscope.core.sweep.folder import NodeDir, attempt_owner
 from convscope.runtime import sources
 from convscope.runtime.sweep.keeper import Keeper
 from convscope.runtime.sweep.shipping import Shipment, data_shipment, pack, place_data, unpack
@@ -120,3 +124,39 @@ def test_the_keeper_hands_on_each_trials_newest_folder_and_judges_rungs() -> Non
     assert sorted(keeper.rung(1, "b", 0.7)) == [0.5, 0.7] and rungs["1"]["b"] == 0.7
     keeper.forget("b")
     assert keeper.latest("b") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "owner"),
+    [
+        ("attempt-node1-4242-k3_x9q", ("node1", 4242)),
+        ("attempt-my-laptop-17-abc", ("my-laptop", 17)),  # a host name with dashes
+        ("attempt-x9q2_a", ("", None)),  # the form before hosts and pids were in the name
+        ("attempt-host-notapid-abc", ("", None)),
+    ],
+    ids=["host-and-pid", "dashed-host", "older-form", "no-pid"],
+)
+def test_an_attempt_folder_names_its_host_and_process(
+    name: str, owner: tuple[str, int | None]
+) -> None:
+    assert attempt_owner(name) == owner
+
+
+def test_a_dead_attempts_folder_goes_at_the_next_attempt_on_its_host(tmp_path: Path) -> None:
+    """A worker killed mid-trial cannot remove its attempt folder: the next attempt on the
+    same host does, and leaves live processes' and other hosts' folders alone."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host, sweeps = socket.gethostname(), tmp_path / "node" / "sweeps"
+    left = sweeps / "s1" / f"attempt-{host}-{dead.pid}-abc"
+    kept = [
+        sweeps / "s2" / f"attempt-{host}-{os.getpid()}-def",  # a live process's
+        sweeps / "s1" / f"attempt-not-{host}-{dead.pid}-ghi",  # another host's (a shared home)
+        sweeps / "s1" / "attempt-xyz",  # no owner in its name
+    ]
+    for folder in (left, *kept):
+        (folder / "runs").mkdir(parents=True)
+    new = NodeDir(tmp_path / "node").attempt("s1")
+    assert not left.exists()
+    assert all(folder.exists() for folder in kept)
+    assert new.path.name.startswith(f"attempt-{host}-{os.getpid()}-") and new.path.is_dir()

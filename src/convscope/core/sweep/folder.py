@@ -11,8 +11,9 @@
 A Ray node keeps its own working folder (`NodeDir`), not shared with the driver's:
 
     $CONVSCOPE_NODE_DIR (else <cache>/convscope/node)/
-      sweeps/<sweep id>/attempt-*/  one attempt at one trial: a sweep folder as above of
-                            its own (two attempts never share files), gone once sent back
+      sweeps/<sweep id>/attempt-<host>-<pid>-*/  one attempt at one trial: a sweep folder
+                            as above of its own (two attempts never share files), gone
+                            once sent back, or at the next attempt here if its process died
       data/<sha256>/        a data set shipped from the driver, checked; `.complete` once whole
 
 Writes are atomic (core.files). Standard library only.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -157,10 +159,25 @@ class NodeDir:
         return cls(Path(cache) / "convscope" / "node")
 
     def attempt(self, sweep_id: str) -> SweepDir:
-        """A new, empty folder for one attempt at a trial of the sweep."""
+        """A new, empty folder for one attempt at a trial of the sweep, named after this
+        host and process. Folders of attempts whose process died on this host (killed before
+        it could remove its folder) are removed first."""
+        self.remove_dead_attempts()
         parent = self.path / SWEEPS_ROOT / safe_stem(sweep_id)
         parent.mkdir(parents=True, exist_ok=True)
-        return SweepDir(Path(tempfile.mkdtemp(prefix="attempt-", dir=parent)))
+        prefix = f"attempt-{socket.gethostname()}-{os.getpid()}-"
+        return SweepDir(Path(tempfile.mkdtemp(prefix=prefix, dir=parent)))
+
+    def remove_dead_attempts(self) -> list[Path]:
+        """Remove the attempt folders of every sweep here whose process, on this host, is
+        gone; the folders removed. Another host's folders (a shared home) are left alone."""
+        removed = []
+        for folder in (self.path / SWEEPS_ROOT).glob("*/attempt-*"):
+            host, pid = attempt_owner(folder.name)
+            if host == socket.gethostname() and pid is not None and not process_alive(pid):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+        return removed
 
     def data(self, sha256: str) -> Path:
         return self.path / "data" / sha256
@@ -168,6 +185,25 @@ class NodeDir:
     def data_complete(self, sha256: str) -> Path:
         """Written last, once the data set is whole and checked."""
         return self.data(sha256) / ".complete"
+
+
+def attempt_owner(name: str) -> tuple[str, int | None]:
+    """(host, process id) from an attempt folder's name, attempt-<host>-<pid>-<random>
+    (mkdtemp's random part has no '-'); ('', None) for a name not in that form."""
+    head, _, _ = name.rpartition("-")
+    host, _, pid = head.partition("attempt-")[2].rpartition("-")
+    return (host, int(pid)) if host and pid.isdigit() else ("", None)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists here (signal 0 checks without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def new_sweep_dir(model: str, root: Path = Path(SWEEPS_ROOT)) -> SweepDir:
