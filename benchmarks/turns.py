@@ -65,7 +65,7 @@ def take_turns(
         results: dict[str, dict[str, float]] = {}
         try:
             for name in procs:  # each waits for its first turn before its warm-up
-                finished(name, procs[name], logs[name].name)
+                read_to_turn(name, procs[name], logs[name].name)
             while len(results) < len(procs):
                 for name, proc in procs.items():
                     if name in results:
@@ -73,7 +73,7 @@ def take_turns(
                     assert proc.stdin is not None
                     proc.stdin.write("go\n")
                     proc.stdin.flush()
-                    result = finished(name, proc, logs[name].name)
+                    result = read_to_turn(name, proc, logs[name].name)
                     if result is not None:
                         results[name] = result
                         proc.wait()
@@ -85,7 +85,7 @@ def take_turns(
     return results
 
 
-def finished(name: str, proc: subprocess.Popen[str], log: str) -> dict[str, float] | None:
+def read_to_turn(name: str, proc: subprocess.Popen[str], log: str) -> dict[str, float] | None:
     """Read a worker's output to its next turn (None) or its result."""
     assert proc.stdout is not None
     for line in proc.stdout:
