@@ -52,3 +52,29 @@ def test_nothing_at_inference_and_the_same_masks_for_the_same_seed() -> None:
 def test_bf16_stays_bf16() -> None:
     x = torch.rand(4, 8, 6, 6, dtype=torch.bfloat16)
     assert Dropout(0.25).train()(x).dtype == torch.bfloat16
+
+
+EXACT = [  # rate, lanes per value's draw, the fraction kept when every lane value occurs once
+    (0.25, 256, 0.75),
+    (0.5, 256, 0.5),
+    (0.125, 256, 0.875),
+    (0.3, 65536, 1 - 19661 / 65536),  # round(0.3 * 65536) = 19661
+    (0.1, 65536, 1 - 6554 / 65536),
+]
+
+
+@pytest.mark.parametrize(("rate", "lane_count", "kept"), EXACT, ids=[str(r) for r, *_ in EXACT])
+def test_every_lane_value_once_keeps_the_promised_fraction(
+    rate: float, lane_count: int, kept: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The threshold's arithmetic, without chance: each possible lane value drawn once."""
+    from convscope.runtime.nn import dropout
+
+    every = torch.arange(-lane_count // 2, lane_count // 2)
+    every = every.to(torch.int8 if lane_count == 256 else torch.int16)
+    monkeypatch.setattr(dropout, "lanes", lambda count, bits, device: every)
+    assert 2 ** dropout.lane_bits(rate) == lane_count
+    mask = dropout.scaled_mask(torch.ones(lane_count), rate)
+    assert mask is not None
+    assert float((mask != 0).float().mean()) == kept
+    torch.testing.assert_close(mask[mask != 0], torch.full_like(mask[mask != 0], 1 / (1 - rate)))

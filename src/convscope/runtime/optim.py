@@ -35,6 +35,7 @@ class KerasOptimizer:
         self.lr = float(self.hyper["learning_rate"])
         self.iterations = 0  # Keras's optimizer.iterations: steps taken so far
         self.state = [{slot: self.initial(slot, p) for slot in self.slots()} for p in self.params]
+        self.scratch_tensors: dict[int, Tensor] = {}  # see `scratch`
 
     def slots(self) -> tuple[str, ...]:
         """The per-variable state tensors this configuration needs (Keras's `build`)."""
@@ -75,13 +76,24 @@ class KerasOptimizer:
         """Every variable's update. A rule may do them together with torch's _foreach_ ops
         (one call per operation instead of one per variable and operation: 1.0 of 2.4 ms a
         step on keras-cifar10-cnn), computing the same bits as its `update` where it keeps
-        one for other settings (tested), and may overwrite the gradients: `zero_grad` drops
-        them next."""
+        one for other settings (tested), and may overwrite the gradients and its `scratch`:
+        `zero_grad` drops the gradients next."""
         for p, g, state in zip(params, grads, states, strict=True):
             self.update(p, g, state)
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
         raise NotImplementedError
+
+    def scratch(self, params: list[Tensor]) -> list[Tensor]:
+        """A tensor shaped as each variable for a rule's intermediate values (sqrt(v + eps)),
+        made once and reused: in a keras-cifar10-cnn training loop, writing a fresh 4.7 MB
+        result every step took half as long again as writing into one kept (0.43 against
+        0.28 ms for its Dense kernel). Not state: a resumed run needs none of it."""
+        kept = self.scratch_tensors
+        for p in params:
+            if id(p) not in kept:
+                kept[id(p)] = torch.empty_like(p)
+        return [kept[id(p)] for p in params]
 
     def slot(self, states: list[dict[str, Tensor]], name: str) -> list[Tensor]:
         return [state[name] for state in states]
@@ -158,11 +170,11 @@ class RMSprop(KerasOptimizer):
         velocities = self.slot(states, "velocity")
         torch._foreach_mul_(velocities, rho)
         torch._foreach_addcmul_(velocities, grads, grads, value=1 - rho)
-        denominators = torch._foreach_add(velocities, eps)
-        torch._foreach_sqrt_(denominators)
-        torch._foreach_mul_(grads, self.lr)  # g * lr / sqrt(v + eps), over the gradients
-        torch._foreach_div_(grads, denominators)
-        torch._foreach_sub_(params, grads)
+        roots = added(self.scratch(params), velocities, eps)
+        torch._foreach_sqrt_(roots)  # sqrt(v + eps): Keras puts epsilon inside the root
+        # p - lr * (g / root): five passes over the variables where Keras's (lr * g) / root
+        # took seven (2.1 against 2.4 ms a keras-cifar10-cnn step; rtol 1e-7 apart)
+        torch._foreach_addcdiv_(params, grads, roots, value=-self.lr)
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
         rho, eps = self.h("rho"), self.h("epsilon")
@@ -173,11 +185,12 @@ class RMSprop(KerasOptimizer):
             denominator = velocity - average.square() + eps
         else:
             denominator = velocity + eps
-        increment = g * self.lr / denominator.sqrt_()  # Keras: eps inside the square root
+        root = denominator.sqrt_()  # Keras: eps inside the square root
         if self.h("momentum") > 0:
+            increment = g * self.lr / root
             p.sub_(state["momentum"].mul_(self.h("momentum")).add_(increment))
         else:
-            p.sub_(increment)
+            p.addcdiv_(g, root, value=-self.lr)  # update_all's order of rounding
 
 
 class Adam(KerasOptimizer):
@@ -201,7 +214,9 @@ class Adam(KerasOptimizer):
         torch._foreach_lerp_(ms, grads, 1 - b1)
         torch._foreach_mul_(vs, b2)
         torch._foreach_addcmul_(vs, grads, grads, value=1 - b2)
-        denominators = torch._foreach_sqrt(vs)
+        denominators = self.scratch(params)
+        for d, v in zip(denominators, vs, strict=True):
+            torch.sqrt(v, out=d)
         torch._foreach_add_(denominators, self.h("epsilon"))
         torch._foreach_addcdiv_(params, ms, denominators, value=-self.step_size())
 
@@ -274,13 +289,14 @@ class Adadelta(KerasOptimizer):
         torch._foreach_mul_(acc_grads, rho)
         torch._foreach_addcmul_(acc_grads, grads, grads, value=1 - rho)
         # Keras's delta is -sqrt(acc_delta + eps) * g / sqrt(acc_grad + eps); this keeps its
-        # magnitude and subtracts it (the same bits: negation is exact)
-        steps = torch._foreach_add(acc_deltas, eps)
-        torch._foreach_sqrt_(steps)
-        torch._foreach_mul_(steps, grads)
-        denominators = torch._foreach_add(acc_grads, eps)
-        torch._foreach_sqrt_(denominators)
-        torch._foreach_div_(steps, denominators)
+        # magnitude, built over the gradients, and subtracts it (negation is exact)
+        roots = added(self.scratch(params), acc_deltas, eps)
+        torch._foreach_sqrt_(roots)
+        steps = grads
+        torch._foreach_mul_(steps, roots)
+        roots = added(roots, acc_grads, eps)
+        torch._foreach_sqrt_(roots)
+        torch._foreach_div_(steps, roots)
         torch._foreach_mul_(acc_deltas, rho)
         torch._foreach_addcmul_(acc_deltas, steps, steps, value=1 - rho)
         torch._foreach_add_(params, steps, alpha=-self.lr)
@@ -300,9 +316,16 @@ class Adagrad(KerasOptimizer):
     ) -> None:
         accumulators = self.slot(states, "accumulator")
         torch._foreach_addcmul_(accumulators, grads, grads)
-        denominators = torch._foreach_add(accumulators, self.h("epsilon"))
+        denominators = added(self.scratch(params), accumulators, self.h("epsilon"))
         torch._foreach_sqrt_(denominators)
         torch._foreach_addcdiv_(params, grads, denominators, value=-self.lr)
+
+
+def added(out: list[Tensor], tensors: list[Tensor], value: float) -> list[Tensor]:
+    """out[i] = tensors[i] + value (torch's _foreach_add has no out=)."""
+    for o, t in zip(out, tensors, strict=True):
+        torch.add(t, value, out=o)
+    return out
 
 
 OPTIMIZER_CLASSES: dict[str, type[KerasOptimizer]] = {

@@ -1,17 +1,21 @@
-"""Keras's Dropout with a CPU mask drawn four values per random number.
+"""Keras's Dropout with a CPU mask drawn eight or four values per random number.
 
 torch's CPU dropout draws one Mersenne-Twister number per element, on one thread
 (`bernoulli_`): on `keras-mnist-cnn` at batch 128 the two Dropout layers took 12.6 ms a
 step of 87, more than its Dense layers (benchmarks/train_speed.py). Here one 64-bit draw
-gives four 16-bit lanes, each compared with the rate: four times fewer draws, then
-vectorised integer work. A value is kept with probability 1 - round(rate * 65536) / 65536
-(exactly 1 - rate for 0.25, 0.5 and every multiple of 1/65536) and scaled by 1 / (1 - rate)
-as Keras does. The draws come from torch's default generator, so `--seed` and a resumed
-checkpoint repeat the masks. On a GPU, torch's own dropout (Philox, parallel) is used.
+gives eight 8-bit lanes where the rate is a multiple of 1/256 (0.25, 0.5, 0.125: exact),
+else four 16-bit lanes, each compared with the rate. A value is kept with probability
+1 - round(rate * L) / L for L = 256 or 65536 lanes (exactly 1 - rate for 0.25 and 0.5)
+and scaled by 1 / (1 - rate) as Keras does. The draws come from torch's default
+generator, so `--seed` and a resumed checkpoint repeat the masks. On a GPU, torch's own
+dropout (Philox, parallel) is used.
 
 The kept values are multiplied by one float mask (0 or 1 / (1 - rate)), forward and
 backward: a single vectorised pass each way, where torch.where then a scaling took two
-forward and two backward (4.7 against 3.3 ms a step for the 128x64x12x12 map).
+forward and two backward (4.7 against 3.3 ms a step for the 128x64x12x12 map). The mask
+is written by the comparison itself (`torch.ge(..., out=float)`): on keras-cifar10-cnn's
+32x32x15x15 map, 8-bit lanes and that comparison take 0.15 ms where 16-bit lanes, a bool
+mask and its conversion took 0.46.
 """
 
 from __future__ import annotations
@@ -20,28 +24,37 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-LANES = 65536  # 16-bit lanes
+
+def lane_bits(rate: float) -> int:
+    """8 where `rate` is a whole number of 256ths (kept exactly at 1 - rate), else 16."""
+    return 8 if (rate * 256).is_integer() else 16
 
 
-def lanes(count: int, device: torch.device) -> Tensor:
-    """`count` uniform int16 values, four per full-range 64-bit draw."""
+def lanes(count: int, bits: int, device: torch.device) -> Tensor:
+    """`count` uniform int8 or int16 values, 64 // bits per full-range 64-bit draw."""
+    per_draw = 64 // bits
     draws = torch.randint(
-        -(2**63), 2**63 - 1, ((count + 3) // 4,), dtype=torch.int64, device=device
+        -(2**63), 2**63 - 1, (-(-count // per_draw),), dtype=torch.int64, device=device
     )
-    return draws.view(torch.int16)[:count]
+    return draws.view(torch.int8 if bits == 8 else torch.int16)[:count]
 
 
-def keep_mask(x: Tensor, rate: float) -> Tensor | None:
-    """A bool mask in x's memory layout, True where the value is kept; None for a layout
-    this does not handle (the caller then uses torch's dropout)."""
-    threshold = round(rate * LANES) - LANES // 2  # int16 lanes run from -32768
+def scaled_mask(x: Tensor, rate: float) -> Tensor | None:
+    """0 or 1 / (1 - rate) for each value of x, in x's memory layout and dtype; None for a
+    layout this does not handle (the caller then uses torch's dropout)."""
+    bits = lane_bits(rate)
+    threshold = round(rate * 2**bits) - 2 ** (bits - 1)  # signed lanes start at -L/2
+    drawn = lanes(x.numel(), bits, x.device)
     if x.is_contiguous():
-        return lanes(x.numel(), x.device).view(x.shape) >= threshold
-    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        drawn, mask = drawn.view(x.shape), torch.empty(x.shape, dtype=x.dtype, device=x.device)
+    elif x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
         n, c, h, w = x.shape
-        flat = lanes(x.numel(), x.device).view(n, h, w, c)
-        return flat.permute(0, 3, 1, 2) >= threshold  # (N, C, H, W), channels_last strides
-    return None
+        drawn = drawn.view(n, h, w, c).permute(0, 3, 1, 2)  # (N, C, H, W), channels_last
+        mask = torch.empty_like(x, memory_format=torch.channels_last)
+    else:
+        return None
+    torch.ge(drawn, threshold, out=mask)  # 1.0 where kept, 0.0 where dropped
+    return mask.mul_(1.0 / (1.0 - rate))
 
 
 class Masked(torch.autograd.Function):
@@ -66,9 +79,8 @@ class Dropout(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.rate == 0:
             return x
-        keep = keep_mask(x, self.rate) if x.device.type == "cpu" else None
-        if keep is None:
+        mask = scaled_mask(x, self.rate) if x.device.type == "cpu" else None
+        if mask is None:
             return F.dropout(x, self.rate, training=True)
-        mask = keep.to(x.dtype).mul_(1.0 / (1.0 - self.rate))  # 0 or 1 / (1 - rate)
         out: Tensor = Masked.apply(x, mask)  # type: ignore[no-untyped-call]
         return out
