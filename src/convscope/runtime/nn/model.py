@@ -28,7 +28,6 @@ from ...core.explain.table import Shape
 from .dropout import Dropout
 from .fused import stages
 from .layers import ConvTranspose, grid_module
-from .linear import linear
 from .merge import merge_module
 from .ops import SamePad, channel_activation, glorot_uniform_, same_pads
 
@@ -161,7 +160,8 @@ class Dense(nn.Module):
         if self.spatial:  # (N, C, H, W) -> channels last for the matrix, and back
             y: Tensor = self.linear(x.permute(0, 2, 3, 1))  # (N, H, W, units)
             return y.permute(0, 3, 1, 2)
-        return linear(x, self.linear.weight, self.linear.bias)  # (N, units)
+        out: Tensor = self.linear(x)  # (N, units)
+        return out
 
     def forward(self, x: Tensor) -> Tensor:
         return self.activation(self.pre_activation(x))
