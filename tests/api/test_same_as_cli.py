@@ -122,3 +122,26 @@ def test_layer_outputs_of_a_trained_run_match_its_predictions(chollet_run: Run) 
     image = data.load("mnist").test_images[7]
     np.testing.assert_allclose(outputs["dense_1"], model.predict(image)[0], atol=1e-6)
     assert outputs["conv2d_2"].shape == (3, 3, 64)
+
+
+def test_predict_a_folder(cli: Cli, chollet_run: Run, tmp_path: Path) -> None:
+    """Test digits drawn dark on white at 84 x 84, in folders named after their digits:
+    the table's --json is the API's, each file's probabilities are predict_image's, and
+    the folders' verdict is the accuracy a user would count by hand."""
+    dataset = data.load("mnist")
+    for i in range(40):
+        folder = tmp_path / "digits" / str(dataset.test_labels[i])
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(255 - dataset.test_images[i]).resize((84, 84)).save(folder / f"{i}.png")
+    r = cli("predict", str(chollet_run[0]), str(tmp_path / "digits"), "--json")
+    assert r.code == 0, r.err
+    model = cs.load(chollet_run[0])
+    found = model.predict_images(tmp_path / "digits")
+    assert found.to_dict() == json.loads(r.out)
+    one = [model.predict_image(f).probabilities for f in found.files]
+    np.testing.assert_allclose(found.probabilities, np.array(one), atol=1e-6)
+    pairs = zip(found.files, found.labels, strict=True)
+    by_hand = np.mean([Path(f).parent.name == str(y) for f, y in pairs])
+    assert found.to_dict()["folder_accuracy"] == pytest.approx(by_hand) and by_hand >= 0.9
+    text = cli("predict", str(chollet_run[0]), str(tmp_path / "digits")).out
+    assert text == str(found) and f"{round(by_hand * 40)} ({by_hand:.1%})" in text

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import convscope as cs
 from convscope.core.errors import DataError
 from convscope.runtime import folders, imagecache
 
@@ -198,3 +199,13 @@ def test_a_folder_of_shapes_trains_evaluates_and_resumes(
     for name in ("circle", "square", "triangle")[:classes]:
         assert name in report.out
     assert f"{classes * 40} photos" in report.out or f"{classes * 40:,}" in report.out
+    # new photos of other sizes, in folders named after their classes, as a user predicts them
+    new = shapes_folder(tmp_path / "new", 10, classes=classes, size=60, seed=7)
+    found = cli("predict", run["run_dir"], str(new), "--json")
+    assert found.code == 0, found.err
+    answer = json.loads(found.out)
+    assert len(answer["images"]) == 10 * classes and answer["folder_accuracy"] >= 0.9
+    assert all(sum(p for _, p in image["top"]) == pytest.approx(1, abs=1e-5)
+               for image in answer["images"])  # fmt: skip
+    outputs = cs.load(run["run_dir"]).predict(str(new))  # Keras's predict: one sigmoid unit
+    assert outputs.shape == (10 * classes, 1 if classes == 2 else classes)

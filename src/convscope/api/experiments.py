@@ -4,6 +4,7 @@ each saved where the CLI saves it."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -16,8 +17,9 @@ from ..present import attribution as attribution_shown
 from ..present import experiments as shown
 from ..present import html
 from ..present.figures import Picture
+from ..runtime import probe as probing
 from ..runtime.attribution import checks as attribution_checks
-from ..runtime.attribution.occlusion import Occlusion
+from ..runtime.attribution.occlusion import Occlusion, occlude_subject
 from ..runtime.subject import Subject
 from ..runtime.sweep import pooling as pooling_runs
 from ..runtime.sweep.ray_tasks import check_ray
@@ -121,6 +123,28 @@ class Probe(Shown):
         self.results = results
         self.saved = saved  # (json, png), for a run
 
+    @classmethod
+    def of(
+        cls, subject: Subject, epochs: int, train_images: int | None, data_dir: str | None,
+        stream: TextIO | None,
+    ) -> Probe:  # fmt: skip
+        """Train and score the probes (`Model.probe`); saved in RUN/experiments for a run."""
+        Options(epochs=epochs, train_images=train_images)  # checked as train checks them
+        err = stream or sys.stderr
+
+        def progress(epoch: int, total: int) -> None:
+            if epoch < total:
+                err.write(f"probe epoch {epoch + 1}/{total}\n")
+
+        settings = probing.ProbeSettings(epochs=epochs)
+        results = probing.probe_subject(
+            subject, settings, train_images, data_dir, stream=err, progress=progress
+        )
+        if subject.run is None:
+            return cls(results, None)
+        subject.run.write_probe(results.as_dict(), shown.probe_png(results))
+        return cls(results, (subject.run.probe_json, subject.run.probe_png))
+
     @property
     def points(self) -> dict[str, float]:
         """{point: probe test accuracy}, from the input pixels to the last layer."""
@@ -159,6 +183,20 @@ class OcclusionMap(Shown):
         self.occlusion = occlusion
         self.png = png
         self.path = path  # the saved PNG, for a run
+
+    @classmethod
+    def of(
+        cls, subject: Subject, image: Any, patch: int, stride: int, fill: int,
+        data_dir: str | None,
+    ) -> OcclusionMap:  # fmt: skip
+        """Occlude `image` (`Model.occlusion`); saved in RUN/experiments for a run."""
+        choice = str(image) if isinstance(image, int) else os.fspath(image)
+        occ = occlude_subject(subject, choice, patch, stride, fill, data_dir)
+        png = shown.occlusion_png(occ)
+        if subject.run is None:
+            return cls(occ, png, None)
+        subject.run.write_occlusion(choice, occ.as_dict(), png)
+        return cls(occ, png, subject.run.occlusion(choice)[1])
 
     @property
     def drop(self) -> Any:

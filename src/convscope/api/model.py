@@ -20,14 +20,12 @@ from ..core.errors import ConvscopeError
 from ..core.files import atomic_write
 from ..core.keras.archive import is_keras_file
 from ..core.rundir import RunDir
-from ..core.settings import Options, one_of
+from ..core.settings import one_of
 from ..core.training import DATASETS, DEFAULT_TRAINING
-from ..present import experiments as shown
 from ..present import html
 from ..present.figures import pictures
 from ..present.report import render_html
-from ..runtime import inspect, runs
-from ..runtime import probe as probing
+from ..runtime import inspect, predicting, runs
 from ..runtime.attribution import methods as attributing
 from ..runtime.attribution import occlusion as occluding
 from ..runtime.attribution.methods import Attribution
@@ -39,7 +37,7 @@ from ..runtime.view import View, build_view
 from .experiments import Attribution as AttributionExperiment
 from .experiments import OcclusionMap, Probe
 from .explaining import Explanation
-from .results import Exported, Figure, Figures, Prediction, Report, TestResults
+from .results import Exported, Figure, Figures, Prediction, Predictions, Report, TestResults
 from .shown import Shown
 from .training import Run
 
@@ -91,7 +89,11 @@ class Model(Shown):
     # ---- predictions ----
     def predict(self, images: Any) -> np.ndarray:
         """What Keras's model.predict gives, of (N, *input_shape) as the model takes it (CIFAR's
-        (N, 32, 32, 3), your own arrays as fit() took them) or MNIST's (N, 28, 28)."""
+        (N, 32, 32, 3), your own arrays as fit() took them) or MNIST's (N, 28, 28); or of
+        image files and folders (a path or a list of them), each prepared as `predict_image`
+        prepares one, in the order `predict_images` lists them."""
+        if predicting.are_paths(images):
+            return self.predict_images(images).outputs
         s = self.subject
         if s.scale and not inspect.fits_input(images, s.spec.input_shape):
             s.check_images()  # grey images, prepared as MNIST's
@@ -103,6 +105,15 @@ class Model(Shown):
         s.check_images()
         found = inspect.predict_file(s.model, s.need_dataset(), Path(path), s.class_names, s.scale)
         return Prediction(found, os.fspath(path))
+
+    def predict_images(
+        self, paths: Any, *, skip_bad_images: bool = False, stream: TextIO | None = None
+    ) -> Predictions:
+        """Image files and folders (walked as image_dataset_from_directory walks them), each
+        prepared as `predict_image` prepares one, CHUNK at a time: any number in bounded
+        memory. A file that cannot be read stops it, naming them all, unless skip_bad_images."""
+        found = predicting.predict_subject(self.subject, paths, skip_bad_images, stream)
+        return Predictions(found, self.subject.class_names)
 
     def evaluate(self, *, data_dir: str | None = None) -> TestResults:
         """Loss and accuracy on the full test set, per class, with the confusion matrix.
@@ -240,22 +251,7 @@ class Model(Shown):
     ) -> Probe:
         """A linear probe (logistic regression) on the input pixels and on every layer's
         frozen output, scored on the test set; saved in RUN/experiments for a run."""
-        Options(epochs=epochs, train_images=train_images)  # checked as train checks them
-        err = stream or sys.stderr
-
-        def progress(epoch: int, total: int) -> None:
-            if epoch < total:
-                err.write(f"probe epoch {epoch + 1}/{total}\n")
-
-        settings = probing.ProbeSettings(epochs=epochs)
-        results = probing.probe_subject(
-            self.subject, settings, train_images, data_dir, stream=err, progress=progress
-        )
-        run = self.subject.run
-        if run is None:
-            return Probe(results, None)
-        run.write_probe(results.as_dict(), shown.probe_png(results))
-        return Probe(results, (run.probe_json, run.probe_png))
+        return Probe.of(self.subject, epochs, train_images, data_dir, stream)
 
     def occlusion(
         self,
@@ -269,14 +265,7 @@ class Model(Shown):
         """Slide a patch over a test image (or a PNG/JPEG) and map how the predicted class's
         probability drops: the pixels the prediction relies on (Zeiler & Fergus 2014).
         fill=128 grey (default); 0 is the background, which only erases ink."""
-        choice = str(image) if isinstance(image, int) else os.fspath(image)
-        occ = occluding.occlude_subject(self.subject, choice, patch, stride, fill, data_dir)
-        png = shown.occlusion_png(occ)
-        path = None
-        if self.subject.run is not None:
-            self.subject.run.write_occlusion(choice, occ.as_dict(), png)
-            path = self.subject.run.occlusion(choice)[1]
-        return OcclusionMap(occ, png, path)
+        return OcclusionMap.of(self.subject, image, patch, stride, fill, data_dir)
 
     def attribute(
         self,
@@ -286,7 +275,7 @@ class Model(Shown):
         target: int | None = None,
         layer: str | None = None,
     ) -> np.ndarray:
-        """(N, 28, 28) maps of how much each pixel counts for the predicted class (or
+        """(N, H, W) maps of how much each pixel counts for the predicted class (or
         `target`): saliency, gradient_x_input, smoothgrad, integrated_gradients, gradcam
         (on `layer`, default the last conv layer) or occlusion. images as `predict` takes."""
         s = self.subject
@@ -362,11 +351,8 @@ class Model(Shown):
     def summary(self) -> str:
         state = "untrained"
         if self.trained:
-            state = (
-                f"trained in Keras, {self.path}"
-                if self.epochs is None
-                else (f"trained {self.epochs} epochs, {self.path}")
-            )
+            state = "trained in Keras" if self.epochs is None else f"trained {self.epochs} epochs"
+            state += f", {self.path}"
         return f"{self.name} ({state}; {self.dataset})"
 
 
@@ -376,7 +362,7 @@ def load(target: Target | Run | Any, *, dataset: str | None = None, seed: int = 
     target: a run directory (its latest weights), the object `convscope.train` returned,
     a model trained in Keras (a .keras or .h5 file, or a live keras.Model), or a preset
     name / Keras .py file (untrained: Keras's initial weights for `seed`).
-    dataset: "mnist" or "fashion-mnist", for a Keras model (a file does not say which).
+    dataset: the data set a Keras model learnt ("mnist", "cifar10"...; a file does not say).
     """
     if dataset is not None:
         one_of(dataset, DATASETS, "dataset")

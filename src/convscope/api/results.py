@@ -6,6 +6,7 @@ and Jupyter shows `_repr_html_()` (figures also as PNG).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ if TYPE_CHECKING:  # types only: these load numpy and torch
     from ..present.figures import Picture
     from ..runtime.inspect import Prediction as Predicted
     from ..runtime.metrics import ClassResult, Confusion, TestReport
+    from ..runtime.predicting import FilePredictions
 
 
 def plural(n: int, word: str) -> str:
@@ -111,6 +113,109 @@ class Prediction(Shown):
 
     def summary(self) -> str:
         return f"{self.image}: {self.class_name} ({self.probabilities[self.label]:.1%})"
+
+
+WAYS = 3  # the ways files were prepared that the notes list, before giving one example
+
+
+class Predictions(Shown):
+    """Many files' classes (`convscope predict RUN photos/`): one row per readable file.
+
+    A file in a folder named after a class (photos/cat/1.jpg) is checked against it."""
+
+    def __init__(self, found: FilePredictions, class_names: Sequence[str]) -> None:
+        from ..runtime.predicting import folder_classes
+
+        self.files = found.files
+        self.class_names = tuple(class_names)
+        self.outputs = found.outputs  # (N, units): what Keras's predict gives
+        self.probabilities = found.probabilities  # (N, classes)
+        self.labels = tuple(int(i) for i in found.probabilities.argmax(1))
+        self.folders = tuple(folder_classes(found.files, class_names))
+        self.steps = found.steps
+        self.skipped = found.skipped
+
+    def counts(self) -> dict[str, int]:
+        """{class: files predicted as it}, in class order, the classes predicted at all."""
+        n = Counter(self.labels)
+        return {name: n[i] for i, name in enumerate(self.class_names) if n[i]}
+
+    def folder_accuracy(self) -> tuple[int, float] | None:
+        """(files in a folder named after a class, the fraction predicted as it)."""
+        pairs = [(f, y) for f, y in zip(self.folders, self.labels, strict=True) if f is not None]
+        return (len(pairs), sum(f == y for f, y in pairs) / len(pairs)) if pairs else None
+
+    def rows(self) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+        """(head, rows): the cells every rendering shows."""
+        named = any(f is not None for f in self.folders)
+        head = ("image", "predicted", "probability") + (("folder",) if named else ())
+        rows = []
+        for i, (file, y) in enumerate(zip(self.files, self.labels, strict=True)):
+            cells = (file, self.class_names[y], f"{self.probabilities[i, y]:.1%}")
+            folder = self.folders[i]
+            rows.append(cells + ((self.class_names[folder] if folder is not None else "",)
+                                 if named else ()))  # fmt: skip
+        return head, rows
+
+    def notes(self) -> list[str]:
+        """The lines under the table: counts, the folders' verdict, preparation, skips."""
+        counts = ", ".join(f"{name} {n:,}" for name, n in self.counts().items())
+        lines = [f"Predicted: {counts}"]
+        checked = self.folder_accuracy()
+        if checked:
+            n, right = checked
+            lines.append(f"Of the {plural(n, 'file')} in a folder named after a class, "
+                         f"{round(right * n):,} ({right:.1%}) are predicted as their "
+                         "folder")  # fmt: skip
+        ways = Counter(self.steps)
+        if len(ways) <= WAYS:
+            lines.append("Prepared as the training images were:")
+            lines += [f"  {plural(n, 'file')}: {'; '.join(how)}" for how, n in ways.most_common()]
+        else:  # sizes differ from photo to photo: one example, the rest in --json
+            lines.append("Prepared as the training images were, each its own way (every "
+                         f"file's steps are in --json); the first, {self.files[0]}:")  # fmt: skip
+            lines += [f"  {step}" for step in self.steps[0]]
+        if self.skipped:
+            lines.append(f"Skipped {plural(len(self.skipped), 'file')} that cannot be read "
+                         "as an image:")  # fmt: skip
+            lines += [f"  {why}" for why in self.skipped]
+        return lines
+
+    def data(self) -> dict[str, Any]:
+        top = min(5, len(self.class_names))
+        images = []
+        for i, (file, y) in enumerate(zip(self.files, self.labels, strict=True)):
+            p = self.probabilities[i].tolist()
+            ranked = sorted(range(len(p)), key=lambda k: -p[k])[:top]
+            folder = self.folders[i]
+            images.append({
+                "image": file, "predicted": y, "class_name": self.class_names[y],
+                "probability": p[y],
+                "top": [[self.class_names[k], p[k]] for k in ranked],
+                "folder_class": None if folder is None else self.class_names[folder],
+                "preparation": list(self.steps[i]),
+            })  # fmt: skip
+        checked = self.folder_accuracy()
+        return {
+            "images": images,
+            "counts": self.counts(),
+            "folder_accuracy": None if checked is None else checked[1],
+            "skipped": list(self.skipped),
+        }
+
+    def text(self) -> str:
+        head, rows = self.rows()
+        return text.table_text(self.summary(), head, rows, self.notes())
+
+    def html(self) -> str:
+        head, rows = self.rows()
+        notes = "".join(f'<p style="{html.NOTE}">{html.escape(n)}</p>' for n in self.notes())
+        return (f"<div><p><b>{html.escape(self.summary())}</b></p>"
+                + html.table(head, rows, {"probability"}) + notes + "</div>")  # fmt: skip
+
+    def summary(self) -> str:
+        skipped = f" ({len(self.skipped)} skipped)" if self.skipped else ""
+        return f"{plural(len(self.files), 'image')} predicted{skipped}"
 
 
 class Figure(Shown):

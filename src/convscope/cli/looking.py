@@ -23,7 +23,11 @@ def evaluate(args: argparse.Namespace, io: Streams) -> ExitCode:
 
 
 def predict(args: argparse.Namespace, io: Streams) -> ExitCode:
-    return io.result(trained(args).predict_image(args.image), args.json)
+    model = trained(args)
+    if len(args.image) == 1 and not Path(args.image[0]).is_dir():  # one photo: its bars
+        return io.result(model.predict_image(args.image[0]), args.json)
+    found = model.predict_images(args.image, skip_bad_images=args.skip_bad_images, stream=io.err)
+    return io.result(found, args.json)
 
 
 def show(args: argparse.Namespace, io: Streams) -> ExitCode:

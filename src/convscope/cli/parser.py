@@ -164,11 +164,16 @@ COMMANDS = (
         (arg("run", help=MODEL_FILE), KERAS_DATASET, JSON, DATA_DIR),
     ),
     Command(
-        "predict", "class probabilities for your own image",
-        "Classify an image with a trained run. Any size, colour or not: it is prepared the way "
-        "the data set's images were (and the output says how).",
-        (arg("run", help=MODEL_FILE), arg("image", help="a PNG or JPEG file"), KERAS_DATASET,
-         JSON),
+        "predict", "class probabilities for your own images",
+        "Classify images with a trained run. Any size, colour or not: each is prepared the way "
+        "the data set's images were (and the output says how). One file gives its class "
+        "probabilities; several, or a folder (walked as image_dataset_from_directory walks "
+        "it), give a table, checked against the folders named after a class.",
+        (arg("run", help=MODEL_FILE),
+         arg("image", nargs="+", help="PNG, JPEG, BMP or GIF files, or folders of them"),
+         arg("--skip-bad-images", action="store_true",
+             help="predict the other files when some cannot be read as images (listed)"),
+         KERAS_DATASET, JSON),
     ),
     Command(
         "show", "figures of a run or model: filters, feature maps, receptive fields, results",

@@ -81,6 +81,23 @@ def prediction_text(
     return "\n".join(lines) + "\n"
 
 
+def table_text(
+    title: str, head: Sequence[str], rows: Sequence[Sequence[str]], notes: Sequence[str]
+) -> str:
+    """A title, a plain table (numbers right-aligned, text left) and the notes under it."""
+    widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(head)]
+    right = [bool(rows) and all(r[j].rstrip("%").replace(".", "").isdigit() for r in rows)
+             for j in range(len(head))]  # fmt: skip
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            f"{c:>{w}}" if r else f"{c:<{w}}" for c, w, r in zip(cells, widths, right, strict=True)
+        ).rstrip()
+
+    return "\n".join([title, "", "  " + line(head), *("  " + line(r) for r in rows), "",
+                      *notes]) + "\n"  # fmt: skip
+
+
 def run_header(run: Run) -> str:
     """The line a training starts with: what is trained on what, how, and where it goes."""
     s, data = run.settings, run.data
