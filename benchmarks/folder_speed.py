@@ -15,10 +15,19 @@ pages count once they are read):
              model (keras.Model with the augmentation block), fit for one epoch; it decodes
              the JPEGs every epoch, as the book's code does (no .cache())
 
-Both epochs include the validation pass. TensorFlow runs in benchmarks/.envs/tf (made by
-train_speed.py). Results: benchmarks/results/folder_speed.json.
+Both epochs include the validation pass. Then `predict`: every photo of the folder through
+the same (untrained: the speed does not depend on the weights) model, as a user predicts a
+folder:
 
-  python benchmarks/folder_speed.py [--images 25000]
+  convscope  cs.load("chollet-cats-dogs").predict_images(FOLDER) (`convscope predict RUN
+             FOLDER`): each JPEG decoded and resized on threads, 64 at a time
+  tf.keras   model.predict(image_dataset_from_directory(FOLDER, labels=None,
+             image_size=(180, 180), shuffle=False))
+
+TensorFlow runs in benchmarks/.envs/tf (made by train_speed.py). Results:
+benchmarks/results/folder_speed.json (steps not run keep their last figures).
+
+  python benchmarks/folder_speed.py [--images 25000] [--steps train,predict]
 """
 
 from __future__ import annotations
@@ -84,15 +93,22 @@ def worker_convscope(folder: str) -> dict[str, float]:
             "peak_mb": peak_mb()}  # fmt: skip
 
 
-TF_CODE = """
+def worker_predict(folder: str) -> dict[str, float]:
+    import convscope as cs
+
+    model = cs.load("chollet-cats-dogs")
+    start = time.perf_counter()
+    found = model.predict_images(folder)
+    return {"seconds": time.perf_counter() - start, "images": len(found.files),
+            "peak_mb": peak_mb()}  # fmt: skip
+
+
+TF_MODEL = """
 import time, json, resource, sys
 import keras
 from keras import layers
 from keras.utils import image_dataset_from_directory
 
-train, validation = image_dataset_from_directory(
-    sys.argv[1], validation_split=0.2, subset="both", seed=1, image_size=(180, 180),
-    batch_size=32)
 data_augmentation = keras.Sequential(
     [layers.RandomFlip("horizontal"), layers.RandomRotation(0.1), layers.RandomZoom(0.2)])
 inputs = keras.Input(shape=(180, 180, 3))
@@ -106,6 +122,13 @@ x = layers.Flatten()(x)
 x = layers.Dropout(0.5)(x)
 outputs = layers.Dense(1, activation="sigmoid")(x)
 model = keras.Model(inputs=inputs, outputs=outputs)
+"""
+TF_TRAIN = (
+    TF_MODEL
+    + """
+train, validation = image_dataset_from_directory(
+    sys.argv[1], validation_split=0.2, subset="both", seed=1, image_size=(180, 180),
+    batch_size=32)
 model.compile(loss="binary_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
 times = []
 class Clock(keras.callbacks.Callback):
@@ -118,6 +141,18 @@ print(json.dumps({"seconds": times[-1], "accuracy": history.history["val_accurac
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "version": keras.__version__}))
 """
+)
+TF_PREDICT = (
+    TF_MODEL
+    + """
+start = time.perf_counter()
+photos = image_dataset_from_directory(sys.argv[1], labels=None, image_size=(180, 180),
+                                      shuffle=False, batch_size=32)
+found = model.predict(photos, verbose=0)
+print(json.dumps({"seconds": time.perf_counter() - start, "images": len(found),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+)
 
 
 def run(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
@@ -130,11 +165,15 @@ def run(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=25000)
+    parser.add_argument("--steps", default="train,predict", help="train (decode, then an "
+                        "epoch of each), predict, or both")  # fmt: skip
     parser.add_argument("--worker", nargs=2)
     args = parser.parse_args()
     if args.worker:
         kind, folder = args.worker
-        print(json.dumps({"decode": worker_decode, "convscope": worker_convscope}[kind](folder)))
+        workers = {"decode": worker_decode, "convscope": worker_convscope,
+                   "predict": worker_predict}  # fmt: skip
+        print(json.dumps(workers[kind](folder)))
         return
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from common import cpu
@@ -143,19 +182,21 @@ def main() -> None:
     make_photos(folder, args.images)
     # two threads for each contender, whatever else the machine did a moment before
     env = {**os.environ, "KERAS_BACKEND": "torch", "OMP_NUM_THREADS": str(os.cpu_count())}
+    tf_env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
     me = [sys.executable, __file__, "--worker"]
-    results = {
-        "cpu": cpu(),
-        "cores": os.cpu_count(),
-        "images": args.images,
-        "decode": run([*me, "decode", str(folder)], env),
-        "convscope": run([*me, "convscope", str(folder)], env),
-        "tf.keras": run(
-            [str(TF_PYTHON), "-c", TF_CODE, str(folder)],
-            {**os.environ, "KERAS_BACKEND": "tensorflow"},
-        ),
-    }
-    results["epoch_ratio"] = results["tf.keras"]["seconds"] / results["convscope"]["seconds"]
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results |= {"cpu": cpu(), "cores": os.cpu_count(), "images": args.images}
+    steps = args.steps.split(",")
+    if "train" in steps:
+        results["decode"] = run([*me, "decode", str(folder)], env)
+        results["convscope"] = run([*me, "convscope", str(folder)], env)
+        results["tf.keras"] = run([str(TF_PYTHON), "-c", TF_TRAIN, str(folder)], tf_env)
+        results["epoch_ratio"] = results["tf.keras"]["seconds"] / results["convscope"]["seconds"]
+    if "predict" in steps:
+        mine = run([*me, "predict", str(folder)], env)
+        theirs = run([str(TF_PYTHON), "-c", TF_PREDICT, str(folder)], tf_env)
+        results["predict"] = {"convscope": mine, "tf.keras": theirs,
+                              "ratio": theirs["seconds"] / mine["seconds"]}  # fmt: skip
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 

@@ -78,3 +78,15 @@ def test_bad_files_are_named_counted_and_skipped_when_asked(tmp_path: Path, digi
     assert "Skipped 12 files that cannot be read as an image:" in str(found)
     with pytest.raises(DataError, match="none is left to predict"):
         model.predict_images(bad, skip_bad_images=True)
+
+
+def test_an_untrained_photo_preset_names_its_outputs_by_number(tmp_path: Path) -> None:
+    """chollet-cats-dogs before training has no folder to name its classes: 0 and 1."""
+    folder = tmp_path / "new"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("RGB", (200 + 50 * i, 150), (40 * i, 200, 90)).save(folder / f"{i}.jpg")
+    found = cs.load("chollet-cats-dogs").predict_images(folder)
+    assert found.class_names == ("0", "1") and found.outputs.shape == (3, 1)
+    np.testing.assert_allclose(found.probabilities.sum(1), 1, atol=1e-6)
+    assert "resized from 300x150 to 180x180" in " ".join(found.steps[2])

@@ -16,6 +16,7 @@ from ..core import graph as g
 from ..core.errors import ConvscopeError
 from ..core.training import GREY
 from . import data
+from .allocator import keep_freed_memory
 from .imagecache import decode
 from .images import prepare
 from .nn.model import Conv, KerasModel, to_keras_layout
@@ -182,6 +183,7 @@ def model_outputs(
 ) -> np.ndarray:
     """(N, outputs): what Keras's model.predict returns (probabilities after a softmax or
     a sigmoid), for float32 images as the data set stores them; `batch` at a time."""
+    keep_freed_memory()  # see eval_batch
     model.eval()
     device = next(model.parameters()).device
     outputs = []

@@ -82,7 +82,8 @@ def image_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
 def prepared_chunks(
     files: Sequence[Path], dataset: str, input_shape: tuple[int, ...],
 ) -> Iterator[list[tuple[Path, np.ndarray | None, tuple[str, ...]]]]:  # fmt: skip
-    """(file, image or None for a bad file, steps or the reason), CHUNK files at a time."""
+    """(file, image or None for a bad file, steps or the reason), CHUNK files at a time;
+    the next chunk decodes on the threads while the caller predicts this one."""
 
     def one(path: Path) -> tuple[Path, np.ndarray | None, tuple[str, ...]]:
         try:
@@ -92,8 +93,11 @@ def prepared_chunks(
         return path, image, tuple(steps)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # PIL frees the GIL
-        for start in range(0, len(files), CHUNK):
-            yield list(pool.map(one, files[start : start + CHUNK]))
+        ahead = [pool.submit(one, path) for path in files[:CHUNK]]
+        for start in range(CHUNK, len(files) + CHUNK, CHUNK):
+            chunk = [job.result() for job in ahead]
+            ahead = [pool.submit(one, path) for path in files[start : start + CHUNK]]
+            yield chunk
 
 
 def predict_files(

@@ -61,8 +61,8 @@ class Subject:
     @property
     def class_names(self) -> tuple[str, ...]:
         units = 2 if is_binary(self.model) else self.model.shapes[-1][-1]
-        if self.dataset is None:  # a Keras file without --dataset: the outputs by number
-            return tuple(str(i) for i in range(units))
+        if self.dataset is None or (self.settings is None and data_kind(self.dataset) != "named"):
+            return tuple(str(i) for i in range(units))  # a Keras file, an untrained photo preset
         if self.settings is not None:
             return sources.class_names_of(self.settings, self.origin, units)
         return data.dataset_info(self.dataset).class_names

