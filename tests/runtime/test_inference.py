@@ -91,3 +91,19 @@ def test_the_fused_convolution_is_torch_nn_conv2d_then_relu() -> None:
         with torch.autocast("cpu", dtype=torch.bfloat16):
             assert not inference.can_fuse(x, conv.weight)  # bf16 runs torch's own
     assert not inference.can_fuse(x, conv.weight)  # a gradient wanted
+
+
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+def test_a_tracer_records_the_plain_layers() -> None:
+    """An export traced under no_grad (torch.onnx's exporter) gets Conv, Relu and MaxPool,
+    which ONNX knows, not oneDNN's fused kernel."""
+    source = (
+        "from keras import layers, Sequential, Input\nmodel = Sequential([Input((28, 28, 1)), "
+        "layers.Conv2D(8, 3, activation='relu'), layers.MaxPooling2D(), " + TAIL
+    )
+    model = KerasModel(read_model(source, "m.py").spec).eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(model, torch.rand(2, 28, 28, 1))
+    kinds = {node.kind() for node in traced.inlined_graph.nodes()}
+    assert "aten::max_pool2d" in kinds and "aten::relu" in kinds
+    assert not any("mkldnn" in kind or "maximum" in kind for kind in kinds)

@@ -21,11 +21,17 @@ from torch import Tensor, nn
 POINTWISE = getattr(torch.ops.mkldnn, "_convolution_pointwise", None)
 
 
+def inferring() -> bool:
+    """No gradient wanted, and no tracer (an ONNX export) recording the plain layers' ops."""
+    tracing = torch.jit.is_tracing()  # type: ignore[attr-defined,no-untyped-call]
+    return not torch.is_grad_enabled() and not tracing
+
+
 def can_fuse(x: Tensor, weight: Tensor) -> bool:
-    """No gradient wanted, float32 on the CPU outside autocast, oneDNN present."""
+    """Inferring in float32 on the CPU outside autocast, oneDNN present."""
     return (
         POINTWISE is not None
-        and not torch.is_grad_enabled()
+        and inferring()
         and x.device.type == "cpu"
         and x.dtype == weight.dtype == torch.float32
         and not torch.is_autocast_enabled("cpu")

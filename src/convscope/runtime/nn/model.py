@@ -111,7 +111,7 @@ class Pool(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.pad(x)
-        if self.pairs and not torch.is_grad_enabled():  # inference: no indices kept
+        if self.pairs and inference.inferring():  # no indices kept
             return inference.max_pool_2x2(x)
         if self.op == "max":
             return F.max_pool2d(x, self.kernel, self.stride)
