@@ -197,6 +197,7 @@ def test_onnx_export_matches(chollet_run: tuple[Path, dict[str, object]], tmp_pa
     model = cs.load(chollet_run[0])
     written = model.export(tmp_path / "c.onnx")
     assert written.format == "onnx" and written.size > 100_000
+    assert "input (N, 28, 28, 1) floats 0-1 (pixels / 255)" in str(written)
     images = data.load("mnist").test_images[:100]
     session = onnxruntime.InferenceSession(str(tmp_path / "c.onnx"))
     got = session.run(None, {"images": (images[..., None] / 255.0).astype("float32")})[0]

@@ -190,6 +190,14 @@ def test_a_photo_model_exports_and_keras_predicts_the_same(
     x = np.asarray(model.subject.load_data().test_images[:16], dtype=np.float32)
     theirs = np.asarray(keras.models.load_model(tmp_path / "shapes.keras").predict(x, verbose=0))
     np.testing.assert_allclose(model.predict(x), theirs, atol=1e-5)
+    # ONNX takes what the message says: the photos as the folder gave them, not x / 255
+    import onnxruntime
+
+    written = cli("export", str(run), "--output", str(tmp_path / "shapes.onnx"))
+    assert "input (N, 32, 32, 3) floats as the training data gave them" in written.out
+    session = onnxruntime.InferenceSession(str(tmp_path / "shapes.onnx"))
+    onnx_out = session.run(None, {"images": x})[0]
+    np.testing.assert_allclose(onnx_out, theirs, atol=1e-5)
 
 
 def test_a_photo_run_shared_as_a_page(photo_run: tuple[Path, Path], tmp_path: Path) -> None:

@@ -311,7 +311,8 @@ class Model(Shown):
 
             return export_site(self, target, force)
         size = keras_export.export(self.subject.model, target, fmt, force)
-        return Exported(target, fmt, size)
+        return Exported(target, fmt, size, keras_export.takes(self.subject.spec.input_shape,
+                                                              self.subject.scale))  # fmt: skip
 
     # ---- live ----
     def widget(self) -> Any:

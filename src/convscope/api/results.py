@@ -342,8 +342,9 @@ class Report(Shown):
 class Exported(Shown):
     """A model written back out (`convscope export`): .keras, ONNX or a shared page."""
 
-    def __init__(self, path: Path, fmt: str, size: int) -> None:
+    def __init__(self, path: Path, fmt: str, size: int, takes: str = "") -> None:
         self.path, self.format, self.size = path, fmt, size
+        self.takes = takes  # the input, as Keras's model.predict takes it: "(N, 32, 32, 3) ..."
 
     def data(self) -> dict[str, Any]:
         return {"path": str(self.path), "format": self.format, "bytes": self.size}
@@ -351,7 +352,7 @@ class Exported(Shown):
     def text(self) -> str:
         how = {
             "keras": "load it with keras.models.load_model",
-            "onnx": "input (N, 28, 28, 1) floats 0-1, as Keras's model.predict takes",
+            "onnx": f"input {self.takes}, as Keras's model.predict takes it",
             "site": f"open {self.path / 'index.html'} in any browser, or put the folder on any "
             "static web host",
         }[self.format]

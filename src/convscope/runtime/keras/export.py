@@ -3,8 +3,8 @@
     .keras  config.json (core.keras.save), metadata.json, model.weights.h5 with each
             layer's arrays under layers/<class_in_snake_case>[_k]/vars/<i>, as Keras's
             saving_lib names them (runtime.keras_read.saveable_names)
-    .onnx   torch.onnx's TorchScript exporter; input (N, 28, 28, 1) float 0-1, as Keras's
-            model.predict takes it; output what Keras's model.predict returns
+    .onnx   torch.onnx's TorchScript exporter; input (N, H, W, C) float32 as Keras's
+            model.predict takes it (`takes`); output what Keras's model.predict returns
 
 Both are written atomically; the ONNX file is checked with onnx and, when onnxruntime is
 installed, run on a few images against the torch model.
@@ -62,6 +62,13 @@ def keras_bytes(model: KerasModel) -> bytes:
         archive.writestr("config.json", json.dumps(model_config(model.spec)))
         archive.writestr("model.weights.h5", weights_h5(model))
     return buffer.getvalue()
+
+
+def takes(input_shape: tuple[int, ...], scale: bool) -> str:
+    """The input an exported model takes, in words: MNIST's and CIFAR's as the tutorials
+    feed Keras (x / 255), the user's own photos and arrays as fit() took them."""
+    shape = f"(N, {', '.join(map(str, input_shape))}) floats"
+    return f"{shape} 0-1 (pixels / 255)" if scale else f"{shape} as the training data gave them"
 
 
 def onnx_bytes(model: KerasModel) -> bytes:
