@@ -4,6 +4,7 @@ are seeded, so every call gives the same numbers) and generated PNGs."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -45,9 +46,16 @@ def bad_files(folder: Path, n: int) -> Path:
     return folder
 
 
+def pipe(path: Path) -> Path:
+    """A named pipe where a photo should be: opening it would wait for a writer."""
+    os.mkfifo(path)
+    return path
+
+
 CASES = [  # (what the user gives, the message's words)
     ("missing", lambda root: [root / "nowhere"], "nowhere: no such image file or folder"),
     ("empty folder", lambda root: [bad_files(root / "empty", 0)], "the folder holds no images"),
+    ("a pipe", lambda root: [pipe(root / "photo.jpg")], "photo.jpg: not a file or a folder"),
     ("twelve bad files", lambda root: [bad_files(root / "bad", 12)],
      "12 of 22 files cannot be read as images: "),
 ]  # fmt: skip
@@ -90,3 +98,8 @@ def test_an_untrained_photo_preset_names_its_outputs_by_number(tmp_path: Path) -
     assert found.class_names == ("0", "1") and found.outputs.shape == (3, 1)
     np.testing.assert_allclose(found.probabilities.sum(1), 1, atol=1e-6)
     assert "resized from 300x150 to 180x180" in " ".join(found.steps[2])
+
+
+def test_a_pipe_given_as_one_photo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    with pytest.raises(cs.ConvscopeError, match=r"photo\.png: not an image file \(a pipe"):
+        cs.load("chollet").predict_image(pipe(tmp_path / "photo.png"))  # MNIST's preparation

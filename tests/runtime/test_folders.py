@@ -80,6 +80,7 @@ def test_photos_are_resized_as_keras_resizes_them(tmp_path: Path) -> None:
 def write_bad(folder: Path) -> None:
     (folder / "circle" / "broken.jpg").write_bytes(b"\xff\xd8 not really a JPEG")
     (folder / "square" / "empty.png").write_bytes(b"")
+    os.mkfifo(folder / "square" / "pipe.png")  # reading it would wait for a writer forever
 
 
 def test_files_that_are_not_images_are_all_named(tmp_path: Path, cli: Cli) -> None:
@@ -89,17 +90,23 @@ def test_files_that_are_not_images_are_all_named(tmp_path: Path, cli: Cli) -> No
     result = cli("train", str(model), "--data", str(photos), "--epochs", "1",
                  "--runs-dir", str(tmp_path / "runs"))  # fmt: skip
     assert result.code == 2, result.err
-    assert "2 of 20 files are not readable images" in result.err
+    assert "3 of 21 files are not readable images" in result.err
     assert "circle/broken.jpg" in result.err and "square/empty.png" in result.err
+    assert "square/pipe.png (a pipe or a device" in result.err
     assert "--skip-bad-images" in result.err and "Traceback" not in result.err
     assert not (tmp_path / "runs").exists()  # nothing written half
     result = cli("train", str(model), "--data", str(photos), "--epochs", "1", "--quiet",
                  "--skip-bad-images", "--runs-dir", str(tmp_path / "runs"))  # fmt: skip
     assert result.code == 0, result.err
-    assert "left out 2 files" in result.err
+    assert "left out 3 files" in result.err
     (run,) = (tmp_path / "runs").iterdir()
     skipped = json.loads((run / "settings.json").read_text())["skipped_images"]
-    assert [s.split(" ")[0] for s in skipped] == ["circle/broken.jpg", "square/empty.png"]
+    assert [s.split(" ")[0] for s in skipped] == [
+        "circle/broken.jpg", "square/empty.png", "square/pipe.png"
+    ]  # fmt: skip
+    for photo in ("square/pipe.png", "circle/broken.jpg"):  # and one photo as predict takes it
+        one = cli("predict", str(run), str(photos / photo))
+        assert one.code == 2 and "not a readable image" in one.err, one.err
 
 
 @pytest.mark.parametrize(

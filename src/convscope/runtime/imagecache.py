@@ -34,7 +34,7 @@ from PIL import Image, UnidentifiedImageError
 from ..core.errors import DataError
 from ..core.files import atomic_write
 from .download import Progress
-from .images import MAX_PIXELS
+from .images import MAX_PIXELS, NOT_REGULAR, regular
 
 if TYPE_CHECKING:
     from .folders import Indexed
@@ -96,6 +96,8 @@ def decode(
 ) -> np.ndarray:
     """One image file -> (H, W, C) uint8 at `size`; OSError/ValueError for a bad one.
     `steps`, when given, receives what was done to it, for the user to read."""
+    if not regular(path):
+        raise ValueError(NOT_REGULAR)
     with Image.open(path) as opened:
         if opened.width * opened.height > MAX_PIXELS:
             raise ValueError(f"{opened.width}x{opened.height} pixels is more than {MAX_PIXELS:,}")

@@ -23,9 +23,19 @@ MAX_PIXELS = 40_000_000  # a 40-megapixel photo; more is refused before it is de
 INK = 30  # of 255: darker than this (after inversion) counts as background when cropping
 
 
+NOT_REGULAR = "a pipe or a device, whose reading could wait forever"
+
+
+def regular(path: Path | BinaryIO) -> bool:
+    """An upload, a regular file, or nothing there (its reading says so); not a pipe."""
+    return not isinstance(path, Path) or not path.exists() or path.is_file()
+
+
 def open_gray(path: Path | BinaryIO, steps: list[str], name: str = "") -> np.ndarray:
     """A file or an upload as grayscale floats; its size is checked before it is decoded."""
     name = name or str(path)
+    if not regular(path):
+        raise ConvscopeError(f"{name}: not an image file ({NOT_REGULAR})")
     try:
         with Image.open(path) as opened:
             if opened.width * opened.height > MAX_PIXELS:

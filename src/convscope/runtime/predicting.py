@@ -70,8 +70,10 @@ def image_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
             if not inside:
                 raise DataError(f"{path}: the folder holds no images ({', '.join(FORMATS)})")
             found += [path.parent / name for name in inside]
-        elif path.exists():
+        elif path.is_file():
             found.append(path)
+        elif path.exists():  # a pipe or a device: reading it could wait forever
+            raise DataError(f"{path}: not a file or a folder of images")
         else:
             raise DataError(f"{path}: no such image file or folder")
     if not found:
@@ -126,7 +128,7 @@ def predict_files(
             good = [(path, image, how) for path, image, how in chunk if image is not None]
             bad += [(os.fspath(path), reason(how[0], path)) for path, image, how in chunk
                     if image is None]  # fmt: skip
-            if good:
+            if good and (skip_bad or not bad):  # once refused, only count the bad files
                 batch = np.stack([image for _, image, _ in good]).astype(np.float32)  # (B, ...)
                 outputs.append(model_outputs(model, batch, scale=scale))
                 names += [os.fspath(path) for path, _, _ in good]
@@ -135,7 +137,7 @@ def predict_files(
     finally:
         bar.close()
     if bad and (not skip_bad or not names):
-        raise unreadable(bad, len(files), skip_bad)
+        raise unreadable(bad, len(files), skip_bad)  # every file looked at: all are named
     found = np.concatenate(outputs)  # (N, units)
     skipped = tuple(f"{name}: {why}" for name, why in bad)
     return FilePredictions(tuple(names), found, two_classes(found, model), tuple(steps), skipped)
