@@ -93,7 +93,7 @@ def test_the_fused_convolution_is_torch_nn_conv2d_then_relu() -> None:
     assert not inference.can_fuse(x, conv.weight)  # a gradient wanted
 
 
-@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning", "ignore::DeprecationWarning")
 def test_a_tracer_records_the_plain_layers() -> None:
     """An export traced under no_grad (torch.onnx's exporter) gets Conv, Relu and MaxPool,
     which ONNX knows, not oneDNN's fused kernel."""
