@@ -173,6 +173,8 @@ def test_the_cli_on_a_keras_file(keras_trained: tuple[Any, Path], cli: Cli, tmp_
     assert json.loads(r.out)["model"] == "chollet"
     r = cli("evaluate", path)
     assert r.code == 2 and "does not say which data set" in r.err
+    r = cli("predict", path, str(tmp_path / "f" / "filters.png"))  # a grey model: MNIST's or
+    assert r.code == 2 and "mnist, fashion-mnist, cifar10 or cifar100" in r.err  # Fashion's?
 
 
 def test_round_trip_through_keras(

@@ -193,6 +193,13 @@ def test_a_photo_model_exports_and_keras_predicts_the_same(
     # ONNX takes what the message says: the photos as the folder gave them, not x / 255
     import onnxruntime
 
+    # the .keras file predicts a photo without --dataset: a colour model's photo is resized
+    photo = str(big_square(tmp_path / "square.jpg"))
+    from_file = json.loads(cli("predict", str(tmp_path / "shapes.keras"), photo, "--json").out)
+    from_run = json.loads(cli("predict", str(run), photo, "--json").out)
+    assert list(from_file["probabilities"].values()) == pytest.approx(
+        list(from_run["probabilities"].values()), abs=1e-6
+    )  # the same numbers, named 0, 1, 2: the file does not keep the folder's names
     written = cli("export", str(run), "--output", str(tmp_path / "shapes.onnx"))
     assert "input (N, 32, 32, 3) floats as the training data gave them" in written.out
     session = onnxruntime.InferenceSession(str(tmp_path / "shapes.onnx"))

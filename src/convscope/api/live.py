@@ -141,7 +141,7 @@ class Live:
                 raise RequestError(400, "image is not valid base64") from None
             try:
                 prepared, steps = prepare_photo(
-                    io.BytesIO(data), subject.need_dataset(), subject.spec.input_shape,
+                    io.BytesIO(data), subject.photo_preparation(), subject.spec.input_shape,
                     "the image",
                 )  # fmt: skip
             except ConvscopeError as error:

@@ -103,7 +103,8 @@ class Model(Shown):
         """A PNG or JPEG of your own, prepared as the data set's images were (`predict`)."""
         s = self.subject
         s.check_images()
-        found = inspect.predict_file(s.model, s.need_dataset(), Path(path), s.class_names, s.scale)
+        found = inspect.predict_file(s.model, s.photo_preparation(), Path(path), s.class_names,
+                                     s.scale)  # fmt: skip
         return Prediction(found, os.fspath(path))
 
     def predict_images(
@@ -142,7 +143,7 @@ class Model(Shown):
             choice = str(image) if isinstance(image, int) else os.fspath(image)
             dataset = s.load_data(data_dir) if choice.isdigit() else None
             shape = s.spec.input_shape
-            return inspect.choose_image(choice, s.need_dataset(), dataset, shape).pixels
+            return inspect.choose_image(choice, s.photo_preparation(), dataset, shape).pixels
         return inspect.one_input(image, s.spec.input_shape, s.scale)  # (H, W[, C])
 
     # ---- figures and the report ----

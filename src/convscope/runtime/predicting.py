@@ -56,7 +56,7 @@ def predict_subject(
     """predict_files for a loaded model; `paths`: one file or folder, or a list of them."""
     subject.check_images()
     given = [paths] if isinstance(paths, str | os.PathLike) else list(paths)  # type: ignore[call-overload]
-    return predict_files(subject.model, subject.need_dataset(), given, scale=subject.scale,
+    return predict_files(subject.model, subject.photo_preparation(), given, scale=subject.scale,
                          skip_bad=skip_bad, stream=stream)  # fmt: skip
 
 

@@ -54,9 +54,18 @@ class Subject:
         if self.dataset is None:
             raise ConvscopeError(
                 f"{self.origin or self.name} does not say which data set the model learnt",
-                hint="pass --dataset mnist or --dataset fashion-mnist (dataset= in Python)",
+                hint="pass --dataset with the data set it learnt: mnist, fashion-mnist, cifar10 "
+                "or cifar100 (dataset= in Python)",
             )
         return self.dataset
+
+    def photo_preparation(self) -> str:
+        """What a user's own image is prepared for: a grey model's data set (MNIST's
+        centring, Fashion-MNIST's), which a Keras file must be told; a colour model's photo
+        is resized to its input whatever it learnt ("" where a Keras file does not say)."""
+        if len(self.spec.input_shape) == 3 and self.spec.input_shape[-1] != 1:
+            return self.dataset or ""
+        return self.need_dataset()
 
     @property
     def class_names(self) -> tuple[str, ...]:

@@ -169,7 +169,7 @@ def build_view(
     if subject.trained:
         subject.check_images()
     if image is not None and not image.isdigit():
-        chosen = choose_image(image, subject.need_dataset(), None, shape)  # the user's file
+        chosen = choose_image(image, subject.photo_preparation(), None, shape)  # the user's file
         if subject.trained:
             dataset = subject.load_data(data_dir, stream=stream)
     else:

@@ -104,5 +104,5 @@ def occlude_subject(
     dataset = None
     if choice.isdigit():  # a test image: the data set is needed; a file is not
         dataset = subject.load_data(data_dir, stream=stream)
-    image = choose_image(choice, subject.need_dataset(), dataset, subject.spec.input_shape)
+    image = choose_image(choice, subject.photo_preparation(), dataset, subject.spec.input_shape)
     return occlude(subject.model, image, subject.class_names, patch, stride, fill, subject.scale)
