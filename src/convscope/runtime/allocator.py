@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import sys
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
@@ -20,8 +21,10 @@ MMAP_THRESHOLD = 64 << 20  # blocks below 64 MiB come from the heap
 TRIM_THRESHOLD = 512 << 20  # keep up to 512 MiB of freed heap for reuse
 
 
+@functools.cache  # the setting is the process's: once is enough (find_library takes ms)
 def keep_freed_memory() -> bool:
-    """Tune glibc's malloc for training loops; False where there is no glibc (a no-op)."""
+    """Tune glibc's malloc for training and inference loops; False where there is no glibc
+    (a no-op)."""
     if not sys.platform.startswith("linux"):
         return False
     try:
