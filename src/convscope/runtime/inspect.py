@@ -242,6 +242,23 @@ class Prediction:
     steps: tuple[str, ...]  # how the image was prepared, in order
 
 
+def scaling_steps(model: KerasModel, scale: bool) -> tuple[str, ...]:
+    """The last preparation step a user's photo gets, if any."""
+    return (
+        ("pixel values divided by 255, as in training",)
+        if divides_by_255(model.spec, scale)
+        else ()
+    )
+
+
+def two_classes(outputs: np.ndarray, model: KerasModel) -> np.ndarray:
+    """(N, classes) from Keras's (N, units): one sigmoid unit's p is the second class's
+    probability."""
+    if model.sigmoid_output:
+        return np.concatenate([1 - outputs, outputs], axis=1)
+    return outputs
+
+
 def predict_file(
     model: KerasModel,
     dataset: str,
@@ -251,11 +268,9 @@ def predict_file(
 ) -> Prediction:
     """A user's PNG/JPEG, prepared as the data set's images were, through the model."""
     prepared, steps = prepare_photo(image, dataset, model.spec.input_shape)
-    if divides_by_255(model.spec, scale):
-        steps.append("pixel values divided by 255, as in training")
-    outputs = model_outputs(model, prepared[None].astype(np.float32), scale=scale)[0]
-    if model.sigmoid_output:  # one unit: the second class's probability
-        outputs = np.array([1 - outputs[0], outputs[0]])
+    steps += scaling_steps(model, scale)
+    found = model_outputs(model, prepared[None].astype(np.float32), scale=scale)  # (1, units)
+    outputs = two_classes(found, model)[0]
     return Prediction(
         label=int(outputs.argmax()),
         class_names=class_names,

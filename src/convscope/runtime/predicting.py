@@ -23,9 +23,8 @@ import numpy as np
 from ..core.errors import ConvscopeError, DataError
 from .download import Progress
 from .folders import FORMATS, images_in
-from .inspect import model_outputs, prepare_photo
+from .inspect import model_outputs, prepare_photo, scaling_steps, two_classes
 from .nn.model import KerasModel
-from .splits import divides_by_255
 from .subject import Subject
 
 CHUNK = 64  # files decoded and predicted together: memory stays at this many images
@@ -116,8 +115,7 @@ def predict_files(
     A file that is not a readable image stops it with one message naming them all (the
     first NAMED, the rest counted), unless skip_bad: then it is left out and listed."""
     files = image_files(paths)
-    divided: tuple[str, ...] = ("pixel values divided by 255, as in training",)
-    divided = divided if divides_by_255(model.spec, scale) else ()
+    divided = scaling_steps(model, scale)
     names: list[str] = []
     outputs: list[np.ndarray] = []
     steps: list[tuple[str, ...]] = []
@@ -147,13 +145,6 @@ def reason(message: str, path: Path) -> str:
     """A preparation's message without the file's path it starts with (Pillow's repeats
     it: there, its name)."""
     return message.removeprefix(f"{path}: ").replace(str(path), path.name)
-
-
-def two_classes(outputs: np.ndarray, model: KerasModel) -> np.ndarray:
-    """(N, classes): one sigmoid unit's p is the second class's probability."""
-    if model.sigmoid_output:
-        return np.concatenate([1 - outputs, outputs], axis=1)
-    return outputs
 
 
 def unreadable(bad: Sequence[tuple[str, str]], total: int, skipped: bool) -> DataError:
