@@ -59,6 +59,23 @@ def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> 
     return total // 2, total - total // 2
 
 
+def rows_read(
+    outputs: int, kernel: int, stride: int = 1, dilation: int = 1, pad_before: int = 0
+) -> int:
+    """How many leading input rows (or columns) the first `outputs` windows read.
+
+    Window i covers padded rows `i * stride` to `i * stride + effective_kernel - 1`, and the
+    input starts `pad_before` rows in, so the last window's last row is input row
+    `(outputs - 1) * stride - pad_before + effective_kernel - 1`: one past it is
+
+        rows_read = (outputs - 1) * stride + effective_kernel - pad_before
+
+    (`output_size` read backwards). It can pass the input's size, into the padding after.
+    A 2x2 max pool over 13 rows reads 12: (6 - 1) * 2 + 2.
+    """
+    return (outputs - 1) * stride + effective_kernel(kernel, dilation) - pad_before
+
+
 def transposed_output_size(
     size: int,
     kernel: int,

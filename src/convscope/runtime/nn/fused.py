@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...core import spec as s
+from .crop import CroppedConv
 
 Stage = Callable[[Tensor], Tensor]
 
@@ -48,8 +49,8 @@ def is_max_pool(layer: s.Layer) -> bool:
 class PoolThenReLU:
     """relu(pool(z)) for a layer `before` that computes relu(z), then the max pool `pool`."""
 
-    before: nn.Module
-    pool: nn.Module
+    before: nn.Module | CroppedConv
+    pool: Stage
 
     def __call__(self, x: Tensor) -> Tensor:
         pre = getattr(self.before, "pre_activation", None)
@@ -63,14 +64,14 @@ class ReLUInPlace:
     """relu(z) written over z for a convolution or Dense layer: their backward passes keep
     their input, not their output, so z is free to overwrite (one map fewer per step)."""
 
-    layer: nn.Module
+    layer: nn.Module | CroppedConv
 
     def __call__(self, x: Tensor) -> Tensor:
         z: Tensor = self.layer.pre_activation(x)  # type: ignore[operator]
         return F.relu(z, inplace=True)
 
 
-def stages(layers: Sequence[s.Layer], modules: Sequence[nn.Module]) -> list[Stage]:
+def stages(layers: Sequence[s.Layer], modules: Sequence[nn.Module | CroppedConv]) -> list[Stage]:
     """The modules as a list of steps: each ReLU-then-max-pool pair merged into one, and
     the other convolutions and Dense layers with activation='relu' applying it in place."""
     out: list[Stage] = []

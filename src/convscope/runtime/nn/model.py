@@ -26,6 +26,7 @@ from ...core.errors import ConvscopeError
 from ...core.explain.rules import explain
 from ...core.explain.table import Shape
 from . import inference
+from .crop import crop
 from .dropout import Dropout
 from .fused import stages
 from .layers import ConvTranspose, grid_module
@@ -149,6 +150,11 @@ class Dense(nn.Module):
         glorot_uniform_(self.linear.weight, shape[-1], layer.units)
         if self.linear.bias is not None:
             nn.init.zeros_(self.linear.bias)
+        # (out, in) as torch names it, laid out (in, out) as Keras's kernel: the kernel's
+        # gradient is then x^T g, one product MKL runs well (A/B, 60-step turns: 3.8% of a
+        # keras-cifar10-cnn step, 1.7% of chollet's), where (out, in) asked for g^T x.
+        kernel = self.linear.weight.detach().t().contiguous()  # (in, out)
+        self.linear.weight = nn.Parameter(kernel.t())  # (out, in), strides (1, out)
         self.spatial = len(shape) == 3
         self.activation = channel_activation(layer.activation, 1 if self.spatial else -1)
 
@@ -301,7 +307,11 @@ class KerasModel(nn.Module):
         self.softmax_output = ends_in_softmax(model)
         self.sigmoid_output = self.shapes[-1] == (1,) and ends_in_sigmoid(model)
         # the loss's path, fused (a chain's ReLU + max pool pairs); a graph runs node by node
-        self.body = None if g.is_graph(model) else stages(model.layers[:-1], modules[:-1])
+        # and each convolution computing only the pixels read after it (crop.py)
+        chain = model.layers[:-1]
+        self.body = (
+            None if g.is_graph(model) else stages(chain, crop(chain, modules[:-1], self.shapes))
+        )
 
     def run(self, x: Tensor, count: int, keep: list[Tensor] | None = None) -> list[Tensor | None]:
         """The nodes after the first `count` layers; a node is dropped once its last reader
