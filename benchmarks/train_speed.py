@@ -66,13 +66,32 @@ def training_data(name: str) -> tuple[object, object]:
     return (images / 255.0).astype("float32"), labels
 
 
-def cifar_shaped() -> tuple[object, object]:
-    """50,000 uint8 images (32, 32, 3) and labels 0-9, the same in every process."""
+def cifar_shaped(count: int = 50000, seed: int = 0) -> tuple[object, object]:
+    """`count` uint8 images (32, 32, 3) and labels 0-9, the same in every process."""
     import numpy as np
 
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (50000, 32, 32, 3), dtype=np.uint8)
-    return images, rng.integers(0, 10, 50000).astype(np.int64)
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (count, 32, 32, 3), dtype=np.uint8)
+    return images, rng.integers(0, 10, count).astype(np.int64)
+
+
+VALIDATE = os.environ.get("BENCH_VALIDATE") == "1"  # --validate: fit(validation_data=...)
+
+
+def held_out(name: str) -> tuple[object, object]:
+    """10,000 test images as training_data gives its images: CIFAR-shaped (another seed)
+    or MNIST's own test set, for an epoch that validates as the Keras examples' fit does."""
+    import numpy as np
+
+    if name in COLOUR:
+        images, labels = cifar_shaped(10000, seed=1)
+        return (images / 255.0).astype("float32"), labels  # type: ignore[operator]
+    folder = Path(os.environ.get("CONVSCOPE_DATA", ROOT.parent / "shared" / "datasets")) / "mnist"
+    with gzip.open(folder / "t10k-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28, 1)
+    with gzip.open(folder / "t10k-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
+    return (images / 255.0).astype(np.float32), labels
 
 
 def mnist() -> tuple[object, object]:
@@ -201,9 +220,12 @@ def worker_keras(name: str = "chollet", bf16: bool = False) -> dict[str, float]:
 
     # Warm-up on the first batches (graph tracing), then one timed full epoch.
     n = WARMUP_STEPS * batch
-    model.fit(x[:n], y[:n], batch_size=batch, epochs=1, verbose=0)  # type: ignore[attr-defined]
+    xv, yv = held_out(name) if VALIDATE else (None, None)
+    warm = {"validation_data": (xv[:n], yv[:n])} if VALIDATE else {}  # type: ignore[index]
+    model.fit(x[:n], y[:n], batch_size=batch, epochs=1, verbose=0, **warm)  # type: ignore[attr-defined]
     callbacks = [Clock(), *([Turns()] if TURN_STEPS else [])]
-    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=callbacks)  # type: ignore[attr-defined]
+    validation = {"validation_data": (xv, yv)} if VALIDATE else {}
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=callbacks, **validation)  # type: ignore[attr-defined]
     seconds = times[-1] - waits.seconds
     return {"seconds": seconds, "backend": keras.backend.backend(), "version": keras.__version__}
 
@@ -288,12 +310,16 @@ def worker_convscope(precision: str, name: str = "chollet") -> dict[str, float]:
     batch = training.batch_size
     if name in COLOUR:
         images, labels = cifar_shaped()
+        test_images, test_labels = cifar_shaped(10000, seed=1)  # as held_out's
     else:
         found = load("mnist")
         images, labels = found.train_images, found.train_labels
+        test_images, test_labels = found.test_images, found.test_labels
     device = __import__("torch").device("cpu")
     train = to_split(images, labels, spec, device)  # type: ignore[arg-type]
     tiny = Split(train.x[:10], train.y[:10])  # validation is not part of the timing
+    if VALIDATE:  # unless asked: the Keras examples' epoch, validating on 10,000 images
+        tiny = to_split(test_images, test_labels, spec, device)  # type: ignore[arg-type]
 
     waits = Waits()
 
@@ -306,10 +332,19 @@ def worker_convscope(precision: str, name: str = "chollet") -> dict[str, float]:
         trainer.fit(observer, StopFlag(), on_epoch=lambda: None)
         return time.perf_counter() - start - waits.seconds
 
-    warm = Split(train.x[: WARMUP_STEPS * batch], train.y[: WARMUP_STEPS * batch])
+    n = WARMUP_STEPS * batch
+    warm = Split(train.x[:n], train.y[:n])
     bf16 = precision == "bf16"
     timed(
-        Trainer.create(spec, replace_epochs(training, 1), warm, tiny, seed=0, bf16=bf16), Silent()
+        Trainer.create(
+            spec,
+            replace_epochs(training, 1),
+            warm,
+            Split(tiny.x[:n], tiny.y[:n]),
+            seed=0,
+            bf16=bf16,
+        ),
+        Silent(),
     )
     trainer = Trainer.create(spec, replace_epochs(training, 1), train, tiny, seed=0, bf16=bf16)
     return {"seconds": timed(trainer, Turns() if TURN_STEPS else Silent())}
@@ -426,6 +461,12 @@ def main() -> None:
         help="also time the presets in bf16: tf.keras's mixed_bfloat16 against --precision bf16",
     )
     parser.add_argument(
+        "--validate",
+        action="store_true",
+        help="the presets' epochs validate on 10,000 held-out images, as the Keras "
+        "examples' fit(validation_data=...) does (default: training only)",
+    )
+    parser.add_argument(
         "--turns",
         type=int,
         default=0,
@@ -434,6 +475,8 @@ def main() -> None:
         "training steps (benchmarks/turns.py), instead of one after another",
     )
     args = parser.parse_args()
+    if args.validate:  # the workers read it (worker_command copies os.environ)
+        os.environ["BENCH_VALIDATE"] = "1"
     if args.worker:
         print(json.dumps(WORKERS[args.worker][0]()))
         return
@@ -464,6 +507,7 @@ def main() -> None:
         "batch_size": BATCH,
         "rounds": args.rounds,
         "presets_in_turns_of_steps": args.turns or None,
+        "presets_validate_on_10000": args.validate,
         "seconds_per_epoch": seconds,
         "median_seconds_per_epoch": median,
         "peak_gflops_fp32": peak["gflops"],

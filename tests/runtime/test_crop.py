@@ -162,3 +162,25 @@ def test_the_cropped_pass_computes_the_whole_maps_numbers(
     assert len(got_grads) == len(want_grads) == len(list(model.parameters()))
     for g, w in zip(got_grads, want_grads, strict=True):
         assert_close(g, w)
+
+
+@pytest.mark.parametrize(("body", "crops"), MODELS.values(), ids=MODELS.keys())
+def test_inference_through_the_stages_gives_the_layers_outputs(
+    body: str, crops: dict[int, tuple[int, int]], digits: tuple[torch.Tensor, torch.Tensor]
+) -> None:
+    """predict, evaluate and validation (eval mode, no gradient, no hook) run the cropped,
+    fused stages, with oneDNN's conv + ReLU where a ReLU follows."""
+    model = build(body).eval()
+    x = pixels(digits[0].numpy(), model.spec, torch.device("cpu"))
+    with torch.no_grad():
+        assert_close(model.logits_nchw(x), model.logits_nchw(x, keep=[]))
+
+
+def test_a_hook_sees_every_layer_when_inferring_too() -> None:
+    model = KerasModel(presets.model("keras-cifar10-cnn")).eval()
+    seen: list[int] = []
+    for i, layer in enumerate(model.layers):
+        layer.register_forward_hook(lambda *_, i=i: seen.append(i))
+    with torch.no_grad():
+        model.logits_nchw(torch.zeros(2, 3, 32, 32))
+    assert seen == list(range(len(model.layers) - 1))

