@@ -1,4 +1,4 @@
-"""Pixels that no output reads, left uncomputed while training.
+"""Pixels that no output reads, left uncomputed in training and inference.
 
 A 'valid' 2x2 max pool over an odd map drops its last row and column. On Keras's
 cifar10_cnn.py the fourth convolution's 13x13 map is pooled to 6x6, so its row 12 and
