@@ -81,27 +81,21 @@ VALIDATE = os.environ.get("BENCH_VALIDATE") == "1"  # --validate: fit(validation
 def held_out(name: str) -> tuple[object, object]:
     """10,000 test images as training_data gives its images: CIFAR-shaped (another seed)
     or MNIST's own test set, for an epoch that validates as the Keras examples' fit does."""
-    import numpy as np
-
     if name in COLOUR:
         images, labels = cifar_shaped(10000, seed=1)
         return (images / 255.0).astype("float32"), labels  # type: ignore[operator]
-    folder = Path(os.environ.get("CONVSCOPE_DATA", ROOT.parent / "shared" / "datasets")) / "mnist"
-    with gzip.open(folder / "t10k-images-idx3-ubyte.gz") as f:
-        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28, 1)
-    with gzip.open(folder / "t10k-labels-idx1-ubyte.gz") as f:
-        labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
-    return (images / 255.0).astype(np.float32), labels
+    return mnist("t10k")
 
 
-def mnist() -> tuple[object, object]:
-    """Training images (60000, 28, 28, 1) float32 in [0, 1] and labels, read with numpy only."""
+def mnist(part: str = "train") -> tuple[object, object]:
+    """MNIST's images (N, 28, 28, 1) float32 in [0, 1] and labels, read with numpy only:
+    the 60,000 training images, or part="t10k" the 10,000 test images."""
     import numpy as np
 
     folder = Path(os.environ.get("CONVSCOPE_DATA", ROOT.parent / "shared" / "datasets")) / "mnist"
-    with gzip.open(folder / "train-images-idx3-ubyte.gz") as f:
+    with gzip.open(folder / f"{part}-images-idx3-ubyte.gz") as f:
         images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28, 1)
-    with gzip.open(folder / "train-labels-idx1-ubyte.gz") as f:
+    with gzip.open(folder / f"{part}-labels-idx1-ubyte.gz") as f:
         labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
     return (images / 255.0).astype(np.float32), labels
 

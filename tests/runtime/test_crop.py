@@ -22,6 +22,8 @@ from convscope.runtime.nn.fused import PoolThenReLU, ReLUInPlace
 from convscope.runtime.nn.model import KerasModel
 from convscope.runtime.splits import pixels
 
+from .test_fused import assert_same, assert_same_pass
+
 HEAD = "from keras import layers, Sequential, Input\nmodel = Sequential([Input((28, 28, 1)), "
 TAIL = "layers.Flatten(), layers.Dense(10, activation='softmax')])\n"
 C8 = "layers.Conv2D(8, 3, activation='relu'), "  # 28 -> 26
@@ -136,32 +138,13 @@ def test_the_presets_crop_what_their_pools_drop(
     assert computed(KerasModel(presets.model(name))) == crops
 
 
-def outputs_and_gradients(
-    model: KerasModel, x: torch.Tensor, y: torch.Tensor, cropped: bool
-) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    model.zero_grad(set_to_none=True)
-    logits = model.logits_nchw(x) if cropped else model.logits_nchw(x, keep=[])
-    F.cross_entropy(logits, y).backward()  # type: ignore[no-untyped-call]
-    return logits.detach(), [p.grad.clone() for p in model.parameters() if p.grad is not None]
-
-
-def assert_close(got: torch.Tensor, want: torch.Tensor) -> None:
-    scale = float(want.abs().max()) or 1.0
-    assert float((got - want).abs().max()) <= 1e-5 * scale
-
-
 @pytest.mark.parametrize(("body", "crops"), MODELS.values(), ids=MODELS.keys())
 def test_the_cropped_pass_computes_the_whole_maps_numbers(
     body: str, crops: dict[int, tuple[int, int]], digits: tuple[torch.Tensor, torch.Tensor]
 ) -> None:
     model = build(body)
     x = pixels(digits[0].numpy(), model.spec, torch.device("cpu"))  # (32, 1, 28, 28)
-    want, want_grads = outputs_and_gradients(model, x, digits[1], cropped=False)
-    got, got_grads = outputs_and_gradients(model, x, digits[1], cropped=True)
-    assert_close(got, want)
-    assert len(got_grads) == len(want_grads) == len(list(model.parameters()))
-    for g, w in zip(got_grads, want_grads, strict=True):
-        assert_close(g, w)
+    assert_same_pass(model, x, digits[1])
 
 
 @pytest.mark.parametrize(("body", "crops"), MODELS.values(), ids=MODELS.keys())
@@ -173,7 +156,7 @@ def test_inference_through_the_stages_gives_the_layers_outputs(
     model = build(body).eval()
     x = pixels(digits[0].numpy(), model.spec, torch.device("cpu"))
     with torch.no_grad():
-        assert_close(model.logits_nchw(x), model.logits_nchw(x, keep=[]))
+        assert_same(model.logits_nchw(x), model.logits_nchw(x, keep=[]))
 
 
 def test_a_hook_sees_every_layer_when_inferring_too() -> None:

@@ -110,8 +110,13 @@ def test_the_fused_pass_computes_the_plain_pass(
     model = with_ties(KerasModel(read_model(HEAD + body + TAIL, "m.py").spec))
     assert sum(isinstance(stage, PoolThenReLU) for stage in model.body) == pairs
     x = pixels(digits[0].numpy(), model.spec, torch.device("cpu"))  # (64, 1, 28, 28)
-    want, want_grads = outputs_and_gradients(model, x, digits[1], fused=False)
-    got, got_grads = outputs_and_gradients(model, x, digits[1], fused=True)
+    assert_same_pass(model, x, digits[1])
+
+
+def assert_same_pass(model: KerasModel, x: torch.Tensor, y: torch.Tensor) -> None:
+    """The training pass's output and every parameter's gradient are the plain pass's."""
+    want, want_grads = outputs_and_gradients(model, x, y, fused=False)
+    got, got_grads = outputs_and_gradients(model, x, y, fused=True)
     assert_same(got, want)
     assert len(got_grads) == len(want_grads) == len(list(model.parameters()))
     for g, w in zip(got_grads, want_grads, strict=True):
