@@ -138,8 +138,8 @@ class Dense(nn.Module):
         if self.linear.bias is not None:
             nn.init.zeros_(self.linear.bias)
         # (out, in) as torch names it, laid out (in, out) as Keras's kernel: the kernel's
-        # gradient is then x^T g, one product MKL runs well (A/B, 60-step turns: 3.8% of a
-        # keras-cifar10-cnn step, 1.7% of chollet's), where (out, in) asked for g^T x.
+        # gradient is then x^T g, one product MKL runs well (two trainers alternating every
+        # 60 steps: 3.8% of a keras-cifar10-cnn step, 1.7% of chollet's), not g^T x.
         kernel = self.linear.weight.detach().t().contiguous()  # (in, out)
         self.linear.weight = nn.Parameter(kernel.t())  # (out, in), strides (1, out)
         self.spatial = len(shape) == 3
