@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 
 from convscope.core import presets
-from convscope.core import spec as s
+from convscope.core.explain.unread import cropped
 from convscope.core.source.read import read_model
 from convscope.runtime import data
-from convscope.runtime.nn.crop import CroppedConv, needed
+from convscope.runtime.nn.crop import CroppedConv
 from convscope.runtime.nn.dropout import Dropout
 from convscope.runtime.nn.fused import PoolThenReLU, ReLUInPlace
 from convscope.runtime.nn.model import KerasModel
@@ -64,15 +64,8 @@ PRESETS = {
 
 
 def computed(model: KerasModel) -> dict[int, tuple[int, int]]:
-    """What `needed` says, for the convolutions computing less than their whole map."""
-    layers = model.spec.layers[:-1]
-    return {
-        i: size
-        for i, size in enumerate(needed(layers, model.shapes))
-        if isinstance(layers[i], s.ConvBase)
-        and size is not None
-        and size != model.shapes[i + 1][:2]
-    }
+    """What core/explain/unread.py says of the training pass's chain (all but the head)."""
+    return cropped(model.spec.layers[:-1], model.shapes)
 
 
 def build(body: str) -> KerasModel:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from .. import spec as s
 from ..arith import product
 from ..spec import LayerKind
 from .table import ReceptiveField, Row, Shape, last_map, total_macs, total_params
+from .unread import unread_note
 
 Rows = Sequence[Row]
 
@@ -206,11 +208,13 @@ def field_end_note(input_shape: Shape, rows: Rows) -> list[str]:
     return []
 
 
-def notes_for(input_shape: Shape, rows: Rows) -> list[str]:
-    """Every note that applies to these rows, in the order a learner asks the questions."""
+def notes_for(input_shape: Shape, rows: Rows, chain: Sequence[s.Layer] | None = None) -> list[str]:
+    """Every note that applies to these rows, in the order a learner asks the questions;
+    `chain`, a chain's layers, also says which positions no later layer reads."""
     return [
         *parameter_note(rows),
         *shrink_note(input_shape, rows),
+        *(unread_note(chain, input_shape, rows) if chain is not None else []),
         *last_map_note(input_shape, rows),
         *compute_note(rows),
         *weightless_note(rows),

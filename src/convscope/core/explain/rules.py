@@ -295,6 +295,8 @@ def explain(model: s.ModelSpec) -> Explanation:
         )
         shapes.append(result.output_shape)
         fields.append(field)
-    notes = (*notes_for(model.input_shape, rows), *branch_notes(model, rows, met), *model.notes)
+    chain = None if g.is_graph(model) else model.layers  # a graph's pixels: all read
+    notes = (*notes_for(model.input_shape, rows, chain), *branch_notes(model, rows, met),
+             *model.notes)  # fmt: skip
     name = model.input_name if g.is_graph(model) else ""
     return Explanation(model.name, model.source, model.input_shape, tuple(rows), notes, name)

@@ -5,8 +5,8 @@ cifar10_cnn.py the fourth convolution's 13x13 map is pooled to 6x6, so its row 1
 column 12 reach nothing; that convolution then reads only 14 of the third one's 15 rows,
 and the third computes 14x14 of its 15x15 outputs. Chollet's MNIST convnet drops a row
 the same way (11 -> 5), and with it 2 of the first convolution's 26 rows. Reading the
-chain backwards from the Flatten, `needed` finds how many leading rows and columns of
-each layer's output some later layer reads; a convolution computes only those
+chain backwards from the Flatten, core/explain/unread.py finds how many leading rows and
+columns of each layer's output some later layer reads; a convolution computes only those
 (`CroppedConv`): 144 instead of 169 and 196 instead of 225 positions on cifar10_cnn.
 
 The numbers are the ones the whole maps give: each output the loss sees is computed from
@@ -27,51 +27,13 @@ from typing import TYPE_CHECKING
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ...core import arith
 from ...core import spec as s
 from ...core.explain.table import Shape
+from ...core.explain.unread import conv_reads, cropped
 from . import inference
-from .ops import same_pads
 
 if TYPE_CHECKING:  # model.py builds the stages from this module
     from .model import Conv
-
-Size = tuple[int, int]  # (rows, cols) of a feature map
-# layers that give one value per value they read, from no other pixel and no random draw
-# (Dropout draws its mask over the whole map, so it keeps the map whole: same masks)
-ELEMENTWISE = (s.Activation, s.ReLU, s.LeakyReLU, s.ELU, s.Rescaling)
-CONVOLUTIONS = (s.Conv2D, s.DepthwiseConv2D, s.SeparableConv2D)
-
-
-def spatial(shape: Shape) -> Size | None:
-    return (shape[0], shape[1]) if len(shape) == 3 else None
-
-
-def read_by(layer: s.Layer, wanted: Size, shape: Shape) -> Size:
-    """The leading (rows, cols) of `layer`'s input (of `shape`) that its first `wanted`
-    output rows and columns read; all of them for any layer not known to read a prefix."""
-    if isinstance(layer, ELEMENTWISE):
-        return wanted
-    if isinstance(layer, s.Pooling2D) and layer.padding == "valid":
-        k, st = layer.pool_size, layer.strides
-        return arith.rows_read(wanted[0], k.h, st.h), arith.rows_read(wanted[1], k.w, st.w)
-    if isinstance(layer, CONVOLUTIONS):
-        rows, cols, _ = conv_reads(layer, shape, wanted)
-        return rows, cols
-    return (shape[0], shape[1])
-
-
-def needed(layers: Sequence[s.Layer], shapes: Sequence[Shape]) -> list[Size | None]:
-    """For each layer of a chain, the leading (rows, cols) of its output that the layers
-    after it read (None: not a feature map). `shapes[i]` is layer i's input shape and
-    `shapes[i + 1]` its output's; the chain's last output is read whole."""
-    wanted = spatial(shapes[len(layers)])
-    out: list[Size | None] = [None] * len(layers)
-    for i in range(len(layers) - 1, -1, -1):
-        out[i] = wanted
-        whole = spatial(shapes[i])
-        wanted = whole if wanted is None or whole is None else read_by(layers[i], wanted, shapes[i])
-    return out
 
 
 @dataclass(frozen=True)
@@ -114,31 +76,14 @@ class CroppedConv:
         return F.relu(self.pre_activation(x), inplace=True)
 
 
-def conv_reads(
-    layer: s.ConvBase, shape: Shape, wanted: Size
-) -> tuple[int, int, tuple[int, int, int, int]]:
-    """The input rows and columns a convolution's first `wanted` outputs read, and the
-    zero padding (top, bottom, left, right) around them that they read."""
-    k, st, d = layer.kernel_size, layer.strides, layer.dilation_rate
-    top, _, left, _ = same_pads(shape, k, st, layer.padding, d)
-    rows = arith.rows_read(wanted[0], k.h, st.h, d.h, top)
-    cols = arith.rows_read(wanted[1], k.w, st.w, d.w, left)
-    bottom, right = max(0, rows - shape[0]), max(0, cols - shape[1])  # read past the end
-    return rows - bottom, cols - right, (top, bottom, left, right)
-
-
 def crop(
     layers: Sequence[s.Layer], modules: Sequence[nn.Module], shapes: Sequence[Shape]
 ) -> list[nn.Module | CroppedConv]:
     """The chain's modules, each convolution whose later layers read only part of its
     output replaced by one computing that part."""
     out: list[nn.Module | CroppedConv] = list(modules)
-    for i, wanted in enumerate(needed(layers, shapes)):
+    for i, wanted in cropped(layers, shapes).items():
         layer = layers[i]
-        if (
-            isinstance(layer, CONVOLUTIONS)
-            and wanted is not None
-            and wanted != spatial(shapes[i + 1])
-        ):
-            out[i] = CroppedConv(modules[i], *conv_reads(layer, shapes[i], wanted))  # type: ignore[arg-type]
+        assert isinstance(layer, s.ConvBase)
+        out[i] = CroppedConv(modules[i], *conv_reads(layer, shapes[i], wanted))  # type: ignore[arg-type]
     return out
