@@ -84,6 +84,8 @@ def cropped(layers: Sequence[s.Layer], shapes: Sequence[Shape]) -> dict[int, Siz
 
 def unread_note(layers: Sequence[s.Layer], input_shape: Shape, rows: Sequence[Row]) -> list[str]:
     """The multiply-adds of the positions no later layer reads, layer by layer."""
+    if len(rows) != len(layers):  # one row per layer, as explain gives a chain
+        return []
     shapes = [input_shape, *(row.output_shape for row in rows)]
     parts: list[str] = []
     wasted = 0
