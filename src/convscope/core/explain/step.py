@@ -108,14 +108,20 @@ def sliding_window(
             where=where(layer, source),
             hint="use padding='same', a smaller window, or less downsampling before this layer",
         )
-    if padding == "same":
-        pad = s.Pair(
-            arith.same_padding(h, kernel.h, strides.h, dilation.h)[0],
-            arith.same_padding(w, kernel.w, strides.w, dilation.w)[0],
-        )
-    else:
-        pad = s.Pair(0, 0)
-    return out_h, out_w, window_formula(text_h, text_w), pad
+    top, _, left, _ = same_pads(shape, kernel, strides, padding, dilation)
+    return out_h, out_w, window_formula(text_h, text_w), s.Pair(top, left)
+
+
+def same_pads(
+    shape: Shape, kernel: s.Pair, strides: s.Pair, padding: str, dilation: s.Pair = s.ONE
+) -> tuple[int, int, int, int]:
+    """A window's zero padding (top, bottom, left, right) on an (H, W, ...) input: none for
+    'valid', TensorFlow's split for 'same' (arith.same_padding, the odd pixel after)."""
+    if padding != "same":
+        return 0, 0, 0, 0
+    top, bottom = arith.same_padding(shape[0], kernel.h, strides.h, dilation.h)
+    left, right = arith.same_padding(shape[1], kernel.w, strides.w, dilation.w)
+    return top, bottom, left, right
 
 
 def kernel_span(kernel: s.Pair, dilation: s.Pair) -> s.Pair:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from .. import arith
 from .. import spec as s
+from .step import same_pads
 from .table import Row, Shape
 
 Size = tuple[int, int]  # (rows, cols) of a feature map
@@ -34,9 +35,7 @@ def conv_reads(layer: s.ConvBase, shape: Shape, wanted: Size) -> tuple[int, int,
     zero padding (top, bottom, left, right) around them that they read: TensorFlow's
     'same' padding before, and after only as far as the windows reach past the input."""
     k, st, d = layer.kernel_size, layer.strides, layer.dilation_rate
-    same = layer.padding == "same"
-    top = arith.same_padding(shape[0], k.h, st.h, d.h)[0] if same else 0
-    left = arith.same_padding(shape[1], k.w, st.w, d.w)[0] if same else 0
+    top, _, left, _ = same_pads(shape, k, st, layer.padding, d)
     rows = arith.rows_read(wanted[0], k.h, st.h, d.h, top)
     cols = arith.rows_read(wanted[1], k.w, st.w, d.w, left)
     bottom, right = max(0, rows - shape[0]), max(0, cols - shape[1])  # read past the end

@@ -23,6 +23,7 @@ from ...core import graph as g
 from ...core import spec as s
 from ...core.errors import ConvscopeError
 from ...core.explain.rules import explain
+from ...core.explain.step import same_pads
 from ...core.explain.table import Shape
 from . import inference
 from .crop import crop
@@ -30,7 +31,7 @@ from .dropout import Dropout
 from .fused import stages
 from .layers import ConvTranspose, grid_module
 from .merge import merge_module
-from .ops import SamePad, channel_activation, glorot_uniform_, same_pads
+from .ops import SamePad, channel_activation, glorot_uniform_
 from .weightless import FlattenHWC, GlobalPool, Lambda, SpatialDropout, relu_layer
 
 

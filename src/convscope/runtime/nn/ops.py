@@ -1,5 +1,6 @@
 """The torch pieces every layer module uses: Keras's activations by name, its
-glorot_uniform initialiser, and TensorFlow's split of 'same' padding (the odd pixel after).
+glorot_uniform initialiser, and explicit padding (SamePad) for TensorFlow's split of 'same'
+padding, the odd pixel after (the numbers: core.explain.step.same_pads).
 """
 
 from __future__ import annotations
@@ -10,10 +11,6 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-
-from ...core import arith
-from ...core import spec as s
-from ...core.explain.table import Shape
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "linear": lambda x: x,
@@ -61,13 +58,3 @@ class SamePad(nn.Module):
         if not any(self.pads):
             return x
         return F.pad(x, self.pads, value=self.value)
-
-
-def same_pads(
-    shape: Shape, kernel: s.Pair, strides: s.Pair, padding: str, dilation: s.Pair = s.ONE
-) -> tuple[int, int, int, int]:
-    if padding != "same":
-        return 0, 0, 0, 0
-    top, bottom = arith.same_padding(shape[0], kernel.h, strides.h, dilation.h)
-    left, right = arith.same_padding(shape[1], kernel.w, strides.w, dilation.w)
-    return top, bottom, left, right
