@@ -71,7 +71,7 @@ class ReLUInPlace:
     layer: nn.Module | CroppedConv
 
     def __call__(self, x: Tensor) -> Tensor:
-        with_relu = getattr(self.layer, "with_relu", None)  # a convolution: fused inferring
+        with_relu = getattr(self.layer, "with_relu", None)  # fused when inferring
         if with_relu is not None:
             return with_relu(x)  # type: ignore[no-any-return]
         z: Tensor = self.layer.pre_activation(x)  # type: ignore[operator]

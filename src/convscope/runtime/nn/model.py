@@ -25,7 +25,7 @@ from ...core.errors import ConvscopeError
 from ...core.explain.rules import explain
 from ...core.explain.step import same_pads
 from ...core.explain.table import Shape
-from . import inference
+from . import inference, matmul
 from .crop import crop
 from .dropout import Dropout
 from .fused import stages
@@ -150,11 +150,17 @@ class Dense(nn.Module):
         if self.spatial:  # (N, C, H, W) -> channels last for the matrix, and back
             y: Tensor = self.linear(x.permute(0, 2, 3, 1))  # (N, H, W, units)
             return y.permute(0, 3, 1, 2)
-        out: Tensor = self.linear(x)  # (N, units)
-        return out
+        return matmul.linear(x, self.linear.weight, self.linear.bias)  # (N, units)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.activation(self.pre_activation(x))
+
+    def with_relu(self, x: Tensor) -> Tensor:
+        """relu(pre_activation(x)) whatever the layer's own activation, written over the
+        product (its backward pass keeps its input), fused when inferring."""
+        if self.spatial:
+            return F.relu(self.pre_activation(x), inplace=True)
+        return matmul.linear_relu(x, self.linear.weight, self.linear.bias)  # (N, units)
 
 
 class BatchNorm(nn.Module):
