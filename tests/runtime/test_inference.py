@@ -95,15 +95,17 @@ def test_the_fused_convolution_is_torch_nn_conv2d_then_relu() -> None:
 
 @pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning", "ignore::DeprecationWarning")
 def test_a_tracer_records_the_plain_layers() -> None:
-    """An export traced under no_grad (torch.onnx's exporter) gets Conv, Relu and MaxPool,
-    which ONNX knows, not oneDNN's fused kernel."""
+    """An export traced under no_grad (torch.onnx's exporter) gets Conv, Relu, MaxPool and
+    the Dense products, which ONNX knows, not oneDNN's fused kernels (a batch of 64 makes
+    the Dense(512) product large enough for matmul.py's oneDNN path outside a trace)."""
     source = (
         "from keras import layers, Sequential, Input\nmodel = Sequential([Input((28, 28, 1)), "
-        "layers.Conv2D(8, 3, activation='relu'), layers.MaxPooling2D(), " + TAIL
+        "layers.Conv2D(8, 3, activation='relu'), layers.MaxPooling2D(), layers.Flatten(), "
+        "layers.Dense(512, activation='relu'), layers.Dense(10, activation='softmax')])\n"
     )
     model = KerasModel(read_model(source, "m.py").spec).eval()
     with torch.no_grad():
-        traced = torch.jit.trace(model, torch.rand(2, 28, 28, 1))
+        traced = torch.jit.trace(model, torch.rand(64, 28, 28, 1))
     kinds = {node.kind() for node in traced.inlined_graph.nodes()}
-    assert "aten::max_pool2d" in kinds and "aten::relu" in kinds
+    assert "aten::max_pool2d" in kinds and "aten::relu" in kinds and "aten::linear" in kinds
     assert not any("mkldnn" in kind or "maximum" in kind for kind in kinds)

@@ -76,8 +76,9 @@ def test_inferring_relu_is_the_product_then_relu(shape: tuple[int, int, int]) ->
         close(matmul.linear(x, w, b), F.linear(x, w, b))
 
 
-def test_input_without_gradient_gets_none() -> None:
-    """A Dense layer on the model's input: no gradient of x is asked for, none computed."""
+def test_kernel_gradient_when_the_input_needs_none() -> None:
+    """A Dense layer on the model's input: no gradient of x is asked for; the kernel's is
+    still torch's."""
     x, w = torch.randn(32, 2304), kernel(512, 2304, seed=4)
     out = matmul.linear(x, w, None)
     (grad_w,) = torch.autograd.grad(out.sum(), [w])

@@ -23,10 +23,14 @@ from torch import Tensor, nn
 POINTWISE = getattr(torch.ops.mkldnn, "_convolution_pointwise", None)
 
 
+def tracing() -> bool:
+    """A tracer (an ONNX export) recording the ops: it must see the plain layers'."""
+    return bool(torch.jit.is_tracing())  # type: ignore[attr-defined,no-untyped-call]
+
+
 def inferring() -> bool:
-    """No gradient wanted, and no tracer (an ONNX export) recording the plain layers' ops."""
-    tracing = torch.jit.is_tracing()  # type: ignore[attr-defined,no-untyped-call]
-    return not torch.is_grad_enabled() and not tracing
+    """No gradient wanted, and no tracer recording the plain layers' ops."""
+    return not torch.is_grad_enabled() and not tracing()
 
 
 def can_fuse(x: Tensor, weight: Tensor) -> bool:
