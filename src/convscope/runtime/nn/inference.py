@@ -33,16 +33,19 @@ def inferring() -> bool:
     return not torch.is_grad_enabled() and not tracing()
 
 
-def can_fuse(x: Tensor, weight: Tensor) -> bool:
-    """Inferring in float32 on the CPU outside autocast, oneDNN present."""
+def onednn_float32(x: Tensor, weight: Tensor) -> bool:
+    """float32 on the CPU outside autocast, oneDNN present: where its fused kernels apply."""
     return (
-        POINTWISE is not None
-        and inferring()
-        and x.device.type == "cpu"
+        x.device.type == "cpu"
         and x.dtype == weight.dtype == torch.float32
         and not torch.is_autocast_enabled("cpu")
         and torch.backends.mkldnn.is_available()  # type: ignore[no-untyped-call]
     )
+
+
+def can_fuse(x: Tensor, weight: Tensor) -> bool:
+    """Inferring in float32 on the CPU outside autocast, oneDNN present."""
+    return POINTWISE is not None and inferring() and onednn_float32(x, weight)
 
 
 def conv_relu(conv: nn.Conv2d, x: Tensor, padding: tuple[int, int] | None = None) -> Tensor:

@@ -40,11 +40,8 @@ def onednn_worth(x: Tensor, weight: Tensor) -> bool:
         and X86
         and not inference.tracing()
         and x.dim() == 2
-        and x.device.type == "cpu"
-        and x.dtype == weight.dtype == torch.float32
-        and not torch.is_autocast_enabled("cpu")
         and x.shape[0] * weight.numel() >= ONEDNN_FROM
-        and torch.backends.mkldnn.is_available()  # type: ignore[no-untyped-call]
+        and inference.onednn_float32(x, weight)
     )
 
 
