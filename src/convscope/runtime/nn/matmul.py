@@ -57,7 +57,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
 
 def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
     """relu(x W^T + b): one oneDNN pass when inferring, else the ReLU over the product."""
-    if onednn_worth(x, weight) and inference.inferring():
+    if inference.inferring() and onednn_worth(x, weight):  # training: one check, in linear
         return onednn(x, weight, bias, "relu")
     return F.relu(linear(x, weight, bias), inplace=True)
 
