@@ -17,6 +17,8 @@ CONFIGS = [
     ("sgd", {"momentum": 0.9, "nesterov": True}),
     ("rmsprop", {}),
     ("rmsprop", {"momentum": 0.5, "centered": True}),
+    ("rmsprop", {"centered": True}),
+    ("rmsprop", {"rho": 0.5, "epsilon": 1e-3}),
     ("adam", {}),
     ("adam", {"amsgrad": True, "learning_rate": 0.01}),
     ("adamw", {}),
