@@ -19,7 +19,7 @@ from torch import Tensor
 from ..core.schedules import learning_rate_at
 from ..core.spec import Schedule
 from ..core.training import OPTIMIZERS, Hyper
-from .rootsum import rmsprop_step
+from .rootsum import RMSpropPass
 
 
 class KerasOptimizer:
@@ -157,6 +157,12 @@ class RMSprop(KerasOptimizer):
 
     name = "rmsprop"
 
+    def __init__(
+        self, params: Iterable[Tensor], schedule: Schedule | None = None, **hyper: Hyper
+    ) -> None:
+        super().__init__(params, schedule, **hyper)
+        self.fused = RMSpropPass(self.h("rho"), self.h("epsilon"))
+
     def plain(self) -> bool:
         return not self.hyper["centered"] and self.h("momentum") == 0
 
@@ -179,13 +185,12 @@ class RMSprop(KerasOptimizer):
         if not self.plain():
             super().update_all(params, grads, states)
             return
-        sums = self.slot(states, "velocity_plus_epsilon")
-        rmsprop_step(params, grads, sums, self.lr, self.h("rho"), self.h("epsilon"))
+        self.fused.step(params, grads, self.slot(states, "velocity_plus_epsilon"), self.lr)
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
         rho, eps = self.h("rho"), self.h("epsilon")
         if self.plain():
-            rmsprop_step([p], [g], [state["velocity_plus_epsilon"]], self.lr, rho, eps)
+            self.fused.step([p], [g], [state["velocity_plus_epsilon"]], self.lr)
             return
         velocity = state["velocity"]
         velocity.mul_(rho).addcmul_(g, g, value=1 - rho)
