@@ -139,7 +139,9 @@ def test_predict_a_folder(cli: Cli, chollet_run: Run, tmp_path: Path) -> None:
     found = model.predict_images(tmp_path / "digits")
     assert found.to_dict() == json.loads(r.out)
     one = [model.predict_image(f).probabilities for f in found.files]
-    np.testing.assert_allclose(found.probabilities, np.array(one), atol=1e-6)
+    # one photo at a time against batches of 64: float32 sums in another order (an
+    # undecided digit at 0.39/0.61 moved by 1.2e-6)
+    np.testing.assert_allclose(found.probabilities, np.array(one), rtol=1e-5, atol=1e-6)
     pairs = zip(found.files, found.labels, strict=True)
     by_hand = np.mean([Path(f).parent.name == str(y) for f, y in pairs])
     assert found.to_dict()["folder_accuracy"] == pytest.approx(by_hand) and by_hand >= 0.9
