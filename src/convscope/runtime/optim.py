@@ -188,10 +188,10 @@ class RMSprop(KerasOptimizer):
         self.fused.step(params, grads, self.slot(states, "velocity_plus_epsilon"), self.lr)
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
-        rho, eps = self.h("rho"), self.h("epsilon")
         if self.plain():
             self.fused.step([p], [g], [state["velocity_plus_epsilon"]], self.lr)
             return
+        rho, eps = self.h("rho"), self.h("epsilon")
         velocity = state["velocity"]
         velocity.mul_(rho).addcmul_(g, g, value=1 - rho)
         if self.hyper["centered"]:
@@ -208,9 +208,12 @@ class RMSprop(KerasOptimizer):
 
     def load_state_tensors(self, tensors: dict[str, Tensor]) -> None:
         """A checkpoint written before the fused rule holds Keras's velocity itself."""
-        eps = self.h("epsilon")
-        for key in [k for k in tensors if k.endswith(".velocity") and self.plain()]:
-            tensors = {**tensors, f"{key}_plus_epsilon": tensors[key] + eps}
+        if self.plain():
+            eps = self.h("epsilon")
+            old = {
+                f"{k}_plus_epsilon": v + eps for k, v in tensors.items() if k.endswith(".velocity")
+            }
+            tensors = {**tensors, **old}
         super().load_state_tensors(tensors)
 
 
