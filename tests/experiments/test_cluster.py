@@ -274,8 +274,11 @@ def test_a_killed_driver_resumes_from_the_epochs_it_received(
 
 
 def received_an_epoch(folder: Path) -> bool:
+    """A trial's run folder in place with a checkpoint (not a hidden copy being unpacked)."""
     runs = folder / "runs"
-    return runs.exists() and any((r / "checkpoint.safetensors").exists() for r in runs.iterdir())
+    return runs.exists() and any(
+        (r / "checkpoint.safetensors").exists() for r in runs.iterdir() if r.name[0] != "."
+    )
 
 
 def test_a_node_lost_mid_sweep_resumes_its_trial_elsewhere(

@@ -23,7 +23,14 @@ from convscope.core.settings import Settings
 from convscope.core.sweep.folder import NodeDir, attempt_owner
 from convscope.runtime import sources
 from convscope.runtime.sweep.keeper import Keeper
-from convscope.runtime.sweep.shipping import Shipment, data_shipment, pack, place_data, unpack
+from convscope.runtime.sweep.shipping import (
+    Shipment,
+    data_shipment,
+    pack,
+    place_data,
+    restore,
+    unpack,
+)
 
 
 def test_a_run_folder_is_replaced_whole(tmp_path: Path) -> None:
@@ -39,6 +46,28 @@ def test_a_run_folder_is_replaced_whole(tmp_path: Path) -> None:
     assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == [
         "figures", "figures/a.png", "history.json"]  # fmt: skip
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # nothing left over
+
+
+# What a process killed inside unpack leaves, by the step it reached: (hidden folders
+# beside the run, whether the run folder is there, which epoch restore must leave).
+KILLED_IN_UNPACK = {
+    "while extracting": ({".run.x1": "2-half"}, "1", "1"),
+    "between the renames": ({".run.old": "1", ".run.x1": "2"}, None, "1"),
+    "before removing the old copy": ({".run.old": "1"}, "2", "2"),
+}
+
+
+@pytest.mark.parametrize("hidden, present, kept", KILLED_IN_UNPACK.values(),
+                         ids=KILLED_IN_UNPACK.keys())  # fmt: skip
+def test_a_run_folder_survives_a_kill_inside_unpack(
+    tmp_path: Path, hidden: dict[str, str], present: str | None, kept: str
+) -> None:
+    for name, epoch in {**hidden, **({"run": present} if present else {})}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "epoch").write_text(epoch)
+    restore(tmp_path / "run")
+    assert (tmp_path / "run" / "epoch").read_text() == kept
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
 def shipment_of(raw: bytes, name: str = "x.npz") -> Shipment:

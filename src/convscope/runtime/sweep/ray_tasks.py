@@ -32,7 +32,7 @@ from ...core.sweep.plan import PlannedTrial, planned_trials
 from ..train import StopFlag
 from .keeper import Keeper
 from .on_node import on_a_node
-from .shipping import Shipment, data_shipment, pack, unpack
+from .shipping import Shipment, data_shipment, pack, restore, unpack
 
 RETRIES = 3  # Ray's default for tasks: a worker may die three times per trial
 LOCAL_OBJECT_STORE = 512 << 20  # bytes: the data set (MNIST 55 MB, CIFAR-10 184 MB) and
@@ -127,6 +127,8 @@ def run_on_ray(
     keeps its last epoch's checkpoint in the sweep folder."""
     ray = import_ray()
     plan = planned_trials(record, str(folder.plan_json))
+    for planned in plan:  # a driver killed while writing a run folder: its last copy back
+        restore(folder.run(planned.key).path)
     left = [p for p in plan if not folder.run(p.key).finished(p.settings.training.epochs)
             and "pruned" not in folder.attempts(p.key)]  # fmt: skip
     gpu = any(p.settings.device == "cuda" for p in plan)

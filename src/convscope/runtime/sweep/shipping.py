@@ -56,15 +56,31 @@ def unpack(raw: bytes, folder: Path) -> None:
     """Replace `folder` with the tar's files: extracted beside it, then renamed in, so a
     reader sees the old folder or the new one, never half of one."""
     folder.parent.mkdir(parents=True, exist_ok=True)
+    restore(folder)
     fresh = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     with tarfile.open(fileobj=io.BytesIO(raw), mode="r") as tar:
         tar.extractall(fresh, filter="data")
-    old = folder.with_name(f".{folder.name}.old")
+    old = _old(folder)
     if folder.exists():
         shutil.rmtree(old, ignore_errors=True)
         folder.rename(old)
-    fresh.rename(folder)
+    fresh.rename(folder)  # a process killed just before this line leaves only `old`
     shutil.rmtree(old, ignore_errors=True)
+
+
+def restore(folder: Path) -> None:
+    """Undo what a process killed inside `unpack` left: the old folder put back when it
+    was moved aside but the new one never renamed in, and half-extracted copies removed.
+    Directories cannot be swapped in one rename, so this is the other half of `unpack`."""
+    old = _old(folder)
+    if old.exists() and not folder.exists():
+        old.rename(folder)
+    for leftover in folder.parent.glob(f".{folder.name}.*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _old(folder: Path) -> Path:
+    return folder.with_name(f".{folder.name}.old")
 
 
 # ---- data sets ----
