@@ -21,6 +21,7 @@ CONFIGS = [
     ("rmsprop", {"rho": 0.5, "epsilon": 1e-3}),
     ("adam", {}),
     ("adam", {"amsgrad": True, "learning_rate": 0.01}),
+    ("adam", {"epsilon": 0.1}),  # large enough to tell where the rule adds it
     ("adamw", {}),
     ("nadam", {}),
     ("adadelta", {}),

@@ -19,7 +19,7 @@ from torch import Tensor
 from ..core.schedules import learning_rate_at
 from ..core.spec import Schedule
 from ..core.training import OPTIMIZERS, Hyper
-from .rootsum import RMSpropPass
+from .onepass import AdamPass, RMSpropPass
 
 
 class KerasOptimizer:
@@ -153,7 +153,7 @@ class SGD(KerasOptimizer):
 
 class RMSprop(KerasOptimizer):
     """Keras's RMSprop. Neither centred nor with momentum (the default), it keeps Keras's
-    velocity plus epsilon and runs in one fused pass: see rootsum.py."""
+    velocity plus epsilon and runs in one fused pass: see onepass.py."""
 
     name = "rmsprop"
 
@@ -218,7 +218,16 @@ class RMSprop(KerasOptimizer):
 
 
 class Adam(KerasOptimizer):
+    """Keras's Adam: in one fused pass where the variables allow (onepass.py), else in
+    _foreach_ passes."""
+
     name = "adam"
+
+    def __init__(
+        self, params: Iterable[Tensor], schedule: Schedule | None = None, **hyper: Hyper
+    ) -> None:
+        super().__init__(params, schedule, **hyper)
+        self.fused = AdamPass(self.h("beta_1"), self.h("beta_2"), self.h("epsilon"))
 
     def slots(self) -> tuple[str, ...]:
         return ("m", "v", "v_hat") if self.hyper["amsgrad"] else ("m", "v")
@@ -227,9 +236,17 @@ class Adam(KerasOptimizer):
         t = self.iterations + 1
         return self.lr * math.sqrt(1 - self.h("beta_2") ** t) / (1 - self.h("beta_1") ** t)
 
+    def fused_step(
+        self, params: list[Tensor], grads: list[Tensor], states: list[dict[str, Tensor]]
+    ) -> bool:
+        slots = [self.slot(states, name) for name in self.slots()]
+        return self.fused.step(params, grads, slots, self.lr, self.iterations + 1)
+
     def update_all(
         self, params: list[Tensor], grads: list[Tensor], states: list[dict[str, Tensor]]
     ) -> None:
+        if self.fused_step(params, grads, states):
+            return
         if self.hyper["amsgrad"]:
             super().update_all(params, grads, states)
             return
@@ -245,6 +262,8 @@ class Adam(KerasOptimizer):
         torch._foreach_addcdiv_(params, ms, denominators, value=-self.step_size())
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Tensor]) -> None:
+        if self.fused_step([p], [g], [state]):
+            return
         b1, b2, eps = self.h("beta_1"), self.h("beta_2"), self.h("epsilon")
         alpha = self.step_size()
         m = state["m"].lerp_(g, 1 - b1)  # m += (g - m) * (1 - b1)
