@@ -30,6 +30,8 @@ def execute(path: Path, folder: Path) -> tuple[Any, Path]:
         notebook,
         timeout=600,
         kernel_name="python3",
+        iopub_timeout=60,  # a loaded machine can send a cell's output seconds after its reply
+        raise_on_iopub_timeout=True,  # and output still missing then is an error, not a skip
         resources={"metadata": {"path": str(folder)}},
     )
     client.execute(env={**os.environ})

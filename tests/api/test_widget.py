@@ -27,7 +27,8 @@ CELLS = [
 
 def test_the_widget_in_a_kernel(tmp_path: Any) -> None:
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
+    NotebookClient(notebook, timeout=300, kernel_name="python3", iopub_timeout=60,
+                   raise_on_iopub_timeout=True,  # late output: an error, not a missing cell
                    resources={"metadata": {"path": str(tmp_path)}}).execute(env={**os.environ})  # fmt: skip
     view = notebook.cells[0].outputs[0]["data"]
     assert "application/vnd.jupyter.widget-view+json" in view

@@ -298,7 +298,7 @@ def test_a_node_lost_mid_sweep_resumes_its_trial_elsewhere(
         while time.monotonic() < deadline and not finished.is_set():
             for key, run in trained(folder).items():
                 node = folder.attempts(key)["runs"][-1].get("node")
-                if run >= 1 and node in ids:
+                if 1 <= run < 3 and node in ids:  # mid-trial: a finished one has no retry
                     lost.append(key)
                     cluster.remove_node(ids[node])
                     return

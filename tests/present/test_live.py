@@ -45,10 +45,10 @@ def serving(model: cs.Model) -> Iterator[str]:
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
-    for _ in range(100):
-        if running.started:
-            break
+    deadline = time.monotonic() + 60  # a loaded machine: seconds, not the usual 0.1
+    while not running.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert running.started and thread.is_alive(), f"the page did not start on port {port}"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -228,8 +228,12 @@ def test_the_page_in_chromium(server: str, width: int, tmp_path: Path) -> None:
             digit = data.load("mnist").test_images[3]  # a 0
             png = tmp_path / "upload.png"
             Image.fromarray(255 - digit).resize((140, 140)).save(png)
-            page.locator('input[type="file"]').set_input_files(str(png))
+            # the upload's map is the last request it makes: its answer, before the checks
+            with page.expect_response(lambda r: "/api/attribution" in r.url, timeout=30000):
+                page.locator('input[type="file"]').set_input_files(str(png))
             assert wait_for_class(page, str(int(data.load("mnist").test_labels[3])))
+            steps = page.locator(".steps").inner_text()
+            assert "inverted" in steps  # the upload's steps, not the drawn 0's
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
@@ -315,12 +319,14 @@ def test_ctrl_c_stops_the_server_cleanly(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "convscope", "serve", "chollet", "--port", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(200):
+        answered, deadline = False, time.monotonic() + 120  # a loaded machine starts slowly
+        while not answered and process.poll() is None and time.monotonic() < deadline:
             try:
                 request.urlopen(f"http://127.0.0.1:{port}/api/model", timeout=1).read()
-                break
+                answered = True
             except OSError:
                 time.sleep(0.1)
+        assert answered, process.stderr.read() if process.poll() is not None else "no answer"
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
     finally:

@@ -156,7 +156,7 @@ def test_the_shared_page_from_file(shared: Path, width: int, tmp_path: Path, chr
         page.close()
     assert log.errors == [] and log.failed == []
     assert all(r.startswith("file://") or r.startswith("data:") for r in log.requests), log.requests
-    assert overflow == 0 and redraw < 1000  # measured properly in benchmarks/site_speed.py
+    assert overflow == 0 and redraw < 10_000  # a sanity bound; benchmarks/site_speed.py measures it
 
 
 def test_the_folder_is_small_and_complete(shared: Path) -> None:
