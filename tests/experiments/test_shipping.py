@@ -65,9 +65,10 @@ def test_a_run_folder_survives_a_kill_inside_unpack(
     for name, epoch in {**hidden, **({"run": present} if present else {})}.items():
         (tmp_path / name).mkdir()
         (tmp_path / name / "epoch").write_text(epoch)
+    (tmp_path / ".run.x.old").mkdir()  # the old copy of a folder named run.x: not run's
     restore(tmp_path / "run")
     assert (tmp_path / "run" / "epoch").read_text() == kept
-    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.x.old", "run"]
 
 
 def shipment_of(raw: bytes, name: str = "x.npz") -> Shipment:

@@ -32,8 +32,9 @@ eps, so given eps' = eps / sqrt(1 - b2^t) it computes
     p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps')
 
 the same rule (multiply above and below by sqrt(1 - b2^t)); m and v move as Keras's,
-amsgrad's running maximum too. On keras-cifar10-cnn's 1.25M variables a step took 0.31
-against 0.78 ms in _foreach_ passes.
+amsgrad's running maximum too. keras-cifar10-cnn compiled with Adam: the optimiser took
+0.79 against 1.54 ms of a training step in _foreach_ passes, and the step 3.8% less (A/B
+in one process, 30 rounds of 20 steps).
 
 Both kernels walk a variable, its gradient and its slots with one index, so they get flat
 views in memory order (`flat`); a variable whose memory has gaps, or another device,

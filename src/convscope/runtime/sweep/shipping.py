@@ -76,7 +76,8 @@ def restore(folder: Path) -> None:
     if old.exists() and not folder.exists():
         old.rename(folder)
     for leftover in folder.parent.glob(f".{folder.name}.*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        if "." not in leftover.name[len(folder.name) + 2 :]:  # not .{name}.x.old, another's
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _old(folder: Path) -> Path:
