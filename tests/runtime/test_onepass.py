@@ -1,5 +1,6 @@
-"""RMSprop's and Adam's fused passes (onepass.py): every memory layout a model's variables
-have, the _foreach_ fallback against Keras, and a checkpoint from before the fused rule."""
+"""RMSprop's, Adagrad's and Adam's fused passes (onepass.py): every memory layout a
+model's variables have, the _foreach_ fallback against Keras, and checkpoints from before
+the fused rules."""
 
 from __future__ import annotations
 
@@ -55,6 +56,9 @@ FUSED = [
     ("adam-amsgrad", "adam", {"amsgrad": True, "learning_rate": 0.01}, "Adam",
      {"amsgrad": True, "learning_rate": 0.01}),
     ("adamw", "adamw", {"weight_decay": 0.1}, "AdamW", {"weight_decay": 0.1}),
+    ("adagrad", "adagrad", {}, "Adagrad", {}),
+    ("adagrad-epsilon", "adagrad", {"epsilon": 0.1, "initial_accumulator_value": 0.01},
+     "Adagrad", {"epsilon": 0.1, "initial_accumulator_value": 0.01}),
 ]  # fmt: skip
 
 
@@ -107,23 +111,28 @@ def test_both_ways_match_keras(name, hyper, keras_class, keras_hyper, gaps) -> N
     )
 
 
-def test_a_checkpoint_with_kerass_velocity_resumes() -> None:
-    """Runs saved before the fused rule hold `velocity`; it loads as velocity + epsilon."""
+# the fused rules that keep a slot plus epsilon: (optimiser, Keras's own slot)
+PLUS_EPSILON = [("rmsprop", "velocity"), ("adagrad", "accumulator")]
+
+
+@pytest.mark.parametrize(("name", "slot"), PLUS_EPSILON, ids=[n for n, _ in PLUS_EPSILON])
+def test_a_checkpoint_with_kerass_own_slot_resumes(name: str, slot: str) -> None:
+    """Runs saved before the fused rule hold Keras's slot; it loads as slot + epsilon."""
     torch.manual_seed(0)
     a = torch.nn.Parameter(torch.randn(5, 4))
     b = torch.nn.Parameter(a.detach().clone())
     grads = [torch.randn(5, 4) for _ in range(4)]
-    first = make_optimizer("rmsprop", [a], OPTIMIZERS["rmsprop"])
+    first = make_optimizer(name, [a], OPTIMIZERS[name])
     for g in grads[:2]:
         a.grad = g.clone()
         first.step()
     saved = first.state_tensors()
-    eps = OPTIMIZERS["rmsprop"]["epsilon"]
+    eps = OPTIMIZERS[name]["epsilon"]
     legacy = {
         "optimizer.iterations": saved["optimizer.iterations"],
-        "optimizer.0.velocity": saved["optimizer.0.velocity_plus_epsilon"] - eps,
+        f"optimizer.0.{slot}": saved[f"optimizer.0.{slot}_plus_epsilon"] - eps,
     }
-    second = make_optimizer("rmsprop", [b], OPTIMIZERS["rmsprop"])
+    second = make_optimizer(name, [b], OPTIMIZERS[name])
     b.data.copy_(a.data)
     second.load_state_tensors(legacy)
     for g in grads[2:]:

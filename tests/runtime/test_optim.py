@@ -27,6 +27,7 @@ CONFIGS = [
     ("adadelta", {}),
     ("adadelta", {"learning_rate": 1.0}),
     ("adagrad", {}),
+    ("adagrad", {"epsilon": 0.1, "initial_accumulator_value": 0.01}),
 ]
 KERAS_CLASSES = {
     "sgd": "SGD",

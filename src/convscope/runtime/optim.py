@@ -19,7 +19,7 @@ from torch import Tensor
 from ..core.schedules import learning_rate_at
 from ..core.spec import Schedule
 from ..core.training import OPTIMIZERS, Hyper
-from .onepass import AdamPass, RMSpropPass
+from .onepass import AdagradPass, AdamPass, RMSpropPass
 
 
 class KerasOptimizer:
@@ -209,11 +209,7 @@ class RMSprop(KerasOptimizer):
     def load_state_tensors(self, tensors: dict[str, Tensor]) -> None:
         """A checkpoint written before the fused rule holds Keras's velocity itself."""
         if self.plain():
-            eps = self.h("epsilon")
-            old = {
-                f"{k}_plus_epsilon": v + eps for k, v in tensors.items() if k.endswith(".velocity")
-            }
-            tensors = {**tensors, **old}
+            tensors = plus_epsilon(tensors, "velocity", self.h("epsilon"))
         super().load_state_tensors(tensors)
 
 
@@ -346,22 +342,38 @@ class Adadelta(KerasOptimizer):
 
 
 class Adagrad(KerasOptimizer):
+    """Keras's Adagrad, keeping accumulator + epsilon: one fused pass (onepass.py)."""
+
     name = "adagrad"
 
+    def __init__(
+        self, params: Iterable[Tensor], schedule: Schedule | None = None, **hyper: Hyper
+    ) -> None:
+        super().__init__(params, schedule, **hyper)
+        self.fused = AdagradPass()
+
     def slots(self) -> tuple[str, ...]:
-        return ("accumulator",)
+        return ("accumulator_plus_epsilon",)
 
     def initial(self, slot: str, p: Tensor) -> Tensor:
-        return torch.full_like(p, self.h("initial_accumulator_value"))
+        start = self.h("initial_accumulator_value") + self.h("epsilon")
+        return torch.full_like(p, start)
 
     def update_all(
         self, params: list[Tensor], grads: list[Tensor], states: list[dict[str, Tensor]]
     ) -> None:
-        accumulators = self.slot(states, "accumulator")
-        torch._foreach_addcmul_(accumulators, grads, grads)
-        denominators = added(self.scratch(params), accumulators, self.h("epsilon"))
-        torch._foreach_sqrt_(denominators)
-        torch._foreach_addcdiv_(params, grads, denominators, value=-self.lr)
+        self.fused.step(params, grads, self.slot(states, "accumulator_plus_epsilon"), self.lr)
+
+    def load_state_tensors(self, tensors: dict[str, Tensor]) -> None:
+        """A checkpoint written before the fused rule holds Keras's accumulator itself."""
+        tensors = plus_epsilon(tensors, "accumulator", self.h("epsilon"))
+        super().load_state_tensors(tensors)
+
+
+def plus_epsilon(tensors: dict[str, Tensor], slot: str, eps: float) -> dict[str, Tensor]:
+    """An older checkpoint's `slot` tensors also as `<slot>_plus_epsilon`, the fused rules'."""
+    old = {f"{k}_plus_epsilon": v + eps for k, v in tensors.items() if k.endswith(f".{slot}")}
+    return {**tensors, **old}
 
 
 def added(out: list[Tensor], tensors: list[Tensor], value: float) -> list[Tensor]:
