@@ -64,7 +64,7 @@ def unpack(raw: bytes, folder: Path) -> None:
     if folder.exists():
         shutil.rmtree(old, ignore_errors=True)
         folder.rename(old)
-    fresh.rename(folder)  # a process killed just before this line leaves only `old`
+    fresh.rename(folder)  # killed just before: `old` and the new copy, no folder (restore)
     shutil.rmtree(old, ignore_errors=True)
 
 
