@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from convscope.core.training import OPTIMIZERS
-from convscope.runtime.onepass import RMSpropPass, flat
+from convscope.runtime.onepass import RootSumPass, flat
 from convscope.runtime.optim import make_optimizer
 
 from ..parity.keras_oracle import keras  # the oracle, with KERAS_BACKEND=torch
@@ -45,7 +45,7 @@ def test_flat_refuses_memory_with_gaps() -> None:
     assert flat(torch.zeros(4, 6)[:, ::2]) is None
     # the kernel walks params, grads and sums with one index: layouts must agree
     p, g = torch.zeros(6, 5), transposed(torch.zeros(6, 5))
-    assert RMSpropPass(0.9, 1e-7).fused_views([p], [g], [torch.zeros(6, 5)]) is None
+    assert RootSumPass(0.9, 1e-7).fused_views([p], [g], [torch.zeros(6, 5)]) is None
 
 
 # the optimisers with a fused pass: (id, name, hyper, Keras's class and arguments)

@@ -105,51 +105,36 @@ def fusable(p: Tensor, *slots: Tensor) -> tuple[Tensor, ...] | None:
     return None if any(v is None for v in views) else tuple(views)  # type: ignore[arg-type]
 
 
-class RMSpropPass:
-    """Keras's RMSprop for one optimiser's variables and sums (v + eps)."""
+class RootSumPass:
+    """p <- p - lr * g / sqrt(s) on sums s kept as Keras's sum of squared gradients plus
+    epsilon: Adagrad's rule (rho None: s <- s + g^2), or plain RMSprop's (s <- rho * s +
+    (1 - rho) * (eps + g^2)), for one optimiser's variables."""
 
-    def __init__(self, rho: float, eps: float) -> None:
+    def __init__(self, rho: float | None, eps: float) -> None:
         self.rho, self.eps = rho, eps
-        self.c = 1 / math.sqrt(1 - rho)  # the gradients' divisor
-        self.grad_scale = torch.tensor(self.c, dtype=torch.float32)
+        self.share = 1.0 if rho is None else 1 - rho  # of g^2 in s
+        self.c = 1 / math.sqrt(self.share)  # the gradients' divisor
+        self.grad_scale = None if rho is None else torch.tensor(self.c, dtype=torch.float32)
         self.towards = {dtype: torch.tensor(eps, dtype=dtype) for dtype in FUSED_DTYPES}
         self.fused_views = FlatViews()
 
     def step(
         self, params: list[Tensor], grads: list[Tensor], sums: list[Tensor], lr: float
     ) -> None:
-        """One update of every variable; sums holds v + eps and is updated."""
+        """One update of every variable; `sums` is updated."""
         views = self.fused_views(params, grads, sums)
         if views is None:  # another device or layout: the same rule in _foreach_ passes
-            torch._foreach_mul_(sums, self.rho)
-            torch._foreach_add_(sums, (1 - self.rho) * self.eps)
-            torch._foreach_addcmul_(sums, grads, grads, value=1 - self.rho)
+            if self.rho is not None:
+                torch._foreach_mul_(sums, self.rho)
+                torch._foreach_add_(sums, self.share * self.eps)
+            torch._foreach_addcmul_(sums, grads, grads, value=self.share)
             torch._foreach_addcdiv_(params, grads, torch._foreach_sqrt(sums), value=-lr)
             return
         params, grads, (sums,) = views
-        towards = [self.towards[s.dtype] for s in sums]  # 0-d: broadcast
-        torch._foreach_lerp_(sums, towards, 1 - self.rho)  # rho * s + (1 - rho) * eps
+        if self.rho is not None:
+            towards = [self.towards[s.dtype] for s in sums]  # 0-d: broadcast
+            torch._foreach_lerp_(sums, towards, self.share)  # rho * s + (1 - rho) * eps
         adagrad_kernel(params, grads, sums, lr * self.c, self.grad_scale)
-
-
-class AdagradPass:
-    """Keras's Adagrad for one optimiser's variables and sums s = accumulator + eps:
-    s <- s + g^2; p <- p - lr * g / sqrt(s), the fused Adagrad step itself (lr_decay 0,
-    eps 0)."""
-
-    def __init__(self) -> None:
-        self.fused_views = FlatViews()
-
-    def step(
-        self, params: list[Tensor], grads: list[Tensor], sums: list[Tensor], lr: float
-    ) -> None:
-        views = self.fused_views(params, grads, sums)
-        if views is None:  # another device or layout: the same rule in _foreach_ passes
-            torch._foreach_addcmul_(sums, grads, grads)
-            torch._foreach_addcdiv_(params, grads, torch._foreach_sqrt(sums), value=-lr)
-            return
-        params, grads, (sums,) = views
-        adagrad_kernel(params, grads, sums, lr)
 
 
 UNUSED_STEP = torch.ones((), dtype=torch.float32)  # Adagrad's step only scales lr_decay

@@ -19,7 +19,7 @@ from torch import Tensor
 from ..core.schedules import learning_rate_at
 from ..core.spec import Schedule
 from ..core.training import OPTIMIZERS, Hyper
-from .onepass import AdagradPass, AdamPass, RMSpropPass
+from .onepass import AdamPass, RootSumPass
 
 
 class KerasOptimizer:
@@ -161,7 +161,7 @@ class RMSprop(KerasOptimizer):
         self, params: Iterable[Tensor], schedule: Schedule | None = None, **hyper: Hyper
     ) -> None:
         super().__init__(params, schedule, **hyper)
-        self.fused = RMSpropPass(self.h("rho"), self.h("epsilon"))
+        self.fused = RootSumPass(self.h("rho"), self.h("epsilon"))
 
     def plain(self) -> bool:
         return not self.hyper["centered"] and self.h("momentum") == 0
@@ -350,7 +350,7 @@ class Adagrad(KerasOptimizer):
         self, params: Iterable[Tensor], schedule: Schedule | None = None, **hyper: Hyper
     ) -> None:
         super().__init__(params, schedule, **hyper)
-        self.fused = AdagradPass()
+        self.fused = RootSumPass(None, self.h("epsilon"))
 
     def slots(self) -> tuple[str, ...]:
         return ("accumulator_plus_epsilon",)
