@@ -115,7 +115,8 @@ class RootSumPass:
         self.share = 1.0 if rho is None else 1 - rho  # of g^2 in s
         self.c = 1 / math.sqrt(self.share)  # the gradients' divisor
         self.grad_scale = None if rho is None else torch.tensor(self.c, dtype=torch.float32)
-        self.towards = {dtype: torch.tensor(eps, dtype=dtype) for dtype in FUSED_DTYPES}
+        decays = rho is not None  # Adagrad's sums only grow: nothing to lerp towards
+        self.towards = {t: torch.tensor(eps, dtype=t) for t in FUSED_DTYPES if decays}
         self.fused_views = FlatViews()
 
     def step(
